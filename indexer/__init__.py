@@ -1,0 +1,1 @@
+"""The indexing job; see job.py."""

@@ -1,0 +1,190 @@
+"""The indexing job: discover → parse → validate → chunk → embed → publish.
+
+Incremental: the new generation starts as a copy of the served one; articles
+whose file did not change keep their rows (and vectors) as they are, changed
+and added ones are re-chunked and embedded (through the content cache, so an
+edit embeds only the chunks whose text changed), deleted ones are dropped.
+Atomic: everything is written into a build folder and published in one
+rename (see kb.index_format); a broken article is reported and skipped,
+never taking the rest of the index down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from kb import articles as art_mod
+from kb import chunking, index_format, links, vectors
+from kb.articles import Article, Problem
+from kb.embeddings import CachedEmbedder, get_embedder
+from kb.errors import ArticleError, KBError
+from kb.store import Store, create
+
+
+@dataclass
+class Scan:
+    """What the articles folder holds: valid articles, problems, and every file's hash."""
+
+    articles: list[Article]
+    problems: list[Problem]
+    files: dict[str, tuple[str, int, int]]  # path -> (sha256, mtime_ns, size)
+    shas: dict[str, str] = field(default_factory=dict)  # article path -> file sha
+
+    @property
+    def errors(self):
+        return [p for p in self.problems if p.severity == "error"]
+
+
+@dataclass
+class Summary:
+    by_language: dict[str, int]
+    internal: int
+    skipped: list[Problem]
+    warnings: list[Problem]
+    chunks_total: int
+    chunks_embedded: int
+    chunks_reused: int
+    articles_changed: int
+    articles_deleted: int
+    seconds: float
+    generation: str
+    published: bool = True
+
+    def lines(self) -> list[str]:
+        langs = ", ".join(f"{k} {v}" for k, v in sorted(self.by_language.items()))
+        out = [f"indexed {sum(self.by_language.values())} articles ({langs}; {self.internal} internal)",
+               f"chunks: {self.chunks_total} ({self.chunks_embedded} embedded, {self.chunks_reused} reused from cache);"
+               f" {self.articles_changed} articles added or changed, {self.articles_deleted} removed",
+               f"skipped {len(self.skipped)} files with errors, {len(self.warnings)} warnings; {self.seconds:.1f} s;"
+               f" {'published ' + self.generation if self.published else 'nothing changed, index left as it was'}"]
+        return out
+
+
+def scan(articles_dir: Path) -> Scan:
+    """Parse every article candidate under `articles_dir`; check duplicates and links."""
+    root = Path(articles_dir)
+    if not root.is_dir():
+        raise KBError(f"articles folder {root} does not exist; pass --articles DIR")
+    found: list[Article] = []
+    problems: list[Problem] = []
+    files: dict[str, tuple[str, int, int]] = {}
+    shas: dict[str, str] = {}
+    all_files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    seen: dict[tuple[str, str], str] = {}
+    for path in art_mod.discover(root):
+        rel = path.relative_to(root).as_posix()
+        st = path.stat()
+        try:
+            raw = path.read_bytes()
+            sha = hashlib.sha256(raw).hexdigest()
+            files[rel] = (sha, st.st_mtime_ns, st.st_size)
+            if len(raw) > art_mod.MAX_BYTES:
+                raise ArticleError(rel, 1, f"file is {len(raw) / 1e6:.1f} MB, over the {art_mod.MAX_BYTES / 1e6:.0f} MB limit for an article; split it")
+            article, warns = art_mod.parse(art_mod.decode(raw, rel), rel)
+        except ArticleError as e:
+            problems.append(Problem(e.path, e.line, "error", e.message, "invalid"))
+            continue
+        except OSError as e:
+            problems.append(Problem(rel, 1, "error", f"cannot read file: {e.strerror}", "unreadable"))
+            continue
+        key = (article.id, article.lang)
+        if key in seen:
+            problems.append(Problem(rel, 1, "error", f"duplicate article: id {article.id!r} in '{article.lang}' is already defined in {seen[key]}", "duplicate"))
+            continue
+        seen[key] = rel
+        shas[rel] = sha
+        found.append(article)
+        problems.extend(warns)
+    problems.extend(links.check(found, all_files))
+    problems.sort(key=lambda p: (p.path, p.line))
+    return Scan(found, problems, files, shas)
+
+
+def run(articles_dir: Path, index_dir: Path, model: str | None = None, progress: bool | None = None,
+        strict: bool = False) -> Summary:
+    """Index `articles_dir` into `index_dir` and publish the new generation."""
+    t0 = time.monotonic()
+    index_dir = Path(index_dir)
+    result = scan(articles_dir)
+    if strict and result.problems:
+        raise KBError(f"--strict: {len(result.errors)} errors and {len(result.problems) - len(result.errors)} warnings; nothing was indexed")
+    embedder = CachedEmbedder(get_embedder(model), index_dir / "embeddings.sqlite")
+    with index_format.build_lock(index_dir):
+        build = index_format.new_build_dir(index_dir)
+        try:
+            summary = _build(result, index_dir, build, embedder, progress)
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)  # a SIGKILL skips this; the next run cleans up
+            raise
+        finally:
+            embedder.close()
+    summary.seconds = time.monotonic() - t0
+    return summary
+
+
+def _previous(index_dir: Path, embedder_name: str) -> Path | None:
+    """The served generation, if we can build on it (same model, intact)."""
+    try:
+        gen = index_format.current_generation(index_dir)
+        manifest = index_format.read_manifest(gen, verify=True)
+    except KBError:
+        return None
+    return gen if manifest.get("embedder") == embedder_name else None
+
+
+def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder, progress) -> Summary:
+    prev = _previous(index_dir, embedder.name)
+    db_path = build / "kb.sqlite"
+    if prev is not None:
+        shutil.copyfile(prev / "kb.sqlite", db_path)
+        store = Store.open_write(db_path)
+    else:
+        create(db_path).close()
+        store = Store.open_write(db_path)
+    try:
+        existing = store.article_by_path()
+        wanted = {a.path: a for a in result.articles}
+        changed = [a for a in result.articles if existing.get(a.path, (None, None))[1] != result.shas[a.path]]
+        deleted = [rowid for path, (rowid, sha) in existing.items()
+                   if path not in wanted or sha != result.shas[path]]
+        for rowid in deleted:
+            store.delete_article(rowid)
+        chunked = [(a, chunking.chunk(a)) for a in changed]
+        texts = [c.embed_text for _, cs in chunked for c in cs]
+        misses_before = embedder.misses
+        with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=None if progress is None else not progress,
+                  leave=False) as bar:
+            vecs = embedder.embed_passages(texts, progress=bar.update)
+        embedded = embedder.misses - misses_before
+        pos = 0
+        for a, cs in chunked:
+            store.add_article(a, result.shas[a.path], cs, vecs[pos:pos + len(cs)])
+            pos += len(cs)
+        store.set_problems(result.problems)
+        store.set_files(result.files)
+        store.conn.commit()
+        for name, where in (("public.faiss", "a.visibility = 'public'"), ("all.faiss", "")):
+            ids, mat = store.vectors(where)
+            vectors.save(vectors.build(ids, mat, embedder.dim), build / name)
+        total_chunks = store.chunk_count()
+        rows = store.articles()
+        store.conn.execute("VACUUM") if deleted else None
+    finally:
+        store.close()
+    stats = {"articles": len(rows), "chunks": total_chunks,
+             "languages": dict(Counter(r.lang for r in rows))}
+    index_format.write_manifest(build, embedder.name, embedder.dim, stats)
+    gen = index_format.publish(index_dir, build)
+    return Summary(
+        by_language=dict(Counter(r.lang for r in rows)), internal=sum(not r.is_public for r in rows),
+        skipped=result.errors, warnings=[p for p in result.problems if p.severity != "error"],
+        chunks_total=total_chunks, chunks_embedded=embedded, chunks_reused=total_chunks - embedded,
+        articles_changed=len(changed), articles_deleted=len(set(deleted)) - len(
+            [a for a in changed if a.path in existing]), seconds=0.0, generation=gen.name)

@@ -1,0 +1,258 @@
+"""Articles: one Markdown file per article and language, with YAML front matter.
+
+The front matter is authoritative; folders and file names are the writers'
+choice. Title precedence, first found wins:
+
+1. `title` in the front matter;
+2. the first `# ` heading of the body;
+3. the file name, without language suffix and extension, dashes as spaces.
+
+Problems are collected, never swallowed: a file that cannot be indexed raises
+ArticleError with its line; softer problems (a detected language, a missing
+owner) come back as `Problem` warnings for `kb lint` and the writers' reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import languages
+from .errors import ArticleError, QueryError
+
+VISIBILITIES = ("public", "internal")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+MAX_BYTES = 2_000_000  # a 2 MB Markdown file is a mistake (a pasted log, a binary), not an article
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+KNOWN_KEYS = {
+    "id", "lang", "title", "tags", "product", "visibility", "owner", "updated",
+    "reviewed", "review_every", "translated_from", "source_hash", "aliases",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A finding about one file: `severity` is "error" (file skipped) or "warning"."""
+
+    path: str
+    line: int
+    severity: str
+    message: str
+    code: str = ""
+
+    def __str__(self):
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass
+class Article:
+    id: str
+    lang: str
+    title: str
+    body: str
+    path: str
+    body_line: int  # line number of the body's first line, for `path:line` messages
+    visibility: str = "public"
+    product: str | None = None
+    tags: list[str] = field(default_factory=list)
+    owner: str | None = None
+    updated: dt.date | None = None
+    reviewed: dt.date | None = None
+    review_every: int | None = None
+    translated_from: str | None = None
+    source_hash: str | None = None
+    lang_detected: bool = False
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.body)
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == "public"
+
+
+def content_hash(body: str) -> str:
+    """Hash of the body alone, so editing front matter (a review date) is not a content change.
+
+    Translations record their source's hash at translation time (`source_hash`);
+    writers compute it with `kb hash FILE`.
+    """
+    return hashlib.sha256(body.replace("\r\n", "\n").strip().encode("utf-8")).hexdigest()[:12]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad date is our clear error, not a crash."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _key_lines(front_text: str) -> dict[str, int]:
+    """Line (0-based, within the front matter) of each top-level key, for error positions."""
+    try:
+        node = yaml.compose(front_text, Loader=_Loader)
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {k.value: k.start_mark.line for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def _as_date(value, path, line, key):
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ArticleError(path, line, f"'{key}' must be a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def _title_from(body: str, path: Path) -> str:
+    m = re.search(r"^# +(.+?)\s*#*\s*$", body, re.M)
+    if m:
+        return m.group(1).strip()
+    stem = path.name.split(".")[0]
+    return stem.replace("-", " ").replace("_", " ").strip().capitalize() or path.name
+
+
+def decode(raw: bytes, path) -> str:
+    """UTF-8 text of a file, or an ArticleError naming the line of the first bad byte."""
+    if b"\x00" in raw[:8192]:
+        raise ArticleError(path, 1, "binary file (contains NUL bytes); only UTF-8 Markdown is indexed")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ArticleError(path, line, f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8") from None
+
+
+def parse(text: str, path: str | Path, available_langs=frozenset()) -> tuple[Article, list[Problem]]:
+    """Parse one article's text. Raises ArticleError when it cannot be indexed."""
+    path = Path(path)
+    spath = str(path)
+    text = text.replace("\r\n", "\n")
+    if not text.startswith("---"):
+        raise ArticleError(spath, 1, "no front matter: an article starts with '---', YAML, '---'")
+    m = _FRONT.match(text)
+    if not m:
+        raise ArticleError(spath, 1, "front matter is not closed: add a line '---' after the YAML")
+    front_text = m.group(1) or ""
+    body_line = front_text.count("\n") + 3
+    try:
+        meta = yaml.load(front_text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = (mark.line + 2) if mark else 2
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ArticleError(spath, line, f"front matter is not valid YAML: {problem}") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ArticleError(spath, 2, "front matter must be a YAML mapping (key: value lines)")
+    lines = {k: v + 2 for k, v in _key_lines(front_text).items()}
+    at = lambda key: lines.get(key, 1)  # noqa: E731
+    problems: list[Problem] = []
+
+    body = text[m.end():]
+    if not body.strip():
+        raise ArticleError(spath, body_line, "empty body: the article has front matter but no text")
+
+    art_id = meta.get("id")
+    if art_id is None:
+        raise ArticleError(spath, 1, "missing 'id' in front matter (the translation group, same in every language)")
+    art_id = str(art_id).strip()
+    if not ID_PATTERN.match(art_id):
+        raise ArticleError(spath, at("id"), f"'id' must be lowercase letters, digits, '-', '_' or '.', got {art_id!r}")
+
+    lang_detected = False
+    if meta.get("lang") in (None, ""):
+        det = languages.detect(body, available_langs or languages.KNOWN, None)
+        if not det.lang:
+            raise ArticleError(spath, 1, "missing 'lang' and the language could not be detected; add 'lang: xx'")
+        lang = det.lang
+        lang_detected = True
+        problems.append(Problem(spath, 1, "warning", f"no 'lang' in front matter; detected '{lang}' ({det.reason})", "lang-detected"))
+    else:
+        try:
+            lang = languages.normalize(str(meta["lang"]))
+        except QueryError as e:
+            raise ArticleError(spath, at("lang"), str(e)) from None
+
+    visibility = str(meta.get("visibility", "public")).strip().lower()
+    if visibility not in VISIBILITIES:
+        raise ArticleError(spath, at("visibility"), f"'visibility' must be one of {list(VISIBILITIES)}, got {meta.get('visibility')!r}")
+
+    tags = meta.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",")]
+    if not isinstance(tags, list):
+        raise ArticleError(spath, at("tags"), "'tags' must be a list, e.g. [cdn, errors]")
+    tags = [str(t).strip().lower() for t in tags if str(t).strip()]
+
+    review_every = meta.get("review_every")
+    if review_every is not None and (not isinstance(review_every, int) or isinstance(review_every, bool) or review_every <= 0):
+        raise ArticleError(spath, at("review_every"), f"'review_every' must be a positive number of days, got {review_every!r}")
+
+    translated_from = meta.get("translated_from")
+    if translated_from is not None:
+        try:
+            translated_from = languages.normalize(str(translated_from))
+        except QueryError as e:
+            raise ArticleError(spath, at("translated_from"), str(e)) from None
+        if translated_from == lang:
+            raise ArticleError(spath, at("translated_from"), f"'translated_from' is the article's own language '{lang}'")
+    source_hash = meta.get("source_hash")
+    if translated_from and not source_hash:
+        problems.append(Problem(spath, at("translated_from"), "warning",
+                                "translation without 'source_hash': outdated translations cannot be detected; add the source's `kb hash`", "no-source-hash"))
+
+    for key in sorted(set(meta) - KNOWN_KEYS):
+        problems.append(Problem(spath, at(key), "warning", f"unknown front matter key '{key}' (ignored)", "unknown-key"))
+    if not meta.get("owner"):
+        problems.append(Problem(spath, 1, "warning", "no 'owner': nobody is responsible for keeping this article right", "no-owner"))
+
+    title = str(meta.get("title") or "").strip() or _title_from(body, path)
+    article = Article(
+        id=art_id, lang=lang, title=title, body=body, path=spath, body_line=body_line,
+        visibility=visibility, product=(str(meta["product"]).strip().lower() if meta.get("product") else None),
+        tags=tags, owner=(str(meta["owner"]).strip() if meta.get("owner") else None),
+        updated=_as_date(meta.get("updated"), spath, at("updated"), "updated"),
+        reviewed=_as_date(meta.get("reviewed"), spath, at("reviewed"), "reviewed"),
+        review_every=review_every, translated_from=translated_from,
+        source_hash=(str(source_hash).strip() if source_hash else None), lang_detected=lang_detected,
+    )
+    return article, problems
+
+
+def is_article_candidate(path: Path) -> bool:
+    """Markdown files, except READMEs that describe the folder and hidden files."""
+    return (path.suffix.lower() in (".md", ".markdown") and path.name.lower() not in ("readme.md", "readme.markdown")
+            and not any(part.startswith(".") for part in path.parts))
+
+
+def discover(root: Path) -> list[Path]:
+    """All article candidates under `root`, sorted for stable output."""
+    root = Path(root)
+    return sorted(p for p in root.rglob("*") if p.is_file() and is_article_candidate(p.relative_to(root)))
+
+
+def read(path: Path, root: Path, available_langs=frozenset()) -> tuple[Article, list[Problem]]:
+    """Read and parse one file; raises ArticleError with a path relative to `root`."""
+    rel = path.relative_to(root).as_posix()
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ArticleError(rel, 1, f"file is {size / 1e6:.1f} MB, over the {MAX_BYTES / 1e6:.0f} MB limit for an article; split it")
+    return parse(decode(path.read_bytes(), rel), rel, available_langs)

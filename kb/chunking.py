@@ -1,0 +1,124 @@
+"""Sections and chunks: what a search result points at.
+
+An article is split at its Markdown headings into sections, one entry per
+heading; the text before the first heading is the intro. Each chunk carries the
+article title and heading path in its text, so "Fix" under "502 Bad Gateway"
+is found as such, and the heading's anchor, so a result links to the exact
+section. Anchors are made exactly as the article page makes them (Markdown's
+toc extension), or the links would miss.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markdown.extensions.toc import slugify_unicode, unique
+
+from .articles import Article
+
+# Rough token budget for one chunk: e5-small reads 512 tokens at most and
+# embedding time grows with length; ~220 tokens keeps one idea per chunk.
+MAX_TOKENS = 220
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str  # "" for the intro
+    level: int
+    path: tuple[str, ...]  # headings from the top down to this one
+    anchor: str
+    text: str  # Markdown of the section, heading line excluded
+    line: int  # line of the heading in the body (1-based)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    ord: int
+    heading: str
+    anchor: str
+    heading_path: tuple[str, ...]
+    text: str  # the section's words, for snippets
+    embed_text: str  # title and heading path + words, what is embedded and keyword-indexed
+
+
+def approx_tokens(text: str) -> int:
+    """Cheap token estimate without the model's tokenizer: CJK ≈ 1 token a character."""
+    cjk = len(_CJK.findall(text))
+    return cjk + (len(text) - cjk) // 4
+
+
+def plain_heading(md: str) -> str:
+    """Heading text as the reader sees it: no backticks, emphasis or link targets."""
+    md = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", md)
+    return re.sub(r"[`*_]", "", md).strip()
+
+
+def sections(body: str) -> list[Section]:
+    """Split a Markdown body at headings outside fenced code blocks."""
+    out: list[Section] = []
+    used_ids: set = set()
+    stack: list[tuple[int, str]] = []
+    cur_heading, cur_level, cur_path, cur_anchor, cur_line = "", 0, (), "", 1
+    buf: list[str] = []
+    in_fence = False
+
+    def flush():
+        text = "\n".join(buf).strip()
+        if text or cur_heading:
+            out.append(Section(cur_heading, cur_level, cur_path, cur_anchor, text, cur_line))
+
+    for i, line in enumerate(body.split("\n"), start=1):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        m = None if in_fence else _HEADING.match(line)
+        if not m:
+            buf.append(line)
+            continue
+        flush()
+        buf = []
+        level, heading = len(m.group(1)), plain_heading(m.group(2))
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, heading))
+        cur_heading, cur_level, cur_line = heading, level, i
+        cur_path = tuple(h for _, h in stack)
+        cur_anchor = unique(slugify_unicode(heading, "-"), used_ids)
+    flush()
+    return out
+
+
+def _split_long(text: str, budget: int) -> list[str]:
+    """Split at paragraphs (then lines) into pieces under `budget`, one paragraph of overlap."""
+    paras = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    pieces: list[str] = []
+    cur: list[str] = []
+    for p in paras:
+        if approx_tokens(p) > budget:  # one huge paragraph or code block: cut by lines
+            lines = p.split("\n")
+            step = max(1, len(lines) * budget // max(approx_tokens(p), 1))
+            sub = ["\n".join(lines[j:j + step]) for j in range(0, len(lines), step)]
+        else:
+            sub = [p]
+        for s in sub:
+            if cur and approx_tokens("\n\n".join(cur + [s])) > budget:
+                pieces.append("\n\n".join(cur))
+                cur = [cur[-1]] if approx_tokens(cur[-1]) < budget // 2 else []
+            cur.append(s)
+    if cur:
+        pieces.append("\n\n".join(cur))
+    return pieces or [text]
+
+
+def chunk(article: Article, max_tokens: int = MAX_TOKENS) -> list[Chunk]:
+    """Chunks of an article, in reading order."""
+    chunks: list[Chunk] = []
+    for sec in sections(article.body):
+        head = " › ".join((article.title,) + sec.path)
+        text = sec.text or sec.heading
+        for piece in _split_long(text, max_tokens):
+            chunks.append(Chunk(len(chunks), sec.heading, sec.anchor, sec.path, piece, f"{head}\n\n{piece}"))
+    return chunks

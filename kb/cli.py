@@ -1,0 +1,204 @@
+"""The `kb` command: thin click commands, each calling one plain function.
+
+Core errors (KBError) become one clear line and exit code 1 here, and only
+here. `indexer` and `web` are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import KBError
+
+DEFAULT_ARTICLES = "articles"
+DEFAULT_INDEX = ".kb-index"
+
+articles_option = click.option("--articles", "articles_dir", type=click.Path(path_type=Path), envvar="KB_ARTICLES",
+                               default=DEFAULT_ARTICLES, show_default=True, help="Folder of Markdown articles (env KB_ARTICLES).")
+index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="KB_INDEX",
+                            default=DEFAULT_INDEX, show_default=True, help="Index folder (env KB_INDEX).")
+model_option = click.option("--model", default=None, envvar="KB_MODEL",
+                            help="Embedding model: 'e5' (default, bundled) or 'st:<name-or-path>' (sentence-transformers).")
+mode_option = click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
+
+
+def reports_errors(f):
+    """Turn KBError into a one-line message and exit code 1 (no traceback)."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except KBError as e:
+            raise click.ClickException(str(e)) from None
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="polykb")
+def cli():
+    """polykb: a multilingual knowledge base with hybrid semantic search."""
+
+
+@cli.command()
+@articles_option
+@index_option
+@model_option
+@click.option("--strict", is_flag=True, help="Refuse to index if any file has an error or warning (for writers' CI).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@reports_errors
+def index(articles_dir, index_dir, model, strict, quiet):
+    """Index the articles folder (incremental, atomic)."""
+    from indexer.job import run
+
+    summary = run(articles_dir, index_dir, model=model, strict=strict)
+    for p in summary.skipped:
+        click.echo(str(p), err=True)
+    if not quiet:
+        for line in summary.lines():
+            click.echo(line)
+
+
+@cli.command()
+@articles_option
+@click.option("--strict", is_flag=True, help="Exit non-zero on warnings too.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per problem.")
+@reports_errors
+def lint(articles_dir, strict, as_json):
+    """Check articles without indexing: front matter, duplicates, links, owners."""
+    from indexer.job import scan
+
+    result = scan(articles_dir)
+    for p in result.problems:
+        if as_json:
+            click.echo(json.dumps({"path": p.path, "line": p.line, "severity": p.severity, "message": p.message,
+                                   "code": p.code}, ensure_ascii=False))
+        else:
+            click.echo(str(p))
+    n_err = len(result.errors)
+    n_warn = len(result.problems) - n_err
+    click.echo(f"{len(result.articles)} articles, {n_err} errors, {n_warn} warnings", err=True)
+    if n_err or (strict and n_warn):
+        sys.exit(1)
+
+
+@cli.command(name="hash")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@reports_errors
+def hash_cmd(files):
+    """Print the content hash of source articles, for a translation's `source_hash`."""
+    from .articles import decode, parse
+
+    for f in files:
+        article, _ = parse(decode(f.read_bytes(), f), f)
+        click.echo(f"{article.content_hash}  {f}")
+
+
+def _searcher(index_dir, model):
+    from .search import Searcher
+
+    return Searcher(index_dir, model=model)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@index_option
+@model_option
+@click.option("--lang", default=None, help="Only results in this language.")
+@click.option("--ui-lang", default=None, help="The reader's language: preferred for results and detection.")
+@click.option("--k", default=10, show_default=True, type=int, help="Number of results.")
+@click.option("--product", default=None, help="Only articles of this product.")
+@click.option("--tag", "tags", multiple=True, help="Only articles with this tag (repeatable).")
+@click.option("--internal", is_flag=True, help="Include internal articles (agents only).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Batch: a queries.jsonl file; prints one JSON line per query.")
+@mode_option
+@reports_errors
+def search(query, index_dir, model, lang, ui_lang, k, product, tags, internal, as_json, queries, mode):
+    """Search the index: `kb search "ошибка 502"`."""
+    if bool(query) == bool(queries):
+        raise click.UsageError("give either a QUERY or --queries FILE")
+    searcher = _searcher(index_dir, model)
+    opts = dict(lang=lang, ui_lang=ui_lang, k=k, product=product, tags=list(tags),
+                audience="internal" if internal else "public", mode=mode)
+    if queries:
+        from .evaluation import read_queries
+
+        qs = read_queries(queries)
+        for start in range(0, len(qs), 64):
+            batch = qs[start:start + 64]
+            for q, resp in zip(batch, searcher.search_many([q.text for q in batch], **opts)):
+                click.echo(json.dumps({"id": q.id, "results": [r.to_json() for r in resp.results]}, ensure_ascii=False))
+        return
+    resp = searcher.search(query, **opts)
+    if as_json:
+        click.echo(json.dumps({"query": resp.query, "detected_lang": resp.detected.lang, "lang": resp.lang,
+                               "total": resp.total, "results": [r.to_json() for r in resp.results]}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"language: {resp.detected.lang} ({resp.detected.reason}); showing {resp.lang or 'any'}; {resp.total} articles")
+    for i, r in enumerate(resp.results, 1):
+        flags = " ".join(f for f in ("[internal]" if r.visibility == "internal" else "",
+                                     f"[{r.lang} only: not in {resp.lang}]" if r.fallback else "") if f)
+        where = f" › {r.section}" if r.section else ""
+        click.echo(f"{i:2}. {r.title}{where}  ({r.id}#{r.anchor} {r.lang}, {r.score:.3f}) {flags}".rstrip())
+        click.echo("    " + _terminal_snippet(r.snippet))
+
+
+def _terminal_snippet(snippet_html: str) -> str:
+    import html
+
+    bold = sys.stdout.isatty()
+    s = snippet_html.replace("<mark>", "\033[1m" if bold else "[").replace("</mark>", "\033[0m" if bold else "]")
+    return html.unescape(s)
+
+
+@cli.command(name="eval")
+@click.option("--queries", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--qrels", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@index_option
+@model_option
+@click.option("--internal", is_flag=True, help="Search internal articles too.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--mode", "modes", type=click.Choice(["hybrid", "dense", "keyword"]), multiple=True,
+              help="Modes to evaluate (repeatable); default all three.")
+@reports_errors
+def eval_cmd(queries, qrels, index_dir, model, internal, as_json, modes):
+    """Score retrieval: nDCG@10, Recall@10, MRR@10, overall and per language."""
+    from .evaluation import evaluate, read_qrels, read_queries
+
+    qs, rels = read_queries(queries), read_qrels(qrels)
+    searcher = _searcher(index_dir, model)
+    table = {}
+    for mode in modes or ("keyword", "dense", "hybrid"):
+        run = {}
+        for start in range(0, len(qs), 64):
+            batch = qs[start:start + 64]
+            resps = searcher.search_many([q.text for q in batch], k=10, mode=mode,
+                                         audience="internal" if internal else "public")
+            for q, resp in zip(batch, resps):
+                run[q.id] = [r.id for r in resp.results]
+        table[mode] = evaluate(run, qs, rels)
+    if as_json:
+        click.echo(json.dumps(table, indent=2, sort_keys=True))
+        return
+    click.echo(f"{'mode':8} {'lang':5} {'queries':>7} {'nDCG@10':>8} {'R@10':>6} {'MRR@10':>7}")
+    for mode, by_lang in table.items():
+        for lang, s in by_lang.items():
+            click.echo(f"{mode:8} {lang:5} {s['queries']:7d} {s['ndcg@10']:8.3f} {s['recall@10']:6.3f} {s['mrr@10']:7.3f}")
+
+
+def main():  # pragma: no cover - python -m kb.cli
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

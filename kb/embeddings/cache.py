@@ -1,0 +1,99 @@
+"""Embeddings cached by content: re-indexing unchanged text embeds nothing.
+
+Keyed by (model name, role, sha256 of the text), in SQLite beside the index,
+shared by every generation of it. Queries are cached too: help-center traffic
+repeats itself ("wifi password" a thousand times a day).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from .base import Embedder
+
+
+def _key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class CachedEmbedder(Embedder):
+    """Wraps an embedder with a persistent passage cache and an in-memory query LRU."""
+
+    def __init__(self, inner: Embedder, path: Path | None = None, query_cache_size: int = 4096):
+        self.inner = inner
+        self.name, self.dim = inner.name, inner.dim
+        self._db = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key BLOB, vector BLOB, PRIMARY KEY (model, key))")
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._qsize = query_cache_size
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def embed_queries(self, texts):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        todo = []
+        with self._lock:
+            for i, t in enumerate(texts):
+                v = self._queries.get(t)
+                if v is None:
+                    todo.append(i)
+                else:
+                    self._queries.move_to_end(t)
+                    out[i] = v
+        if todo:
+            vecs = self.inner.embed_queries([texts[i] for i in todo])
+            with self._lock:
+                for i, v in zip(todo, vecs):
+                    out[i] = v
+                    self._queries[texts[i]] = v
+                while len(self._queries) > self._qsize:
+                    self._queries.popitem(last=False)
+        return out
+
+    def embed_passages(self, texts, progress=None):
+        """Embed passages, taking what the cache has; `progress(n)` is called as batches finish."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        keys = [_key(t) for t in texts]
+        found = {}
+        if self._db is not None and texts:
+            uniq = list(set(keys))
+            for j in range(0, len(uniq), 500):
+                part = uniq[j:j + 500]
+                q = f"SELECT key, vector FROM embeddings WHERE model=? AND key IN ({','.join('?' * len(part))})"
+                for k, blob in self._db.execute(q, [self.name, *part]):
+                    found[k] = np.frombuffer(blob, dtype=np.float32)
+        todo = [i for i, k in enumerate(keys) if k not in found]
+        self.hits += len(texts) - len(todo)
+        self.misses += len(todo)
+        for i, k in enumerate(keys):
+            if k in found:
+                out[i] = found[k]
+        if progress and len(texts) > len(todo):
+            progress(len(texts) - len(todo))
+        for j in range(0, len(todo), 16):
+            batch = todo[j:j + 16]
+            vecs = self.inner.embed_passages([texts[i] for i in batch])
+            for i, v in zip(batch, vecs):
+                out[i] = v
+            if self._db is not None:
+                with self._db:
+                    self._db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
+                                         [(self.name, keys[i], out[i].tobytes()) for i in batch])
+            if progress:
+                progress(len(batch))
+        return out
+
+    def close(self):
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,0 +1,79 @@
+"""Fusing dense and keyword scores into one ranking.
+
+Plain reciprocal rank fusion loses to dense retrieval alone where the query
+and the answer share few words (paraphrased FAQs) and across languages (see
+../shared/bench/README.md: stackfaq 0.850 vs 0.875, xquad-cross-en 0.773 vs
+0.862). So the keyword side is weighted by how much it can know for *this*
+query: `coverage`, the share of the query's information (IDF mass) that the
+best keyword hit actually contains. A cross-lingual query shares almost no
+tokens with the articles and gets almost no keyword weight; a query that
+quotes an error code or a product term the article also has gets a lot.
+
+Scores are normalised per query before the convex combination (dense:
+min-max over the candidates; keyword: divided by the best bm25), as txtai
+does when both sides are normalised. The weights are set from the dev sets
+in ../shared/bench; the numbers are in bench/results/quality.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeywordEvidence:
+    """What the keyword side found, to decide how far to trust it."""
+
+    scores: dict[int, float]  # article version rowid -> bm25 (higher is better)
+    coverage: float  # 0..1, IDF mass of query tokens present in the best keyword hit
+
+
+@dataclass(frozen=True)
+class AdaptiveFusion:
+    """final = (1 - w) · dense_norm + w · keyword_norm, with w = max_weight · coverage^power."""
+
+    max_weight: float = 0.5
+    power: float = 2.0
+
+    def weight(self, evidence: KeywordEvidence) -> float:
+        if not evidence.scores:
+            return 0.0
+        return self.max_weight * (max(0.0, min(1.0, evidence.coverage)) ** self.power)
+
+    def combine(self, dense: dict[int, float], keyword: KeywordEvidence) -> dict[int, float]:
+        w = self.weight(keyword)
+        dn = _minmax(dense)
+        top = max(keyword.scores.values(), default=0.0)
+        kn = {k: (v / top if top > 0 else 0.0) for k, v in keyword.scores.items()}
+        keys = set(dn) | set(kn)
+        # a document only the keyword side found gets the dense floor (0), not a pass
+        return {k: (1 - w) * dn.get(k, 0.0) + w * kn.get(k, 0.0) for k in keys}
+
+
+@dataclass(frozen=True)
+class RRF:
+    """Reciprocal rank fusion, kept as a baseline for the benchmarks."""
+
+    k: int = 60
+
+    def combine(self, dense: dict[int, float], keyword: KeywordEvidence) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for scores in (dense, keyword.scores):
+            for rank, key in enumerate(sorted(scores, key=scores.get, reverse=True)):
+                out[key] = out.get(key, 0.0) + 1.0 / (self.k + rank + 1)
+        return out
+
+
+def _minmax(scores: dict[int, float]) -> dict[int, float]:
+    if not scores:
+        return {}
+    hi, lo = max(scores.values()), min(scores.values())
+    if hi - lo < 1e-9:
+        return {k: 1.0 for k in scores}
+    return {k: (v - lo) / (hi - lo) for k, v in scores.items()}
+
+
+def idf(df: int, n: int) -> float:
+    """BM25's idf, floored at a small positive value so very common tokens still count a little."""
+    return max(0.05, math.log(1 + (n - df + 0.5) / (df + 0.5)))

@@ -1,0 +1,239 @@
+"""SQLite storage of one index generation: articles, chunks with vectors, keyword index.
+
+A generation's database is written once by the indexer and then only read:
+readers open it immutable, so searches never take a lock and never see a
+half-written index. Activity (searches, clicks, feedback) lives elsewhere
+(`kb.activity`), because it must survive re-indexing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import languages
+from .articles import Article, Problem
+from .chunking import Chunk
+
+SCHEMA = """
+CREATE TABLE articles (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL, lang TEXT NOT NULL, title TEXT NOT NULL, path TEXT NOT NULL,
+    visibility TEXT NOT NULL, product TEXT, tags TEXT NOT NULL, owner TEXT,
+    updated TEXT, reviewed TEXT, review_every INTEGER,
+    translated_from TEXT, source_hash TEXT, content_hash TEXT NOT NULL,
+    file_sha TEXT NOT NULL, body TEXT NOT NULL, body_line INTEGER NOT NULL,
+    UNIQUE (id, lang)
+);
+CREATE TABLE chunks (
+    rowid INTEGER PRIMARY KEY,
+    article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+    ord INTEGER NOT NULL, heading TEXT NOT NULL, anchor TEXT NOT NULL, heading_path TEXT NOT NULL,
+    text TEXT NOT NULL, embed_text TEXT NOT NULL, vector BLOB NOT NULL
+);
+CREATE INDEX chunks_article ON chunks(article);
+CREATE VIRTUAL TABLE chunks_fts USING fts5(tokens, tokenize="unicode61 remove_diacritics 0 tokenchars '_'");
+CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, row);
+CREATE TABLE problems (path TEXT, line INTEGER, severity TEXT, message TEXT, code TEXT);
+CREATE TABLE files (path TEXT PRIMARY KEY, sha TEXT NOT NULL, mtime_ns INTEGER, size INTEGER);
+"""
+
+ARTICLE_COLS = ("rowid", "id", "lang", "title", "path", "visibility", "product", "tags", "owner",
+                "updated", "reviewed", "review_every", "translated_from", "source_hash", "content_hash")
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """An indexed article version, without its body (fetch that with `Store.body`)."""
+
+    rowid: int
+    id: str
+    lang: str
+    title: str
+    path: str
+    visibility: str
+    product: str | None
+    tags: tuple[str, ...]
+    owner: str | None
+    updated: dt.date | None
+    reviewed: dt.date | None
+    review_every: int | None
+    translated_from: str | None
+    source_hash: str | None
+    content_hash: str
+
+    @classmethod
+    def from_row(cls, row):
+        d = dict(zip(ARTICLE_COLS, row))
+        d["tags"] = tuple(json.loads(d["tags"]))
+        for k in ("updated", "reviewed"):
+            d[k] = dt.date.fromisoformat(d[k]) if d[k] else None
+        return cls(**d)
+
+    @property
+    def is_public(self):
+        return self.visibility == "public"
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    rowid: int
+    article: int
+    ord: int
+    heading: str
+    anchor: str
+    heading_path: tuple[str, ...]
+    text: str
+
+
+def create(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path))
+    conn.execute("PRAGMA journal_mode=OFF")  # a build writes once; the publish step is the transaction
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+class Store:
+    """Read and write access to one generation's database."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> Store:
+        uri = f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1"
+        return cls(sqlite3.connect(uri, uri=True, check_same_thread=False))
+
+    @classmethod
+    def open_write(cls, path: Path) -> Store:
+        conn = sqlite3.connect(str(path))
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return cls(conn)
+
+    def close(self):
+        self.conn.close()
+
+    # --- writing (indexer) -------------------------------------------------
+
+    def add_article(self, a: Article, file_sha: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO articles (id, lang, title, path, visibility, product, tags, owner, updated, reviewed,"
+            " review_every, translated_from, source_hash, content_hash, file_sha, body, body_line)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (a.id, a.lang, a.title, a.path, a.visibility, a.product, json.dumps(a.tags, ensure_ascii=False), a.owner,
+             a.updated.isoformat() if a.updated else None, a.reviewed.isoformat() if a.reviewed else None,
+             a.review_every, a.translated_from, a.source_hash, a.content_hash, file_sha, a.body, a.body_line))
+        art = cur.lastrowid
+        for c, v in zip(chunks, vectors):
+            cur = self.conn.execute(
+                "INSERT INTO chunks (article, ord, heading, anchor, heading_path, text, embed_text, vector)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (art, c.ord, c.heading, c.anchor, json.dumps(c.heading_path, ensure_ascii=False), c.text,
+                 c.embed_text, np.asarray(v, dtype=np.float32).tobytes()))
+            tokens = " ".join(languages.tokenize(c.embed_text, a.lang))
+            self.conn.execute("INSERT INTO chunks_fts (rowid, tokens) VALUES (?, ?)", (cur.lastrowid, tokens))
+        return art
+
+    def delete_article(self, rowid: int):
+        self.conn.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article=?)", (rowid,))
+        self.conn.execute("DELETE FROM chunks WHERE article=?", (rowid,))
+        self.conn.execute("DELETE FROM articles WHERE rowid=?", (rowid,))
+
+    def set_problems(self, problems: Iterable[Problem]):
+        self.conn.execute("DELETE FROM problems")
+        self.conn.executemany("INSERT INTO problems VALUES (?,?,?,?,?)",
+                              [(p.path, p.line, p.severity, p.message, p.code) for p in problems])
+
+    def set_files(self, files: dict[str, tuple[str, int, int]]):
+        self.conn.execute("DELETE FROM files")
+        self.conn.executemany("INSERT INTO files VALUES (?,?,?,?)", [(p, *v) for p, v in files.items()])
+
+    # --- reading -----------------------------------------------------------
+
+    def files(self) -> dict[str, tuple[str, int, int]]:
+        return {p: (sha, m, s) for p, sha, m, s in self.conn.execute("SELECT path, sha, mtime_ns, size FROM files")}
+
+    def article_by_path(self) -> dict[str, tuple[int, str]]:
+        return {p: (r, sha) for r, p, sha in self.conn.execute("SELECT rowid, path, file_sha FROM articles")}
+
+    def articles(self, where: str = "", params: Sequence = ()) -> list[ArticleRow]:
+        q = f"SELECT {', '.join(ARTICLE_COLS)} FROM articles {('WHERE ' + where) if where else ''} ORDER BY id, lang"
+        return [ArticleRow.from_row(r) for r in self.conn.execute(q, params)]
+
+    def articles_by_rowid(self, rowids: Iterable[int]) -> dict[int, ArticleRow]:
+        ids = list(set(rowids))
+        out = {}
+        for j in range(0, len(ids), 500):
+            part = ids[j:j + 500]
+            for a in self.articles(f"rowid IN ({','.join('?' * len(part))})", part):
+                out[a.rowid] = a
+        return out
+
+    def versions(self, article_id: str) -> list[ArticleRow]:
+        return self.articles("id = ?", (article_id,))
+
+    def body(self, rowid: int) -> str:
+        return self.conn.execute("SELECT body FROM articles WHERE rowid=?", (rowid,)).fetchone()[0]
+
+    def languages(self, public_only: bool) -> set[str]:
+        q = "SELECT DISTINCT lang FROM articles" + (" WHERE visibility='public'" if public_only else "")
+        return {r[0] for r in self.conn.execute(q)}
+
+    def chunks_of(self, article_rowid: int) -> list[ChunkRow]:
+        rows = self.conn.execute("SELECT rowid, article, ord, heading, anchor, heading_path, text FROM chunks"
+                                 " WHERE article=? ORDER BY ord", (article_rowid,))
+        return [ChunkRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6]) for r in rows]
+
+    def chunks_by_rowid(self, rowids: Iterable[int]) -> dict[int, ChunkRow]:
+        ids = list(set(rowids))
+        out = {}
+        for j in range(0, len(ids), 500):
+            part = ids[j:j + 500]
+            rows = self.conn.execute("SELECT rowid, article, ord, heading, anchor, heading_path, text FROM chunks"
+                                     f" WHERE rowid IN ({','.join('?' * len(part))})", part)
+            for r in rows:
+                out[r[0]] = ChunkRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6])
+        return out
+
+    def vectors(self, where: str = "", params: Sequence = ()) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, vectors) for chunks of articles matching `where` (on table a)."""
+        q = ("SELECT c.rowid, c.vector FROM chunks c JOIN articles a ON a.rowid=c.article"
+             f" {('WHERE ' + where) if where else ''} ORDER BY c.rowid")
+        rows = self.conn.execute(q, params).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        vecs = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        return ids, vecs
+
+    def doc_frequencies(self, tokens: Iterable[str]) -> dict[str, int]:
+        toks = list(set(tokens))
+        if not toks:
+            return {}
+        q = f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(toks))})"
+        return dict(self.conn.execute(q, toks).fetchall())
+
+    def chunk_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def keyword_search(self, tokens: Sequence[str], where: str, params: Sequence, limit: int) -> list[tuple[int, float]]:
+        """(chunk id, bm25 score, higher is better) for chunks matching any token."""
+        if not tokens:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+        q = ("SELECT f.rowid, -bm25(chunks_fts) AS s FROM chunks_fts f"
+             " JOIN chunks c ON c.rowid=f.rowid JOIN articles a ON a.rowid=c.article"
+             f" WHERE chunks_fts MATCH ? {('AND ' + where) if where else ''} ORDER BY bm25(chunks_fts) LIMIT ?")
+        return [(r[0], r[1]) for r in self.conn.execute(q, [match, *params, limit])]
+
+    def problems(self) -> list[Problem]:
+        return [Problem(*r) for r in self.conn.execute("SELECT path, line, severity, message, code FROM problems ORDER BY path, line")]
