@@ -171,7 +171,8 @@ def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder,
         store.set_files(result.files)
         store.conn.commit()
         for name, where in (("public.faiss", "a.visibility = 'public'"), ("all.faiss", "")):
-            ids, mat = store.vectors(where)
+            ids, mat, langs = store.vectors(where, with_langs=True)
+            mat = vectors.center_by_language(mat, langs)
             vectors.save(vectors.build(ids, mat, embedder.dim), build / name)
         total_chunks = store.chunk_count()
         rows = store.articles()

@@ -137,8 +137,9 @@ def _langdetect_probs(text: str) -> dict[str, float]:
     return probs
 
 
-# Latin-script words are everywhere in technical text ("wifi", "CDN", "ffmpeg"),
-# so a Han or Cyrillic letter outweighs this many Latin ones.
+# Latin-script words are everywhere in technical text ("wifi", "CDN", "ffmpeg", logs),
+# so a Han or Cyrillic letter outweighs this many Latin ones, and 20 of them
+# (a sentence) decide a long text however much Latin surrounds them.
 _FOREIGN_WEIGHT = 4
 
 
@@ -159,10 +160,16 @@ def detect(text: str, available: set[str] | frozenset[str], prior: str | None = 
     counts = script_counts(text)
     if not counts:
         return Detection(prior, 0.0, "no letters; UI language" if prior else "no letters")
-    weighted = {s: n * (1 if s == "latin" else _FOREIGN_WEIGHT) for s, n in counts.items()}
-    if "kana" in weighted:  # kana means Japanese even when Han characters dominate
-        weighted["han"] = weighted.get("han", 0) + weighted.pop("kana")
-    script = max(weighted, key=weighted.get)
+    if "kana" in counts:  # kana means Japanese even when Han characters dominate
+        counts["han"] = counts.get("han", 0) + counts.pop("kana")
+    latin = counts.get("latin", 0)
+    others = {s: n for s, n in counts.items() if s != "latin"}
+    top_other = max(others, key=others.get) if others else None
+    if top_other and (others[top_other] * _FOREIGN_WEIGHT >= latin or others[top_other] >= 20):
+        # a ticket in Russian with pasted English logs is a Russian ticket
+        script = top_other
+    else:
+        script = "latin"
     candidates = {lang for lang in available if SCRIPT_OF.get(lang, "latin") == script}
     if not candidates:
         # No article in the query's script: the query is still in *a* language,

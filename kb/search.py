@@ -139,6 +139,53 @@ class Searcher:
         gen = self.generation()
         return set(gen.langs_public if audience == "public" else gen.langs_all)
 
+    # --- articles ----------------------------------------------------------
+
+    def versions(self, article_id: str, audience: str = "public") -> list[ArticleRow]:
+        """The versions of an article this audience may see (none: it does not exist for them)."""
+        return [v for v in self.store.versions(article_id) if audience == "internal" or v.is_public]
+
+    def article(self, article_id: str, lang: str | None, audience: str = "public") -> tuple[ArticleRow, str] | None:
+        """(row, Markdown body) of the version in `lang`, or of the best other version; None if not visible."""
+        versions = self.versions(article_id, audience)
+        if not versions:
+            return None
+        by_lang = {v.lang: v for v in versions}
+        row = by_lang.get(lang) or by_lang.get("en") or versions[0]
+        return row, self.store.body(row.rowid)
+
+    def related(self, article_id: str, lang: str | None, audience: str = "public", k: int = 5) -> list[Result]:
+        """Semantic neighbours of an article: other groups nearest to its mean chunk vector."""
+        gen = self.generation()
+        versions = self.versions(article_id, audience)
+        if not versions:
+            return []
+        rowids = [v.rowid for v in versions]
+        ids, mat = gen.store.vectors(f"a.rowid IN ({','.join('?' * len(rowids))})", rowids)
+        if not len(ids):
+            return []
+        centre = mat.mean(axis=0)
+        centre /= max(float(np.linalg.norm(centre)), 1e-9)
+        index = gen.public if audience == "public" else gen.all
+        hits = vectors.search(index, centre, CANDIDATES)
+        chunks = gen.store.chunks_by_rowid(c for c, _ in hits)
+        arts = gen.store.articles_by_rowid(c.article for c in chunks.values())
+        best: dict[str, tuple[float, int]] = {}
+        for cid, s in hits:
+            a = arts[chunks[cid].article]
+            if a.id == article_id or not self._allowed(a, audience, None, None, None):
+                continue
+            if s > best.get(a.id, (-9, 0))[0]:
+                best[a.id] = (s, a.rowid)
+        out = []
+        for art_id, (score, rowid) in sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)[:k]:
+            vs = {v.lang: v for v in self.versions(art_id, audience)}
+            shown = vs.get(lang) or arts[rowid]
+            out.append(Result(id=art_id, lang=shown.lang, title=shown.title, section="", anchor="", score=score,
+                              snippet="", visibility=shown.visibility, product=shown.product, tags=shown.tags,
+                              fallback=bool(lang) and shown.lang != lang, languages=tuple(sorted(vs))))
+        return out
+
     # --- search ------------------------------------------------------------
 
     def search(self, query: str, *, ui_lang: str | None = None, lang: str | None = None, k: int = 10,
@@ -369,6 +416,9 @@ def _display_language(query: str, detected: languages.Detection, ui_lang: str | 
     if ui_lang and ui_lang in available:
         if detected.confidence < 0.9 or detected.lang == ui_lang:
             return ui_lang
-        if languages.SCRIPT_OF.get(detected.lang, "latin") == "latin" and len(query.split()) <= 3:
-            return ui_lang
+        if languages.SCRIPT_OF.get(detected.lang, "latin") == "latin":
+            # Latin words typed on a Chinese or Russian site are usually technical terms;
+            # between two Latin-script languages only a longer query outweighs the UI.
+            if languages.SCRIPT_OF.get(ui_lang, "latin") != "latin" or len(query.split()) <= 3:
+                return ui_lang
     return detected.lang

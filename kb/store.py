@@ -204,16 +204,15 @@ class Store:
                 out[r[0]] = ChunkRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6])
         return out
 
-    def vectors(self, where: str = "", params: Sequence = ()) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, vectors) for chunks of articles matching `where` (on table a)."""
-        q = ("SELECT c.rowid, c.vector FROM chunks c JOIN articles a ON a.rowid=c.article"
+    def vectors(self, where: str = "", params: Sequence = (), with_langs: bool = False):
+        """(chunk ids, vectors[, languages]) for chunks of articles matching `where` (on table a)."""
+        q = ("SELECT c.rowid, c.vector, a.lang FROM chunks c JOIN articles a ON a.rowid=c.article"
              f" {('WHERE ' + where) if where else ''} ORDER BY c.rowid")
         rows = self.conn.execute(q, params).fetchall()
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        vecs = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
-        return ids, vecs
+        vecs = (np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]) if rows
+                else np.zeros((0, 0), dtype=np.float32))
+        return (ids, vecs, [r[2] for r in rows]) if with_langs else (ids, vecs)
 
     def doc_frequencies(self, tokens: Iterable[str]) -> dict[str, int]:
         toks = list(set(tokens))

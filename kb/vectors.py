@@ -16,6 +16,31 @@ HNSW_THRESHOLD = 50_000
 HNSW_M = 32
 
 
+def center_by_language(vectors: np.ndarray, langs: list[str], shrink: int = 50) -> np.ndarray:
+    """Subtract from each vector the mean vector of its language.
+
+    Multilingual embeddings carry a language component: a Chinese query is
+    closer to any Chinese text than to the Russian article that answers it.
+    Removing each language's mean (Libovický et al., 2020, "On the language
+    neutrality of pre-trained multilingual representations") takes most of
+    that bias out. In a one-language index it shifts every score by the same
+    amount, so rankings there do not change. Small languages are pulled
+    toward the global mean (`shrink` pseudo-chunks), which shifts scores
+    uniformly and so is safe.
+    """
+    if len(vectors) == 0:
+        return vectors
+    overall = vectors.mean(axis=0)
+    out = np.array(vectors, dtype=np.float32, copy=True)
+    langs_arr = np.asarray(langs)
+    for lang in set(langs):
+        mask = langs_arr == lang
+        n = int(mask.sum())
+        centre = (vectors[mask].sum(axis=0) + shrink * overall) / (n + shrink)
+        out[mask] -= centre
+    return out
+
+
 def build(ids: np.ndarray, vectors: np.ndarray, dim: int) -> faiss.Index:
     if len(ids) >= HNSW_THRESHOLD:
         inner = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)

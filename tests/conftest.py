@@ -112,3 +112,14 @@ def make_index(tmp_path, embed_cache):
 @pytest.fixture
 def small_index(make_index):
     return make_index(SMALL_KB)
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, embed_cache):
+    """The sample knowledge base in articles/, indexed once per session with the real model."""
+    index = tmp_path_factory.mktemp("sample-index")
+    if embed_cache.exists():
+        shutil.copyfile(embed_cache, index / "embeddings.sqlite")
+    summary = job.run(ROOT / "articles", index, progress=False)
+    shutil.copyfile(index / "embeddings.sqlite", embed_cache)
+    return ROOT / "articles", index, summary

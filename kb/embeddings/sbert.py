@@ -25,6 +25,7 @@ class SentenceTransformerEmbedder(Embedder):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
+            self._model.show_progress_bar = False
         except Exception as e:  # the library raises OSError, ValueError, HF errors...
             raise ConfigError(
                 f"cannot load sentence-transformers model {model!r} offline: {e}. "
@@ -38,7 +39,8 @@ class SentenceTransformerEmbedder(Embedder):
             self.name = "st:" + "/".join(parts[-2:])
         else:
             self.name = f"st:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         # e5-family models expect role prefixes; other models do not.
         self._prefixes = ("query: ", "passage: ") if "e5" in model.lower() else ("", "")
 

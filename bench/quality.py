@@ -1,0 +1,130 @@
+"""Retrieval quality on ../shared/bench: polykb keyword, dense and hybrid beside two peers.
+
+    python bench/quality.py                      # every set, every query; rewrites bench/results/quality.md
+    python bench/quality.py --sets stackfaq --max-queries 300 --no-peers
+
+Queries are run without their language (real users don't give it). Each
+dataset is indexed by polykb's own indexer (chunked, embedded through the
+content cache in bench/.work, so a second run embeds nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import datasets, peers  # noqa: E402
+from indexer import job  # noqa: E402
+from kb import fusion  # noqa: E402
+from kb.evaluation import Query, evaluate  # noqa: E402
+from kb.search import Searcher  # noqa: E402
+
+ALL_SETS = ["stackfaq", "xquad-mono-zh", "xquad-mono-ru", "xquad-mono-en", "xquad-mono-es", "xquad-mono-de",
+            "xquad-mono-ar", "xquad-cross-en", "xquad-cross-any", "cmrc2018"]
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def run_polykb(ds, searcher: Searcher, modes) -> dict[str, dict[str, list[str]]]:
+    runs = {}
+    texts = [q["text"] for q in ds.queries]
+    for mode in modes:
+        run = {}
+        for start in range(0, len(texts), 128):
+            resps = searcher.search_many(texts[start:start + 128], k=10, mode=mode)
+            for q, r in zip(ds.queries[start:start + 128], resps):
+                run[q["id"]] = [x.id for x in r.results]
+        runs[f"polykb {mode}"] = run
+    return runs
+
+
+def index_dataset(ds) -> Path:
+    articles = datasets.write_articles(ds)
+    index = datasets.WORK / ds.name / "index"
+    t = time.monotonic()
+    summary = job.run(articles, index, progress=False)
+    print(f"  indexed {ds.name}: {summary.chunks_total} chunks, {summary.chunks_embedded} embedded, "
+          f"{time.monotonic() - t:.0f} s", flush=True)
+    return index
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", nargs="*", default=ALL_SETS)
+    ap.add_argument("--max-queries", type=int, default=None, help="an even sample of each set's queries")
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--grid", action="store_true", help="also score a grid of fusion settings (for tuning)")
+    ap.add_argument("--out", type=Path, default=RESULTS / "quality.md")
+    args = ap.parse_args(argv)
+
+    table: dict[str, dict[str, dict]] = {}  # set -> system -> {lang -> scores}
+    started = time.monotonic()
+    for name in args.sets:
+        ds = datasets.load(name, args.max_queries)
+        print(f"{name}: {len(ds.docs)} docs, {len(ds.queries)} queries", flush=True)
+        index = index_dataset(ds)
+        searcher = Searcher(index)
+        searcher._embedder._qsize = 100_000  # keep every query vector between modes
+        queries = [Query(q["id"], q["text"], q.get("lang")) for q in ds.queries]
+        runs = run_polykb(ds, searcher, ("keyword", "dense", "hybrid"))
+        if args.grid:
+            for w in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+                for p in (1.0, 2.0, 3.0):
+                    searcher.fusion = fusion.AdaptiveFusion(max_weight=w, power=p)
+                    runs[f"grid w={w} p={p}"] = run_polykb(ds, searcher, ("hybrid",))["polykb hybrid"]
+            searcher.fusion = fusion.RRF()
+            runs["rrf k=60"] = run_polykb(ds, searcher, ("hybrid",))["polykb hybrid"]
+            searcher.fusion = fusion.AdaptiveFusion()
+        if not args.no_peers:
+            for peer_cls in (peers.BM25Peer, peers.MiniLMFaissPeer):
+                t = time.monotonic()
+                peer = peer_cls(ds.docs)
+                runs[peer.name] = peer.search(ds.queries)
+                print(f"  {peer.name}: {time.monotonic() - t:.0f} s", flush=True)
+        table[name] = {system: evaluate(run, queries, ds.qrels) for system, run in runs.items()}
+        for system, by_lang in table[name].items():
+            print(f"  {system:24} nDCG@10 {by_lang['all']['ndcg@10']:.3f}", flush=True)
+    write(table, args, time.monotonic() - started)
+
+
+def write(table, args, seconds):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    lines = [f"# Retrieval quality ({dt.date.today().isoformat()})", "",
+             f"`python bench/quality.py {' '.join(sys.argv[1:])}` — {seconds / 60:.0f} min on this machine. "
+             "nDCG@10 / Recall@10 / MRR@10; queries run without their language. "
+             "Peers: bm25s (jieba for zh, Snowball stems elsewhere; told the query language) and "
+             "all-MiniLM-L6-v2 + FAISS flat (whole documents).", ""]
+    lines += ["## nDCG@10, all queries", ""]
+    systems = list(dict.fromkeys(s for by in table.values() for s in by))
+    lines.append("| set | " + " | ".join(systems) + " |")
+    lines.append("|---|" + "---|" * len(systems))
+    for name, by_system in table.items():
+        row = [f"{by_system[s]['all']['ndcg@10']:.3f}" if s in by_system else "" for s in systems]
+        best = max((v for v in row if v), default="")
+        lines.append(f"| {name} | " + " | ".join(f"**{v}**" if v == best else v for v in row) + " |")
+    lines += ["", "## Per language (nDCG@10 / R@10 / MRR@10)", ""]
+    for name, by_system in table.items():
+        langs = [k for k in next(iter(by_system.values())) if k != "all"]
+        if len(langs) <= 1:
+            continue
+        lines.append(f"### {name}")
+        lines.append("| system | " + " | ".join(langs) + " |")
+        lines.append("|---|" + "---|" * len(langs))
+        for system, by_lang in by_system.items():
+            cells = [f"{by_lang[lang]['ndcg@10']:.3f} / {by_lang[lang]['recall@10']:.3f} / {by_lang[lang]['mrr@10']:.3f}"
+                     for lang in langs]
+            lines.append(f"| {system} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["## All figures (JSON)", "", "```json", json.dumps(table, indent=1, sort_keys=True)[:200000], "```", ""]
+    args.out.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

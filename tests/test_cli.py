@@ -1,0 +1,82 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import cli
+from tests.conftest import SMALL_KB, write_tree
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_index_then_search_from_the_command_line(runner, small_index):
+    _, index, _ = small_index
+    result = runner.invoke(cli, ["search", "ошибка 502", "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert "language: ru" in result.output and "(cdn-502#" in result.output
+
+
+def test_search_json_has_the_documented_result_objects(runner, small_index):
+    result = runner.invoke(cli, ["search", "password reset", "--index", str(small_index[1]), "--json", "--k", "2"])
+    data = json.loads(result.output)
+    assert data["results"][0]["id"] == "account-reset-password"
+    assert {"id", "lang", "title", "section", "score", "snippet"} <= set(data["results"][0])
+    assert len(data["results"]) <= 2
+
+
+def test_internal_flag_is_needed_to_see_internal_articles(runner, small_index):
+    args = ["search", "nimbus-edgectl trace", "--index", str(small_index[1]), "--json"]
+    public = json.loads(runner.invoke(cli, args).output)
+    agent = json.loads(runner.invoke(cli, args + ["--internal"]).output)
+    assert "internal-edgectl" not in [r["id"] for r in public["results"]]
+    assert agent["results"][0]["id"] == "internal-edgectl"
+
+
+def test_batch_search_prints_one_json_line_per_query(runner, small_index, tmp_path):
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "a", "text": "wifi 密码"}\n{"id": "b", "text": "OBS 推流", "lang": "zh"}\n', encoding="utf-8")
+    result = runner.invoke(cli, ["search", "--queries", str(queries), "--index", str(small_index[1])])
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b"]
+    assert lines[1]["results"][0]["id"] == "live-obs"
+
+
+def test_eval_prints_metrics_per_mode_and_language(runner, small_index, tmp_path):
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "1", "text": "502 bad gateway", "lang": "en"}\n{"id": "2", "text": "OBS 推流密钥", "lang": "zh"}\n')
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("1\tcdn-502\t1\n2\tlive-obs\t1\n")
+    result = runner.invoke(cli, ["eval", "--queries", str(queries), "--qrels", str(qrels), "--index",
+                                 str(small_index[1]), "--json"])
+    table = json.loads(result.output)
+    assert set(table) == {"keyword", "dense", "hybrid"}
+    assert table["hybrid"]["all"]["queries"] == 2 and table["hybrid"]["all"]["mrr@10"] == 1.0
+    assert set(table["dense"]) == {"all", "en", "zh"}
+
+
+def test_errors_are_one_line_without_traceback(runner, tmp_path):
+    result = runner.invoke(cli, ["search", "x", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: no index in {tmp_path / 'none'}: build one with `kb index --index {tmp_path / 'none'}`"
+
+
+def test_lint_exits_non_zero_on_errors_and_with_strict_on_warnings(runner, tmp_path):
+    ok = write_tree(tmp_path / "ok", {k: v for k, v in SMALL_KB.items() if "502.zh" not in k})
+    assert runner.invoke(cli, ["lint", "--articles", str(ok)]).exit_code == 0
+    bad = write_tree(tmp_path / "bad", {"x.md": "---\nid: x\nlang: en\nvisibility: secret\n---\nbody\n"})
+    result = runner.invoke(cli, ["lint", "--articles", str(bad)])
+    assert result.exit_code == 1 and "x.md:4: error: 'visibility' must be one of" in result.output
+    warn = write_tree(tmp_path / "warn", {"y.md": "---\nid: y\nlang: en\n---\nbody\n"})
+    assert runner.invoke(cli, ["lint", "--articles", str(warn)]).exit_code == 0
+    assert runner.invoke(cli, ["lint", "--articles", str(warn), "--strict"]).exit_code == 1
+
+
+def test_hash_prints_the_body_hash_for_source_hash(runner, tmp_path):
+    f = write_tree(tmp_path, {"a.md": "---\nid: a\nlang: en\n---\nBody\n"}) / "a.md"
+    from kb.articles import content_hash
+
+    result = runner.invoke(cli, ["hash", str(f)])
+    assert result.output.split()[0] == content_hash("Body")

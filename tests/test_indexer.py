@@ -1,0 +1,106 @@
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from indexer import job
+from kb import index_format
+from kb.errors import IndexCorruptError, KBError
+from kb.search import Searcher
+from tests.conftest import ROOT, SMALL_KB, article, write_tree
+
+
+def test_index_reports_articles_by_language_and_skipped_files(make_index):
+    files = dict(SMALL_KB, **{"bad.md": "---\nid: x\n", "empty.en.md": "---\nid: e\nlang: en\n---\n"})
+    _, index, summary = make_index(files)
+    assert summary.by_language == {"en": 3, "zh": 2, "ru": 1}
+    assert summary.internal == 1
+    assert sorted(p.path for p in summary.skipped) == ["bad.md", "empty.en.md"]
+    assert summary.chunks_total == summary.chunks_embedded + summary.chunks_reused > 0
+    assert (index / "CURRENT").read_text().strip() == summary.generation
+
+
+def test_reindexing_unchanged_content_embeds_nothing(make_index):
+    articles, index, first = make_index(SMALL_KB)
+    again = job.run(articles, index, progress=False)
+    assert again.chunks_embedded == 0 and again.articles_changed == 0
+    assert again.chunks_total == first.chunks_total
+
+
+def test_incremental_reindex_handles_change_add_and_delete(make_index):
+    articles, index, first = make_index(SMALL_KB)
+    (articles / "account/reset.en.md").write_text(article(
+        "account-reset-password", "en", "Reset your console password",
+        "Forgot your password? Use the reset link on the login page.\n\n## Reset steps\nThe link now expires after 10 minutes."))
+    write_tree(articles, {"cdn/new.en.md": article("cdn-purge", "en", "Purge the CDN cache", "Use the purge button.")})
+    (articles / "billing/invoice.ru.md").unlink()
+    summary = job.run(articles, index, progress=False)
+    assert summary.articles_changed == 2 and summary.articles_deleted == 1
+    # only the changed section and the new article are embedded; the rest comes from the index or cache
+    assert summary.chunks_embedded == 2
+    s = Searcher(index)
+    assert s.versions("billing-invoices") == []
+    assert [r.id for r in s.search("purge cdn cache", k=1).results] == ["cdn-purge"]
+    assert "10 minutes" in s.article("account-reset-password", "en")[1]
+
+
+def test_failed_indexing_leaves_the_served_index_intact(make_index, monkeypatch):
+    articles, index, _ = make_index(SMALL_KB)
+    before = (index / "CURRENT").read_text()
+    s = Searcher(index)
+    write_tree(articles, {"cdn/new.en.md": article("cdn-purge", "en", "Purge", "Use the purge button.")})
+
+    def boom(*a, **kw):
+        raise KeyboardInterrupt  # Ctrl-C in the middle of embedding
+
+    monkeypatch.setattr(job.CachedEmbedder, "embed_passages", boom)
+    with pytest.raises(KeyboardInterrupt):
+        job.run(articles, index, progress=False)
+    assert (index / "CURRENT").read_text() == before
+    assert not list(index.glob("build-*"))
+    assert s.search("502 bad gateway").results[0].id == "cdn-502"
+
+
+def test_killed_indexing_is_recovered_by_the_next_run(make_index):
+    articles, index, _ = make_index(SMALL_KB)
+    before = (index / "CURRENT").read_text()
+    write_tree(articles, {f"bulk/{i}.en.md": article(f"bulk-{i}", "en", f"Bulk {i}", f"Text number {i} " * 40)
+                          for i in range(30)})
+    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "index", "--articles", str(articles), "--index", str(index), "-q"],
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    # kill it once its build folder exists, i.e. in the middle of the work
+    for _ in range(600):
+        if list(index.glob("build-*")) or proc.poll() is not None:
+            break
+        subprocess.run(["sleep", "0.05"])
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (index / "CURRENT").read_text() == before
+    Searcher(index).search("502")  # still served
+    summary = job.run(articles, index, progress=False)
+    assert summary.by_language["en"] == 33 and not list(index.glob("build-*"))
+
+
+def test_strict_refuses_to_index_with_problems(make_index, tmp_path):
+    articles = write_tree(tmp_path / "a", {"x.md": "no front matter"})
+    with pytest.raises(KBError, match="--strict"):
+        job.run(articles, tmp_path / "i", strict=True, progress=False)
+    assert not (tmp_path / "i" / "CURRENT").exists()
+
+
+def test_a_second_indexer_on_the_same_folder_is_refused(tmp_path):
+    with index_format.build_lock(tmp_path):
+        with pytest.raises(KBError, match="another `kb index` is running"):
+            with index_format.build_lock(tmp_path):
+                pass
+
+
+def test_corrupted_index_file_is_detected_with_a_hint(make_index):
+    _, index, _ = make_index(SMALL_KB)
+    gen = index_format.current_generation(index)
+    data = (gen / "all.faiss").read_bytes()
+    (gen / "all.faiss").write_bytes(data[: len(data) // 2])
+    with pytest.raises(IndexCorruptError, match="truncated.*re-index"):
+        Searcher(index)

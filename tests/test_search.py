@@ -1,0 +1,76 @@
+import pytest
+
+from kb.errors import ModelMismatchError, QueryError
+from kb.search import Searcher
+
+
+@pytest.fixture
+def searcher(small_index):
+    return Searcher(small_index[1])
+
+
+def test_results_are_one_per_article_in_the_readers_language(searcher):
+    resp = searcher.search("502 bad gateway origin", ui_lang="zh")
+    ids = [r.id for r in resp.results]
+    assert ids[0] == "cdn-502" and ids.count("cdn-502") == 1
+    top = resp.results[0]
+    assert top.lang == "zh" and not top.fallback and top.languages == ("en", "zh")
+
+
+def test_russian_query_finds_a_chinese_only_guide_flagged_as_fallback(searcher):
+    resp = searcher.search("как настроить OBS для трансляции, ключ потока")
+    assert resp.detected.lang == "ru"
+    top = resp.results[0]
+    assert (top.id, top.lang, top.fallback) == ("live-obs", "zh", True)
+
+
+def test_internal_articles_never_reach_public_callers(searcher):
+    for mode in ("hybrid", "dense", "keyword"):
+        public = searcher.search("nimbus-edgectl trace hkg1", mode=mode, k=20)
+        assert all(r.id != "internal-edgectl" and r.visibility == "public" for r in public.results)
+        assert "edgectl" not in " ".join(r.snippet + r.title for r in public.results)
+    agent = searcher.search("nimbus-edgectl trace hkg1", audience="internal")
+    assert agent.results[0].id == "internal-edgectl" and agent.results[0].visibility == "internal"
+    assert searcher.versions("internal-edgectl") == [] and searcher.article("internal-edgectl", "en") is None
+    assert all(r.id != "internal-edgectl" for r in searcher.related("cdn-502", "en"))
+
+
+def test_result_points_at_the_best_section_with_highlighted_snippet(searcher):
+    top = searcher.search("firewall allow edge IP ranges", ui_lang="en").results[0]
+    assert top.id == "cdn-502" and top.lang == "en"
+    assert top.anchor in ("fix", "causes")
+    assert "<mark>" in top.snippet and "firewall" in top.snippet.lower()
+
+
+def test_filters_by_language_product_and_tag(searcher):
+    assert {r.lang for r in searcher.search("502", lang="zh").results} == {"zh"}
+    assert {r.product for r in searcher.search("password", product="account").results} == {"account"}
+    assert {r.id for r in searcher.search("stream", tags=["obs"]).results} == {"live-obs"}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(query="   "), "empty"),
+    (dict(query="x" * 20001), "over the limit"),
+    (dict(query="ok", k=0), "k must be"),
+    (dict(query="ok", lang="xx"), "unknown language"),
+    (dict(query="ok", mode="magic"), "mode must be"),
+])
+def test_bad_queries_are_refused_with_a_clear_message(searcher, kwargs, message):
+    with pytest.raises(QueryError, match=message):
+        searcher.search(kwargs.pop("query"), **kwargs)
+
+
+def test_a_long_ticket_with_logs_still_finds_the_fix(searcher):
+    ticket = ("Здравствуйте! С утра на сайте ошибка, пользователи жалуются.\n" + "\n".join(
+        f"2026-11-21T08:{i:02d}:13Z edge-hkg1 GET /static/app.js upstream status=502 rt=0.004" for i in range(60))
+        + "\nЧто делать? Источник за файрволом. Спасибо.")
+    resp = searcher.search(ticket, audience="internal")
+    assert resp.detected.lang == "ru"
+    assert {r.id for r in resp.results[:2]} & {"cdn-502", "internal-edgectl"}
+
+
+def test_search_with_another_model_is_refused(small_index):
+    from tests.test_sbert import minilm_spec
+
+    with pytest.raises(ModelMismatchError, match="built with 'e5:multilingual-e5-small-q4'"):
+        Searcher(small_index[1], model=minilm_spec())
