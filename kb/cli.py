@@ -195,6 +195,102 @@ def eval_cmd(queries, qrels, index_dir, model, internal, as_json, modes):
             click.echo(f"{mode:8} {lang:5} {s['queries']:7d} {s['ndcg@10']:8.3f} {s['recall@10']:6.3f} {s['mrr@10']:7.3f}")
 
 
+@cli.command()
+@articles_option
+@index_option
+@model_option
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="KB_HOST", help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, envvar="KB_PORT", help="Port to listen on.")
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Threads serving requests (waitress).")
+@click.option("--dev", is_flag=True, help="Flask's development server with reloader and debugger (never in production).")
+@reports_errors
+def serve(articles_dir, index_dir, model, host, port, workers, dev):
+    """Serve the help center, agent assist and JSON API (indexes the articles first if there is no index)."""
+    from . import index_format
+
+    if index_format.current_token(index_dir) is None and Path(articles_dir).is_dir():
+        from indexer.job import run
+
+        click.echo(f"no index in {index_dir} yet: indexing {articles_dir} first", err=True)
+        run(articles_dir, index_dir, model=model)
+    app = _web_app(index_dir, model, articles_dir)
+    click.echo(f"polykb serving {index_dir} on http://{host}:{port}/ ({'dev server' if dev else f'{workers} threads'})")
+    if dev:
+        app.run(host=host, port=port, debug=True, use_reloader=True)
+        return
+    from waitress import serve as waitress_serve
+
+    waitress_serve(app, host=host, port=port, threads=workers, ident="polykb")
+
+
+def _web_app(index_dir, model, articles_dir=None):
+    """The web app for an index folder; options become KB_* settings, which the app factory reads."""
+    os.environ["KB_INDEX"] = json.dumps(str(index_dir))
+    if model:
+        os.environ["KB_MODEL"] = json.dumps(model)
+    if articles_dir:
+        os.environ["KB_ARTICLES"] = json.dumps(str(articles_dir))
+    from web import create_app
+
+    return create_app()
+
+
+def _activity(index_dir):
+    from .activity import Activity
+
+    Path(index_dir).mkdir(parents=True, exist_ok=True)
+    return Activity(Path(index_dir) / "activity.sqlite")
+
+
+@cli.group()
+def user():
+    """Accounts for agents, writers and admins (kept in <index>/activity.sqlite)."""
+
+
+@user.command(name="add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["agent", "writer", "admin"]), default="agent", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
+@index_option
+@reports_errors
+def user_add(name, role, password_stdin, index_dir):
+    """Create a user, or reset their password and role: `kb user add alice --role agent`."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _activity(index_dir).add_user(name, password, role)
+    click.echo(f"user {name!r} saved with role {role}")
+
+
+@cli.group()
+def token():
+    """API tokens for `POST /api/suggest` (helpdesk integrations)."""
+
+
+@token.command(name="add")
+@click.argument("name")
+@index_option
+@reports_errors
+def token_add(name, index_dir):
+    """Create a token and print it once: only its hash is stored."""
+    click.echo(_activity(index_dir).add_token(name))
+    click.echo(f"token {name!r} created; store it now, it cannot be shown again", err=True)
+
+
+@token.command(name="revoke")
+@click.argument("name")
+@index_option
+@reports_errors
+def token_revoke(name, index_dir):
+    """Revoke every active token with this name."""
+    n = _activity(index_dir).revoke_token(name)
+    if not n:
+        raise click.ClickException(f"no active token named {name!r}")
+    click.echo(f"revoked {n} token(s) named {name!r}")
+
+
 def main():  # pragma: no cover - python -m kb.cli
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     cli()

@@ -1,0 +1,75 @@
+"""The polykb web application: help center, agent assist, JSON API and accounts.
+
+`create_app()` is the factory (flaskr's shape): defaults, then the instance
+folder's `config.py` and `KB_*` environment variables (`KB_INDEX=/srv/kb`,
+`KB_SECRET_KEY=...`), or a test config instead of both. Each audience has its
+blueprint: `help_center` (public pages), `agent` (suggested answers), `api`
+(JSON) and `auth` (log in and out). Blueprints never import each other; what
+they share lives in `resources`, `security`, `i18n`, `answers` and `errors`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+
+# Every setting, its default and what it does; all can be set as KB_<NAME> in the environment.
+DEFAULTS = {
+    "INDEX": ".kb-index",  # index folder built by `kb index`; activity.sqlite and secret_key live there too
+    "MODEL": None,  # embedding model spec; None: the one that built the index
+    "SECRET_KEY": None,  # None: generated once and kept in <INDEX>/secret_key (mode 600)
+    "SITE_NAME": None,  # shown in the header; None: "Help Center" in the visitor's language
+    "CONTACT_URL": None,  # "contact support" link on the no-results page; None: the CONTACT_ARTICLE
+    "CONTACT_ARTICLE": "contact-support",  # article id used when CONTACT_URL is not set
+    "PAGE_SIZE": 10,  # results per page in the help center
+    "MAX_QUERY_CHARS": 500,  # longest public search query (agents may paste up to 20,000 characters)
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_SEARCH": "60 per minute",  # per client address: help center search, suggestions, /api/search
+    "RATELIMIT_FEEDBACK": "10 per minute",  # "Was this helpful?" votes, form and API
+    "RATELIMIT_LOGIN": "10 per minute",  # login attempts
+    "RATELIMIT_API": "120 per minute",  # /api/articles and /api/suggest
+    "PROXY_FIX": 0,  # number of trusted reverse proxies setting X-Forwarded-For/-Proto/-Host
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # set KB_SESSION_COOKIE_SECURE=true behind HTTPS
+    "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
+    "WTF_CSRF_TIME_LIMIT": None,  # CSRF tokens live as long as the session: agents keep pages open
+    "MAX_CONTENT_LENGTH": 1_000_000,
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the app; fails at once if the index is missing or corrupt."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("KB")
+    else:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    from . import errors, i18n, resources, security
+
+    resources.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+
+    from . import agent, api, auth, help_center
+
+    app.register_blueprint(help_center.bp)
+    app.register_blueprint(help_center.root)
+    app.register_blueprint(agent.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    security.csrf.exempt(api.bp)  # the JSON API takes tokens or JSON bodies, never forms
+    return app

@@ -1,0 +1,117 @@
+"""Suggested answers for an agent: the best articles for a customer's message, section by section.
+
+Shared by the agent page and `POST /api/suggest`. Internal runbooks are
+included (audience "internal") and flagged; only public articles get a link
+the agent may send to the customer. Each answer carries its section as
+plain text in the customer's language when a translation exists: the
+section of the translation is found by meaning (the nearest chunk vector),
+because translated headings have different anchors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from flask import url_for
+
+from kb import render
+from kb.search import Response, Result, Searcher
+
+from .resources import get_activity, get_searcher
+
+MAX_TEXT = 20_000
+
+
+@dataclass
+class Answer:
+    id: str
+    lang: str
+    title: str
+    section: str
+    anchor: str
+    visibility: str
+    score: float
+    fallback: bool  # not in the customer's language
+    languages: list[str]
+    snippet: str  # HTML-safe, <mark> around hits
+    public_url: str | None  # for the customer; None for internal articles
+    agent_url: str  # for the agent: the full article
+    text: str  # the section as plain text, ready to paste
+    html: str  # the section rendered, to preview
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["score"] = round(self.score, 4)
+        return d
+
+
+@dataclass
+class Suggestions:
+    response: Response
+    customer_lang: str | None
+    answers: list[Answer]
+    search_id: int
+
+
+def suggest(text: str, customer_lang: str | None, k: int, route: str) -> Suggestions:
+    """Search internal and public articles for a ticket; log the search; answers in the customer's language."""
+    searcher = get_searcher()
+    resp = searcher.search(text, ui_lang=customer_lang, k=k, audience="internal")
+    want = customer_lang or resp.detected.lang
+    answers = [_answer(searcher, r, want) for r in resp.results]
+    search_id = get_activity().log_search(text, resp.detected.lang, customer_lang, "internal", route,
+                                          [(a.id, a.lang, a.score) for a in answers], resp.total)
+    return Suggestions(resp, want, answers, search_id)
+
+
+def _answer(searcher: Searcher, r: Result, want: str | None) -> Answer:
+    lang, anchor, section = r.lang, r.anchor, r.section
+    if want and want != r.lang and want in r.languages:
+        lang, anchor, section = _aligned(searcher, r, want)
+    found = searcher.article(r.id, lang, "internal")
+    row, body = found
+    public = row.is_public
+
+    def resolve_external(article_id, target_anchor):
+        if searcher.versions(article_id, "public"):
+            return url_for("help_center.article", lang=lang, article_id=article_id, _anchor=target_anchor,
+                           _external=True)
+        return None
+
+    def resolve_agent(article_id, target_anchor):
+        if searcher.versions(article_id, "internal"):
+            return url_for("agent.article", article_id=article_id, lang=lang, _anchor=target_anchor)
+        return None
+
+    md = render.section_markdown(body, anchor) or ""
+    # a public answer links only to public articles; an internal one may point agents to runbooks
+    text = render.plain_text(md, resolve_external)
+    preview = render.render(md, resolve_agent).html
+    return Answer(
+        id=r.id, lang=lang, title=row.title, section=section, anchor=anchor, visibility=row.visibility,
+        score=r.score, fallback=bool(want) and lang != want, languages=list(r.languages),
+        snippet=r.snippet if lang == r.lang else "",
+        public_url=url_for("help_center.article", lang=lang, article_id=r.id, _anchor=anchor or None,
+                           _external=True) if public else None,
+        agent_url=url_for("agent.article", article_id=r.id, lang=lang, _anchor=anchor or None),
+        text=text, html=preview)
+
+
+def _aligned(searcher: Searcher, r: Result, want: str) -> tuple[str, str, str]:
+    """(lang, anchor, heading) of the section of the `want` translation nearest in meaning to r's section."""
+    store = searcher.store
+    versions = {v.lang: v for v in searcher.versions(r.id, "internal")}
+    src, dst = versions.get(r.lang), versions.get(want)
+    if src is None or dst is None:
+        return r.lang, r.anchor, r.section
+    src_ids = [c.rowid for c in store.chunks_of(src.rowid) if c.anchor == r.anchor]
+    ids_s, mat_s = store.vectors("a.rowid = ?", (src.rowid,))
+    ids_d, mat_d = store.vectors("a.rowid = ?", (dst.rowid,))
+    chunks = {c.rowid: c for c in store.chunks_of(dst.rowid)}
+    if not src_ids or not len(ids_d):
+        first = next(iter(chunks.values()), None)
+        return want, first.anchor if first else "", first.heading if first else ""
+    centre = mat_s[np.isin(ids_s, src_ids)].mean(axis=0)
+    best = chunks[int(ids_d[int(np.argmax(mat_d @ centre))])]
+    return want, best.anchor, best.heading

@@ -1,0 +1,187 @@
+"""The JSON API. Public routes see public articles only; `/api/suggest` needs a token or an agent session.
+
+Errors always have one shape, `{"error": {"status": 400, "message": "..."}}`
+(see `errors`); bad input is a 400 that says which parameter and why.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
+
+from kb import languages, render
+
+from . import answers
+from .resources import get_activity, get_searcher
+from .security import api_caller, check_rate, rate_limit
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+AUDIENCE = "public"
+MAX_K = 50
+SUGGESTIONS = 6
+
+
+@bp.get("/search")
+@rate_limit("SEARCH")
+def search():
+    """Public search: ?q= (required), lang= (reader's language), k= (1-50), offset=, product=, tag=."""
+    q = _query_arg()
+    lang = _lang(request.args.get("lang"))
+    k = _int(request.args.get("k"), "k", 10, 1, MAX_K)
+    offset = _int(request.args.get("offset"), "offset", 0, 0, 1000)
+    product = request.args.get("product") or None
+    tags = request.args.getlist("tag") or None
+    resp = get_searcher().search(q, ui_lang=lang, k=k, offset=offset, audience=AUDIENCE, product=product, tags=tags)
+    search_id = get_activity().log_search(q, resp.detected.lang, lang, AUDIENCE, "api",
+                                          [(r.id, r.lang, r.score) for r in resp.results], resp.total)
+    results = []
+    for r in resp.results:
+        d = r.to_json()
+        d["url"] = url_for("help_center.article", lang=lang or r.lang, article_id=r.id, _anchor=r.anchor or None,
+                           _external=True)
+        results.append(d)
+    return jsonify({"query": resp.query, "search_id": search_id,
+                    "detected": {"lang": resp.detected.lang, "confidence": round(resp.detected.confidence, 3),
+                                 "reason": resp.detected.reason},
+                    "lang": resp.lang, "total": resp.total, "offset": offset, "results": results})
+
+
+@bp.get("/autocomplete")
+@rate_limit("SEARCH")
+def autocomplete():
+    """Titles of public articles for a partly typed query: ?q=&lang=. Titles only, never text."""
+    q = _query_arg()
+    lang = _lang(request.args.get("lang"))
+    resp = get_searcher().search(q, ui_lang=lang, k=SUGGESTIONS, audience=AUDIENCE)
+    return jsonify({"suggestions": [
+        {"id": r.id, "lang": r.lang, "title": r.title,
+         "url": url_for("help_center.article", lang=lang or r.lang, article_id=r.id)} for r in resp.results]})
+
+
+@bp.get("/articles/<article_id>")
+@rate_limit("API")
+def article(article_id):
+    """A public article: metadata, rendered HTML and the languages it exists in. ?lang= picks the version."""
+    lang = _lang(request.args.get("lang"))
+    searcher = get_searcher()
+    found = searcher.article(article_id, lang, AUDIENCE)
+    if found is None:
+        abort(404, f"no public article {article_id!r}")
+    row, body = found
+    reader = lang or row.lang
+
+    def resolve(target, anchor):
+        if searcher.versions(target, AUDIENCE):
+            return url_for("help_center.article", lang=reader, article_id=target, _anchor=anchor, _external=True)
+        return None
+
+    rendered = render.render(body, resolve)
+    get_activity().log_view(article_id, row.lang, lang, AUDIENCE)
+    return jsonify({
+        "id": row.id, "lang": row.lang, "title": row.title, "product": row.product, "tags": list(row.tags),
+        "updated": row.updated.isoformat() if row.updated else None,
+        "reviewed": row.reviewed.isoformat() if row.reviewed else None,
+        "fallback": bool(lang) and row.lang != lang,
+        "languages": sorted(v.lang for v in searcher.versions(article_id, AUDIENCE)),
+        "url": url_for("help_center.article", lang=reader, article_id=row.id, _external=True),
+        "toc": [{"level": t.level, "id": t.id, "title": t.name} for t in rendered.toc],
+        "html": rendered.html,
+    })
+
+
+@bp.post("/feedback")
+@rate_limit("FEEDBACK")
+def feedback():
+    """Was this article helpful? {article_id, lang, helpful: true|false, reason?}."""
+    data = _json_body({"article_id", "lang", "helpful", "reason"})
+    article_id = _field(data, "article_id", str, required=True)
+    lang = _lang(_field(data, "lang", str, required=True))
+    helpful = _field(data, "helpful", bool, required=True)
+    reason = _field(data, "reason", str) or ""
+    if len(reason) > 1000:
+        abort(400, f"reason is {len(reason)} characters, over the limit of 1000")
+    versions = {v.lang for v in get_searcher().versions(article_id, AUDIENCE)}
+    if not versions:
+        abort(404, f"no public article {article_id!r}")
+    if lang not in versions:
+        abort(400, f"article {article_id!r} has no {lang!r} version; it exists in {sorted(versions)}")
+    get_activity().add_feedback(article_id, lang, helpful, reason, source="api")
+    return jsonify({"ok": True}), 201
+
+
+@bp.post("/suggest")
+def suggest():
+    """Suggested answers for a customer's message: {text, lang?, k?}. Token or agent session."""
+    api_caller()
+    check_rate("API")
+    data = _json_body({"text", "lang", "k"})
+    text = _field(data, "text", str, required=True)
+    if not text.strip():
+        abort(400, "text is empty; send the customer's message")
+    if len(text) > answers.MAX_TEXT:
+        abort(400, f"text is {len(text)} characters, over the limit of {answers.MAX_TEXT}")
+    lang = _lang(_field(data, "lang", str))
+    k = _field(data, "k", int)
+    k = 5 if k is None else k
+    if not 1 <= k <= MAX_K:
+        abort(400, f"k must be between 1 and {MAX_K}, got {k}")
+    result = answers.suggest(text, lang, k, route="api")
+    det = result.response.detected
+    return jsonify({"detected": {"lang": det.lang, "confidence": round(det.confidence, 3), "reason": det.reason},
+                    "lang": result.customer_lang, "search_id": result.search_id,
+                    "results": [a.to_json() for a in result.answers]})
+
+
+# --- validation -------------------------------------------------------------
+
+def _query_arg() -> str:
+    if "q" not in request.args:
+        abort(400, "q is required: /api/search?q=your+question")
+    q = request.args["q"].strip()
+    if not q:
+        abort(400, "q is empty")
+    limit = current_app.config["MAX_QUERY_CHARS"]
+    if len(q) > limit:
+        abort(400, f"q is {len(q)} characters, over the limit of {limit}")
+    return q
+
+
+def _lang(value) -> str | None:
+    return languages.normalize(value)  # QueryError (400) for unknown codes, naming the known ones
+
+
+def _int(value: str | None, name: str, default: int, lo: int, hi: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        abort(400, f"{name} must be a whole number, got {value!r}")
+    if not lo <= n <= hi:
+        abort(400, f"{name} must be between {lo} and {hi}, got {n}")
+    return n
+
+
+def _json_body(allowed: set[str]) -> dict:
+    if not request.is_json:
+        abort(400, "send a JSON object with 'Content-Type: application/json'")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "the request body must be a JSON object")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        abort(400, f"unknown field {unknown[0]!r}; expected {sorted(allowed)}")
+    return data
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
+
+
+def _field(data: dict, name: str, kind: type, required: bool = False):
+    if name not in data or data[name] is None:
+        if required:
+            abort(400, f"{name} is required")
+        return None
+    value = data[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        abort(400, f"{name} must be {_TYPE_NAMES[kind]}, got {type(value).__name__}")
+    return value

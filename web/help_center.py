@@ -1,0 +1,250 @@
+"""The public help center: home, search, articles, feedback. No login; public articles only.
+
+URLs carry the language: `/<lang>/`, `/<lang>/search?q=`, `/<lang>/article/<id>`.
+The same paths without a language redirect to the visitor's language
+(`root`). Every lookup here uses audience "public": an internal article
+answers 404 exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from kb import render
+
+from . import i18n
+from .resources import get_activity, get_searcher
+from .security import rate_limit
+
+bp = Blueprint("help_center", __name__, url_prefix="/<lang:lang>")
+root = Blueprint("root", __name__)
+
+AUDIENCE = "public"
+MAX_PAGE = 50
+HOME_LIST = 8
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@bp.url_value_preprocessor
+def pull_lang(endpoint, values):
+    g.url_lang = values.pop("lang")
+    g.lang = i18n.canonical(g.url_lang)
+
+
+@bp.url_defaults
+def add_lang(endpoint, values):
+    if "lang" not in values and g.get("lang"):
+        values["lang"] = g.lang
+
+
+@bp.before_request
+def check_lang():
+    if g.lang is None:
+        abort(404)
+    if g.url_lang != g.lang:  # /ZH/..., /zh-CN/... → /zh/...; the same for every path, existing or not
+        path = request.path.replace(f"/{g.url_lang}", f"/{g.lang}", 1)
+        qs = request.query_string.decode()
+        return redirect(path + (f"?{qs}" if qs else ""), 301 if request.method == "GET" else 308)
+    return None
+
+
+# --- without a language: redirect to the visitor's --------------------------
+
+@root.get("/")
+def index():
+    return redirect(url_for("help_center.home", lang=i18n.preferred()))
+
+
+@root.get("/search")
+def search_redirect():
+    return redirect(url_for("help_center.search", lang=i18n.preferred(), **request.args.to_dict()))
+
+
+@root.get("/article/<article_id>")
+def article_redirect(article_id):
+    return redirect(url_for("help_center.article", lang=i18n.preferred(), article_id=article_id))
+
+
+@root.get("/language/<lang:code>")
+def set_language(code):
+    """Remember a language for pages whose URL has none (agent, sign in), then go back."""
+    lang = i18n.canonical(code)
+    if lang is None:
+        abort(404)
+    nxt = request.args.get("next", "")
+    safe = nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt
+    response = redirect(nxt if safe else url_for("help_center.home", lang=lang))
+    response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+# --- pages ------------------------------------------------------------------
+
+@bp.get("/")
+def home():
+    return render_template("home.html", popular=_popular(g.lang), recent=_recent(g.lang, exclude=set()))
+
+
+@bp.get("/search")
+@rate_limit("SEARCH")
+def search():
+    q = request.args.get("q", "").strip()
+    if not q:
+        return redirect(url_for(".home"))
+    limit = current_app.config["MAX_QUERY_CHARS"]
+    if len(q) > limit:
+        abort(400, _("Your search is %(n)d characters long; please shorten it to %(limit)d.", n=len(q), limit=limit))
+    page = _page(request.args.get("page", "1"))
+    product = request.args.get("product") or None
+    tag = request.args.get("tag") or None
+    size = current_app.config["PAGE_SIZE"]
+    searcher = get_searcher()
+    resp = searcher.search(q, ui_lang=g.lang, k=size, offset=(page - 1) * size, audience=AUDIENCE,
+                           product=product, tags=[tag] if tag else None)
+    search_id = get_activity().log_search(q, resp.detected.lang, g.lang, AUDIENCE, "help_center",
+                                          [(r.id, r.lang, r.score) for r in resp.results], resp.total)
+    closest = []
+    if resp.total == 0 and (product or tag):
+        closest = searcher.search(q, ui_lang=g.lang, k=3, audience=AUDIENCE).results
+    pages = max(1, min(MAX_PAGE, -(-resp.total // size)))
+    return render_template("search.html", q=q, resp=resp, page=page, pages=pages, offset=(page - 1) * size,
+                           product=product, tag=tag, facets=_facets(), search_id=search_id, closest=closest,
+                           contact_url=_contact_url())
+
+
+@bp.get("/article/<article_id>")
+def article(article_id):
+    if article_id != article_id.lower():
+        return redirect(url_for(".article", article_id=article_id.lower(), **request.args.to_dict()), 301)
+    searcher = get_searcher()
+    found = searcher.article(article_id, g.lang, AUDIENCE)
+    if found is None:
+        abort(404, _("We couldn't find that article. It may have been moved or removed."))
+    row, body = found
+    rendered = render.render(body, _resolver())
+    versions = sorted(searcher.versions(article_id, AUDIENCE), key=lambda v: _lang_order(v.lang))
+    related = searcher.related(article_id, g.lang, AUDIENCE, k=5)
+    activity = get_activity()
+    activity.log_view(article_id, row.lang, g.lang, AUDIENCE)
+    search_id, rank = _int_arg("s"), _int_arg("r")
+    if search_id is not None:
+        activity.log_click(search_id, article_id, row.lang, rank)
+    return render_template("article.html", row=row, html=rendered.html, toc=rendered.toc, versions=versions,
+                           related=related, fallback=row.lang != g.lang,
+                           thanks=request.args.get("feedback") == "thanks")
+
+
+@bp.post("/article/<article_id>/feedback")
+@rate_limit("FEEDBACK")
+def feedback(article_id):
+    versions = {v.lang: v for v in get_searcher().versions(article_id, AUDIENCE)}
+    if not versions:
+        abort(404, _("We couldn't find that article. It may have been moved or removed."))
+    helpful = request.form.get("helpful")
+    if helpful not in ("yes", "no"):
+        abort(400, _("Choose yes or no."))
+    lang = request.form.get("version") or g.lang
+    if lang not in versions:
+        abort(400, _("This article has no version in that language."))
+    reason = request.form.get("reason", "")[:1000]
+    get_activity().add_feedback(article_id, lang, helpful == "yes", reason, source="help_center")
+    return redirect(url_for(".article", article_id=article_id, feedback="thanks", _anchor="feedback"), 303)
+
+
+# --- helpers ----------------------------------------------------------------
+
+def _resolver():
+    searcher = get_searcher()
+
+    def resolve(article_id, anchor):
+        if searcher.versions(article_id, AUDIENCE):
+            return url_for("help_center.article", lang=g.lang, article_id=article_id, _anchor=anchor)
+        return None
+
+    return resolve
+
+
+def _lang_order(code: str) -> tuple[int, str]:
+    order = i18n.UI_LANGUAGES
+    return (order.index(code) if code in order else len(order), code)
+
+
+def _page(value: str) -> int:
+    try:
+        page = int(value)
+    except ValueError:
+        page = 0
+    if not 1 <= page <= MAX_PAGE:
+        abort(400, _("The page number must be between 1 and %(max)d.", max=MAX_PAGE))
+    return page
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def _public_articles():
+    return get_searcher().store.articles("visibility = 'public'")
+
+
+def _facets() -> dict:
+    products, tags = {}, {}
+    for a in _public_articles():
+        if a.product:
+            products[a.product] = products.get(a.product, 0) + 1
+        for t in a.tags:
+            tags[t] = tags.get(t, 0) + 1
+    # tags on a single article make a long, useless list
+    return {"products": sorted(products), "tags": sorted(t for t, n in tags.items() if n >= 2)}
+
+
+def _pick(versions, lang):
+    """The version to list for a reader of `lang`: theirs, else English, else any."""
+    by_lang = {v.lang: v for v in versions}
+    return by_lang.get(lang) or by_lang.get("en") or versions[0]
+
+
+def _popular(lang: str) -> list:
+    """Most viewed public articles (by views in this language first), filled with recently updated ones."""
+    rows = get_activity().execute(
+        "SELECT article_id, SUM(CASE WHEN lang = ? THEN 2 ELSE 1 END) AS n FROM views WHERE audience = 'public'"
+        " GROUP BY article_id ORDER BY n DESC, article_id LIMIT 100", (lang,))
+    groups = _groups()
+    out = []
+    for article_id, _n in rows:
+        if article_id in groups:  # still public
+            out.append(_pick(groups[article_id], lang))
+        if len(out) == HOME_LIST:
+            break
+    if len(out) < HOME_LIST:
+        out += _recent(lang, exclude={a.id for a in out})[:HOME_LIST - len(out)]
+    return out
+
+
+def _recent(lang: str, exclude: set) -> list:
+    groups = _groups()
+    picked = [_pick(vs, lang) for art_id, vs in groups.items() if art_id not in exclude]
+    picked.sort(key=lambda a: (a.lang == lang, a.updated or a.reviewed or _EPOCH), reverse=True)
+    return picked[:HOME_LIST]
+
+
+def _groups() -> dict:
+    groups: dict = {}
+    for a in _public_articles():
+        groups.setdefault(a.id, []).append(a)
+    return groups
+
+
+def _contact_url() -> str | None:
+    cfg = current_app.config
+    if cfg["CONTACT_URL"]:
+        return cfg["CONTACT_URL"]
+    art = cfg["CONTACT_ARTICLE"]
+    if art and get_searcher().versions(art, AUDIENCE):
+        return url_for(".article", article_id=art)
+    return None
