@@ -196,6 +196,28 @@ def eval_cmd(queries, qrels, index_dir, model, internal, as_json, modes):
 
 
 @cli.command()
+@click.argument("name", type=click.Choice(["stale", "translations", "missing", "feedback", "unused", "duplicates",
+                                           "gaps", "links", "priority"]))
+@index_option
+@model_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--owner", default=None, help="Only rows of this owner.")
+@click.option("--lang", default=None, help="Only rows in this language.")
+@click.option("--product", default=None, help="Only rows of this product.")
+@click.option("--days", default=90, show_default=True, help="Usage window in days (feedback, unused, gaps, priority).")
+@reports_errors
+def report(name, index_dir, model, fmt, owner, lang, product, days):
+    """Content-health reports for writers (reads the index and the activity log; no server needed)."""
+    from . import reports
+    from .activity import Activity
+
+    searcher = _searcher(index_dir, model)
+    ctx = reports.Context(store=searcher.store, activity=Activity(Path(index_dir) / "activity.sqlite"),
+                          window_days=days, embedder=searcher.embedder, searcher=searcher)
+    click.echo(reports.render(reports.run(name, ctx, owner=owner, lang=lang, product=product), fmt))
+
+
+@cli.command()
 @articles_option
 @index_option
 @model_option

@@ -132,6 +132,10 @@ class Searcher:
             self._embedder = CachedEmbedder(get_embedder(self._model_spec))
 
     @property
+    def embedder(self) -> CachedEmbedder:
+        return self._embedder
+
+    @property
     def store(self) -> Store:
         return self.generation().store
 

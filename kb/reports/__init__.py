@@ -1,0 +1,119 @@
+"""Content-health reports for writers: what to fix first, ranked by evidence.
+
+Every report is a function of a `Context` returning a list of rows (dicts),
+so the CLI prints them as a table, CSV or JSON and the web page sorts and
+filters the same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+from ..errors import KBError
+from . import content, usage
+from .context import Context
+
+# severity of each kind of problem, for the priority queue
+SEVERITY = {
+    ("translations", "substantive"): 3.0, ("translations", "unknown"): 1.0, ("translations", "cosmetic"): 0.0,
+    "stale": 2.0, "feedback": 3.0, "links": 2.0, "duplicates": 1.0, "missing": 1.0, "no-owner": 1.0,
+}
+
+
+def priority(ctx: Context) -> list[dict]:
+    """One queue from all reports: severity × log(2 + traffic), the first thing to open on Monday."""
+    traffic: dict[str, int] = dict(ctx.activity.execute(
+        "SELECT article_id, count(*) FROM views WHERE ts >= ? GROUP BY article_id", (ctx.since,)))
+    for aid, n in ctx.activity.execute(
+            "SELECT s.article_id, count(*) FROM shown s JOIN searches q ON q.id = s.search_id WHERE q.ts >= ?"
+            " GROUP BY s.article_id", (ctx.since,)):
+        traffic[aid] = traffic.get(aid, 0) + n
+    items = []
+
+    def add(report, row, severity, problem):
+        if severity <= 0:
+            return
+        t = traffic.get(row["id"], 0)
+        items.append({"score": round(severity * math.log(2 + t), 2), "report": report, "problem": problem,
+                      "id": row["id"], "lang": row.get("lang"), "title": row.get("title"), "owner": row.get("owner"),
+                      "product": row.get("product"), "traffic": t, "visibility": row.get("visibility")})
+
+    for r in content.translations(ctx):
+        add("translations", r, SEVERITY[("translations", r["severity"])], f"{r['severity']}: {r['detail']}"[:200])
+    for r in content.stale(ctx):
+        add("stale", r, SEVERITY["stale"], f"{r['status']}" + (f", {r['overdue_days']} days" if r["overdue_days"] else ""))
+    for r in usage.feedback(ctx):
+        add("feedback", r, SEVERITY["feedback"], f"helpful {r['helpful_share']}, {r['not_relevant']} not relevant")
+    for r in content.links(ctx):
+        add("links", r, SEVERITY["links"], r["detail"])
+    for r in content.duplicates(ctx):
+        add("duplicates", r, SEVERITY["duplicates"], f"{r['kind']} of {r['other_id']} ({r['other_lang']})")
+    for r in usage.missing(ctx):
+        if r["demand"]:
+            add("missing", r, SEVERITY["missing"] * math.log(1 + r["demand"]), f"no {r['missing_lang']} version")
+    for a in ctx.store.articles():
+        if not a.owner:
+            add("no-owner", {"id": a.id, "lang": a.lang, "title": a.title, "owner": None, "product": a.product,
+                             "visibility": a.visibility}, SEVERITY["no-owner"], "no owner")
+    items.sort(key=lambda r: (-r["score"], r["id"]))
+    return items
+
+
+REPORTS = {
+    "stale": content.stale,
+    "translations": content.translations,
+    "missing": usage.missing,
+    "feedback": usage.feedback,
+    "unused": usage.unused,
+    "duplicates": content.duplicates,
+    "gaps": usage.gaps,
+    "links": content.links,
+    "priority": priority,
+}
+FORMATS = ("table", "csv", "json")
+
+
+def run(name: str, ctx: Context, owner: str | None = None, lang: str | None = None,
+        product: str | None = None) -> list[dict]:
+    if name not in REPORTS:
+        raise KBError(f"unknown report {name!r}; expected one of {list(REPORTS)}")
+    rows = REPORTS[name](ctx)
+    if owner:
+        rows = [r for r in rows if (r.get("owner") or "") == owner]
+    if lang:
+        rows = [r for r in rows if r.get("lang") == lang or r.get("missing_lang") == lang]
+    if product:
+        rows = [r for r in rows if r.get("product") == product]
+    return rows
+
+
+def render(rows: list[dict], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=1, default=str)
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=columns)
+        w.writeheader()
+        w.writerows(rows)
+        return buf.getvalue()
+    if fmt != "table":
+        raise KBError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}")
+    if not rows:
+        return "(no rows)"
+    shown = [c for c in columns if c not in ("path", "visibility")]
+    cells = [[_cell(r.get(c)) for c in shown] for r in rows]
+    widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(shown)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(shown, widths))]
+    lines += ["  ".join(v[:w].ljust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
+
+
+def _cell(v) -> str:
+    return "" if v is None else str(v).replace("\n", " ")
+
+
+__all__ = ["Context", "REPORTS", "FORMATS", "run", "render"]

@@ -1,0 +1,27 @@
+"""What every report reads: the served index, the activity log, and the settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..activity import Activity
+from ..store import Store
+
+
+@dataclass
+class Context:
+    store: Store
+    activity: Activity
+    today: dt.date = field(default_factory=dt.date.today)
+    review_every_default: int = 180  # days, for articles without `review_every`
+    window_days: int = 90  # how far back usage counts
+    min_votes: int = 3  # feedback report: fewer votes say nothing
+    max_helpful: float = 0.5  # feedback report: helpful share at or below this is poor
+    duplicate_margin: float = 1.1  # duplicates report: margin over the 5 nearest neighbours
+    embedder: object = None  # gaps report: embeds failed queries (a CachedEmbedder)
+    searcher: object = None  # gaps report: nearest existing article
+
+    @property
+    def since(self) -> str:
+        return (self.today - dt.timedelta(days=self.window_days)).isoformat()

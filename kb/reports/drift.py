@@ -1,0 +1,106 @@
+"""Translation drift by meaning, not by timestamp.
+
+When a source article changes after a translation was made (its content hash
+differs from the `source_hash` the translation recorded), we compare the
+source's sections with the translation's, aligned by position, on what must
+be identical in every language: numbers, inline code and code blocks, URLs,
+error codes, and the number of steps. A section whose facts differ is a
+substantive change the translator must carry over; if every section's facts
+agree, the change was cosmetic (a typo, wording) and the translation is
+flagged as such, so a typo fix does not send twenty translations back to
+translators (zammad#5596).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..chunking import sections
+
+_FENCED = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n(.*?)^[ \t]*\1", re.S | re.M)
+_INLINE = re.compile(r"`([^`\n]+)`")
+_URL = re.compile(r"https?://[^\s)>\]`'\"]+")
+_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+(?![\d])|\d+(?:\.\d+)?")
+_STEP = re.compile(r"^\s*(?:\d+[.)]|[-*+])\s+\S", re.M)
+_LIST_MARKER = re.compile(r"^\s*\d+[.)]\s", re.M)
+# identifiers that are never translated: X-Nimbus-Date, SignatureDoesNotMatch, ERR_CERT_DATE_INVALID
+_CODE_TOKEN = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:-[A-Z][A-Za-z0-9]*)+\b|\b(?:[A-Z][a-z0-9]+){2,}[A-Z]?[a-z0-9]*\b"
+                         r"|\b[A-Z0-9]+(?:_[A-Z0-9]+)+\b")
+
+
+@dataclass(frozen=True)
+class SectionDrift:
+    index: int
+    source_heading: str
+    translation_heading: str
+    only_in_source: tuple[str, ...]
+    only_in_translation: tuple[str, ...]
+    steps: tuple[int, int]
+
+    @property
+    def substantive(self) -> bool:
+        """Facts the source has and the translation lacks, or a different number of steps.
+
+        Facts only the translation has are shown but do not count alone: translators
+        legitimately add local details (Beijing time, a local tax form). A changed fact
+        (4100 → 4500) shows on both sides and counts through the source side.
+        """
+        return bool(self.only_in_source) or self.steps[0] != self.steps[1]
+
+    def describe(self) -> str:
+        parts = []
+        if self.only_in_source:
+            parts.append("source has " + ", ".join(self.only_in_source[:4]))
+        if self.only_in_translation:
+            parts.append("translation still has " + ", ".join(self.only_in_translation[:4]))
+        if self.steps[0] != self.steps[1]:
+            parts.append(f"{self.steps[0]} steps in source vs {self.steps[1]}")
+        name = self.source_heading or "(intro)"
+        return f"§{name}: " + "; ".join(parts)
+
+
+def facts(markdown_text: str) -> set[str]:
+    """What must be the same in every language: code, URLs, numbers, code-like identifiers."""
+    out: set[str] = set()
+    text = markdown_text
+    for m in _FENCED.finditer(text):
+        for line in m.group(2).splitlines():
+            line = " ".join(line.split())
+            # comments inside code are prose and get translated; keep code lines only
+            if line and not line.startswith(("#", "//", "--")):
+                out.add("code:" + line)
+    text = _FENCED.sub(" ", text)
+    for m in _INLINE.finditer(text):
+        code = m.group(1).strip()
+        if len(code) > 1 and code.isascii():  # translated placeholders (`名称:值`) are prose
+            out.add("`" + code + "`")
+    text = _INLINE.sub(" ", text)
+    for m in _URL.finditer(text):
+        out.add(m.group().rstrip(".,;:"))
+    text = _URL.sub(" ", text)
+    text = _LIST_MARKER.sub(" ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets are checked by the links report
+    for m in _CODE_TOKEN.finditer(text):
+        out.add(m.group())
+    for m in _NUMBER.finditer(text):
+        number = re.sub(r"[ ,\u00a0\u202f]", "", m.group())
+        if len(number) > 1:  # one-digit numbers are often written out in words ("one hour", "一小时")
+            out.add(number)
+    return out
+
+
+def compare(source_body: str, translation_body: str) -> list[SectionDrift]:
+    """Per aligned section, the facts that differ; sections only one side has count as all-new."""
+    src = sections(source_body)
+    tra = sections(translation_body)
+    out = []
+    for i in range(max(len(src), len(tra))):
+        s = src[i] if i < len(src) else None
+        t = tra[i] if i < len(tra) else None
+        fs = facts(s.text) if s else set()
+        ft = facts(t.text) if t else set()
+        steps = (len(_STEP.findall(s.text)) if s else 0, len(_STEP.findall(t.text)) if t else 0)
+        out.append(SectionDrift(i, s.heading if s else "", t.heading if t else "",
+                                tuple(sorted(fs - ft)), tuple(sorted(ft - fs)), steps))
+    return out

@@ -1,0 +1,136 @@
+"""Reports from what readers and agents did: feedback, unused articles, missing translations, gaps."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from .context import Context
+
+
+def feedback(ctx: Context) -> list[dict]:
+    """Articles readers found unhelpful (enough votes, low helpful share) or agents marked not relevant."""
+    votes = ctx.activity.execute(
+        "SELECT article_id, lang, sum(helpful), count(*), group_concat(CASE WHEN helpful=0 THEN reason END, ' | ')"
+        " FROM feedback WHERE ts >= ? GROUP BY article_id, lang", (ctx.since,))
+    marks = {(a, lang_): (n_bad, n_good) for a, lang_, n_bad, n_good in ctx.activity.execute(
+        "SELECT article_id, coalesce(lang, ''), sum(mark='not_relevant'), sum(mark='solved') FROM agent_marks"
+        " WHERE ts >= ? GROUP BY article_id, coalesce(lang, '')", (ctx.since,))}
+    known = {(a.id, a.lang): a for a in ctx.store.articles()}
+    rows = []
+    seen = set()
+    for aid, lang, helpful, n, reasons in votes:
+        bad, good = marks.get((aid, lang), (0, 0))
+        seen.add((aid, lang))
+        share = helpful / n
+        if (n >= ctx.min_votes and share <= ctx.max_helpful) or bad > good:
+            rows.append(_usage_row(known, aid, lang, votes=n, helpful_share=round(share, 2), not_relevant=bad,
+                                   solved=good, reasons=reasons or ""))
+    for (aid, lang), (bad, good) in marks.items():
+        if (aid, lang) not in seen and bad > good and bad >= 1:
+            rows.append(_usage_row(known, aid, lang, votes=0, helpful_share=None, not_relevant=bad, solved=good,
+                                   reasons=""))
+    rows.sort(key=lambda r: (r["helpful_share"] if r["helpful_share"] is not None else 1, -r["not_relevant"]))
+    return rows
+
+
+def unused(ctx: Context) -> list[dict]:
+    """Public articles nobody opened and no search showed in the window."""
+    viewed = {r[0] for r in ctx.activity.execute("SELECT DISTINCT article_id FROM views WHERE ts >= ?", (ctx.since,))}
+    shown = {r[0] for r in ctx.activity.execute(
+        "SELECT DISTINCT s.article_id FROM shown s JOIN searches q ON q.id = s.search_id WHERE q.ts >= ?", (ctx.since,))}
+    rows = []
+    for a in ctx.store.articles("visibility = 'public'"):
+        if a.id not in viewed and a.id not in shown:
+            rows.append(_usage_row({(a.id, a.lang): a}, a.id, a.lang, window_days=ctx.window_days,
+                                   updated=a.updated.isoformat() if a.updated else None))
+    return rows
+
+
+def demand(ctx: Context) -> dict[tuple[str, str], int]:
+    """(article id, reader language) -> searches in that language that showed it + views by such readers."""
+    out: Counter = Counter()
+    for aid, lang, n in ctx.activity.execute(
+            "SELECT s.article_id, q.lang, count(*) FROM shown s JOIN searches q ON q.id = s.search_id"
+            " WHERE q.ts >= ? AND q.lang IS NOT NULL AND s.rank <= 3 GROUP BY s.article_id, q.lang", (ctx.since,)):
+        out[(aid, lang)] += n
+    for aid, lang, n in ctx.activity.execute(
+            "SELECT article_id, ui_lang, count(*) FROM views WHERE ts >= ? AND ui_lang IS NOT NULL"
+            " GROUP BY article_id, ui_lang", (ctx.since,)):
+        out[(aid, lang)] += n
+    return out
+
+
+def missing(ctx: Context) -> list[dict]:
+    """Public articles without a version in a language the help center serves, most wanted first."""
+    articles = ctx.store.articles("visibility = 'public'")
+    served = sorted({a.lang for a in articles})
+    groups: dict[str, dict] = defaultdict(dict)
+    for a in articles:
+        groups[a.id][a.lang] = a
+    wanted = demand(ctx)
+    rows = []
+    for aid, versions in groups.items():
+        best = versions.get("en") or next(iter(versions.values()))
+        for lang in served:
+            if lang not in versions:
+                rows.append({"id": aid, "title": best.title, "missing_lang": lang, "have": ", ".join(sorted(versions)),
+                             "demand": wanted.get((aid, lang), 0), "owner": best.owner, "product": best.product,
+                             "lang": best.lang, "visibility": "public"})
+    rows.sort(key=lambda r: (-r["demand"], r["id"], r["missing_lang"]))
+    return rows
+
+
+def gaps(ctx: Context, threshold: float = 0.86) -> list[dict]:
+    """Failed searches clustered by meaning across languages, with the nearest existing article.
+
+    A search failed when it returned nothing, or when nobody clicked a result of a
+    help-center search. Queries are embedded (query role) and clustered greedily
+    by cosine to the cluster's first, most frequent query; the same need asked in
+    Chinese and in Russian lands in one cluster.
+    """
+    rows = ctx.activity.execute(
+        "SELECT q.query, q.lang, count(*) FROM searches q"
+        " WHERE q.ts >= ? AND q.audience = 'public' AND (q.results = 0 OR (q.route = 'search' AND NOT EXISTS"
+        " (SELECT 1 FROM clicks c WHERE c.search_id = q.id))) GROUP BY lower(trim(q.query)), q.lang"
+        " ORDER BY count(*) DESC LIMIT 2000", (ctx.since,))
+    if not rows or ctx.embedder is None:
+        return []
+    vecs = ctx.embedder.embed_queries([r[0] for r in rows])
+    clusters: list[dict] = []
+    for (query, lang, n), v in zip(rows, vecs):
+        for c in clusters:
+            if float(np.dot(c["vector"], v)) >= threshold:
+                c["volume"] += n
+                c["queries"].append(query)
+                c["langs"].add(lang or "?")
+                break
+        else:
+            clusters.append({"vector": v, "volume": n, "queries": [query], "langs": {lang or "?"}, "lang": lang})
+    out = []
+    for c in sorted(clusters, key=lambda c: -c["volume"]):
+        nearest = ctx.searcher.search(c["queries"][0], ui_lang=c["lang"], k=1).results if ctx.searcher else []
+        top = nearest[0] if nearest else None
+        out.append({"volume": c["volume"], "examples": " | ".join(c["queries"][:5]), "langs": ", ".join(sorted(c["langs"])),
+                    "nearest_id": top.id if top else None, "nearest_title": top.title if top else None,
+                    "nearest_lang": top.lang if top else None,
+                    "recommendation": _recommend(top, c["langs"]), "lang": c["lang"]})
+    return out
+
+
+def _recommend(top, langs) -> str:
+    if top is None:
+        return "write new"
+    if top.fallback or not set(langs) <= set(top.languages):
+        return f"translate {top.id} ({', '.join(sorted(set(langs) - set(top.languages)))})"
+    return f"check {top.id}: retitle or add the searched words, or write new"
+
+
+def _usage_row(known, aid, lang, **extra) -> dict:
+    a = known.get((aid, lang))
+    row = {"id": aid, "lang": lang, "title": a.title if a else "(no longer in the index)",
+           "owner": a.owner if a else None, "product": a.product if a else None,
+           "visibility": a.visibility if a else None}
+    row.update(extra)
+    return row
