@@ -1,0 +1,110 @@
+from html.parser import HTMLParser
+from pathlib import Path
+
+from kb.articles import decode, parse
+from kb.chunking import sections
+from kb.render import plain_text, render, section_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def resolve_public(article_id, anchor):
+    if article_id.startswith("internal-"):
+        return None
+    return f"/en/article/{article_id}" + (f"#{anchor}" if anchor else "")
+
+
+def test_heading_ids_are_the_anchors_chunking_gives_search_results():
+    body = "Intro\n\n## Причины ошибки 502\n\ntext\n\n## 回源失败 `curl`\n\ntext\n\n## Fix\n\n## Fix\n"
+    html = render(body).html
+    for sec in sections(body):
+        if sec.anchor:
+            assert f'id="{sec.anchor}"' in html
+
+
+def test_every_sample_article_renders_with_ids_for_all_its_section_anchors():
+    for path in sorted((ROOT / "articles").rglob("*.md")):
+        article, _ = parse(decode(path.read_bytes(), path), path)
+        html = render(article.body).html
+        for sec in sections(article.body):
+            if sec.anchor:
+                assert f'id="{sec.anchor}"' in html, (path, sec.anchor)
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attrs = set(), []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attrs += attrs
+
+
+def tags_of(html: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(html)
+    return parser
+
+
+def test_raw_html_scripts_and_javascript_links_never_survive():
+    body = ('<script>alert(1)</script>\n\n<img src=x onerror="alert(2)">\n\n'
+            '[click](javascript:alert(3)) [data](data:text/html;base64,AAAA) <b onclick="x()">bold</b>\n\n'
+            '<a href="javascript:alert(4)">raw</a> <iframe src="https://evil.example"></iframe>')
+    html = render(body).html
+    found = tags_of(html)
+    assert found.tags <= {"p", "a", "span"}, found.tags
+    assert not [a for a in found.attrs if a[0].startswith("on")]
+    assert all(not (v or "").lower().startswith(("javascript", "data")) for k, v in found.attrs if k == "href")
+    assert "&lt;script&gt;" in html  # shown as text, never run
+
+
+def test_tables_code_classes_and_external_links_are_kept():
+    body = "| a | b |\n|:-|-:|\n| 1 | 2 |\n\n```bash\ncurl -v https://x\n```\n\n[status](https://status.example)"
+    html = render(body).html
+    assert "<table>" in html and '<td align="right">2</td>' in html
+    assert '<code class="language-bash">' in html
+    assert '<a href="https://status.example" rel="noopener noreferrer">status</a>' in html
+
+
+def test_fenced_code_inside_a_numbered_list_keeps_the_numbering():
+    body = "1. One\n2. Run:\n\n   ```bash\n   curl -v x\n   ```\n\n3. Three\n"
+    html = render(body).html
+    assert html.count("<ol>") == 1 and "<pre><code" in html and "```" not in html
+
+
+def test_article_links_are_rewritten_and_hidden_targets_become_plain_text():
+    body = "See [504](cdn-504-gateway-timeout#causes), [the tool](internal-edgectl-tool) and [here](#fix)."
+    html = render(body, resolve_public).html
+    assert 'href="/en/article/cdn-504-gateway-timeout#causes"' in html
+    assert "internal-edgectl-tool" not in html and "<span>the tool</span>" in html
+    assert 'href="#fix"' in html
+
+
+def test_links_without_a_resolver_or_with_paths_become_text():
+    html = render("[a](other-article) [b](../x/file.md)").html
+    assert "<a" not in html and "other-article" not in html
+
+
+def test_table_of_contents_lists_h2_and_h3():
+    toc = render("## One\n\n### One a\n\n## Два\n\n#### deep\n").toc
+    assert [(t.level, t.id, t.name) for t in toc] == [(2, "one", "One"), (3, "one-a", "One a"), (2, "два", "Два")]
+
+
+def test_section_markdown_finds_a_section_by_anchor_and_the_intro_by_empty_anchor():
+    body = "Intro text\n\n## Fix\n\nDo this.\n\n## Other\n\nNo."
+    assert section_markdown(body, "fix") == "Do this."
+    assert section_markdown(body, "") == "Intro text"
+    assert section_markdown(body, "missing") is None
+
+
+def test_plain_text_numbers_lists_keeps_code_and_shows_public_link_addresses():
+    md = ("1. Check [status](https://status.example).\n2. Run:\n\n   ```bash\n   curl -v x\n   ```\n\n"
+          "3. Read [the 504 guide](cdn-504-gateway-timeout) and ask [L2](internal-edgectl-tool).\n\n"
+          "| Cause | Fix |\n|---|---|\n| **a** | b |")
+    text = plain_text(md, lambda i, a: None if i.startswith("internal") else f"https://kb.example/en/article/{i}")
+    assert text.splitlines()[0] == "1. Check status (https://status.example)."
+    assert "2. Run:" in text and "   curl -v x" in text
+    assert "3. Read the 504 guide (https://kb.example/en/article/cdn-504-gateway-timeout) and ask L2." in text
+    assert "Cause | Fix" in text and "a | b" in text
+    assert "<" not in text and "**" not in text
