@@ -1,0 +1,161 @@
+"""Agent assist and accounts: login, roles, CSRF, suggestions from a pasted ticket, marks."""
+
+import html as htmllib
+import re
+import uuid
+
+from test_web_support import *  # noqa: F403  (fixtures)
+from test_web_support import PASSWORD, csrf_token, login, new_user
+
+LOG = "\n".join(f"2026-11-20T08:{m:02d}:13Z edge-hkg1 upstream connect error 111 (Connection refused) "
+                f"while connecting to upstream, client: 198.51.100.{m}, request: \"GET /app.js HTTP/1.1\""
+                for m in range(40))
+TICKET = ("Добрый день!\n\nС утра наш сайт static.example.com через ваш CDN отдаёт 502 Bad Gateway. "
+          "Если зайти на сервер-источник напрямую, всё открывается. Вот кусок лога nginx:\n\n" + LOG +
+          "\n\nПодскажите, пожалуйста, что проверить? Спасибо, Иван")
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def ask(client, text, customer_lang=""):
+    token = csrf_token(client, "/agent/")
+    return client.post("/agent/", data={"csrf_token": token, "text": text, "customer_lang": customer_lang})
+
+
+def test_agent_page_sends_visitors_to_login_and_back(client, agent):
+    r = client.get("/agent/")
+    assert r.status_code == 302 and "/auth/login?next=/agent/" in r.headers["Location"]
+    token = csrf_token(client)
+    r = client.post("/auth/login", data={"username": agent, "password": PASSWORD, "csrf_token": token,
+                                         "next": "/agent/"})
+    assert r.headers["Location"] == "/agent/"
+    assert client.get("/agent/").status_code == 200
+
+
+def test_writers_are_not_agents(client, activity):
+    login(client, new_user(activity, "writer"))
+    assert client.get("/agent/").status_code == 403
+
+
+def test_admins_are_agents_too(client, activity):
+    login(client, new_user(activity, "admin"))
+    assert client.get("/agent/").status_code == 200
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, agent):
+    r = login(client, agent, "wrong-password")
+    assert r.status_code == 401 and "Wrong user name or password" in page(r)
+    r = login(client, "nobody-here", "wrong-password")
+    assert r.status_code == 401 and "Wrong user name or password" in page(r)
+
+
+def test_login_needs_csrf(client, agent):
+    r = client.post("/auth/login", data={"username": agent, "password": PASSWORD})
+    assert r.status_code == 400
+
+
+def test_login_is_rate_limited(make_app, agent):
+    client = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute").test_client()
+    codes = [login(client, agent, "wrong-password").status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    assert "Too many requests" in page(login(client, agent))
+
+
+def test_login_ignores_offsite_next(client, agent):
+    for nxt in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        token = csrf_token(client)  # a new session after each login: a new token
+        r = client.post("/auth/login", data={"username": agent, "password": PASSWORD, "csrf_token": token,
+                                             "next": nxt})
+        assert r.headers["Location"] == "/agent/"
+
+
+def test_logout_needs_a_post_with_csrf(agent_client):
+    assert agent_client.get("/auth/logout").status_code == 405
+    assert agent_client.post("/auth/logout").status_code == 400
+    token = csrf_token(agent_client, "/agent/")
+    assert agent_client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+    assert agent_client.get("/agent/").status_code == 302
+
+
+def test_removed_user_loses_the_session(agent_client, activity, agent):
+    activity.execute("DELETE FROM users WHERE name = ?", (agent,))
+    activity._conn().commit()
+    assert agent_client.get("/agent/").status_code == 302
+
+
+def test_suggestions_for_a_long_russian_ticket_with_a_log(agent_client):
+    r = ask(agent_client, TICKET)
+    html = page(r)
+    assert r.status_code == 200
+    assert re.search(r"Detected language:.*Русский", html, re.S)
+    first = re.search(r'class="answer-title"[^>]*href="([^"]+)"', html).group(1)
+    assert "cdn-502-bad-gateway" in first and "lang=ru" in first
+    text = htmllib.unescape(re.search(r'<textarea readonly[^>]*id="copy-1"[^>]*>(.*?)</textarea>', html, re.S).group(1))
+    assert text and "<" not in text and re.search("[а-я]", text)
+    assert 'data-copy="http://localhost/ru/article/cdn-502-bad-gateway' in html
+
+
+def test_internal_runbooks_are_marked_and_get_no_public_link(agent_client):
+    html = page(ask(agent_client, "Клиент VIP, нужно срочно эскалировать на L2 по матрице эскалации"))
+    answers = re.findall(r'<article class="answer card( answer-internal)?" data-article="([^"]+)">(.*?)</article>',
+                         html, re.S)
+    internal = [(aid, body) for flag, aid, body in answers if flag]
+    assert internal, "an internal runbook should be suggested"
+    for aid, body in internal:
+        assert aid.startswith("internal-") and "badge-internal" in body and "data-copy=" not in body
+
+
+def test_chosen_customer_language_gives_sections_in_that_language(agent_client):
+    html = page(ask(agent_client, TICKET, customer_lang="zh"))
+    assert re.search(r"Answers in:.*中文", html, re.S)
+    first = re.search(r'class="answer-title" lang="([a-z]+)"', html).group(1)
+    assert first == "zh"
+    text = htmllib.unescape(re.search(r'id="copy-1"[^>]*>(.*?)</textarea>', html, re.S).group(1))
+    assert re.search(r"[\u4e00-\u9fff]", text)
+
+
+def test_ticket_limits_and_csrf(agent_client):
+    r = ask(agent_client, "x" * 20001)
+    assert r.status_code == 400 and "20000" in page(r)
+    r = ask(agent_client, "   ")
+    assert r.status_code == 400
+    r = ask(agent_client, "hello", customer_lang="xx")
+    assert r.status_code == 400
+    r = agent_client.post("/agent/", data={"text": TICKET})
+    assert r.status_code == 400
+
+
+def test_marks_are_stored_with_the_agent_name(agent_client, agent, activity):
+    token = csrf_token(agent_client, "/agent/")
+    q = f"ticket {uuid.uuid4().hex[:6]}"
+    r = agent_client.post("/agent/mark", data={"csrf_token": token, "article_id": "cdn-502-bad-gateway", "lang": "ru",
+                                               "mark": "solved", "query": q}, headers={"Accept": "application/json"})
+    assert r.get_json() == {"ok": True, "article_id": "cdn-502-bad-gateway", "mark": "solved"}
+    r = agent_client.post("/agent/mark", data={"csrf_token": token, "article_id": "internal-edgectl-tool",
+                                               "mark": "not_relevant", "query": q})
+    assert r.status_code == 200 and "Thanks, noted." in page(r)
+    rows = activity.execute("SELECT article_id, mark, user FROM agent_marks WHERE query = ? ORDER BY id", (q,))
+    assert rows == [("cdn-502-bad-gateway", "solved", agent), ("internal-edgectl-tool", "not_relevant", agent)]
+
+
+def test_mark_validation(agent_client):
+    token = csrf_token(agent_client, "/agent/")
+    assert agent_client.post("/agent/mark", data={"csrf_token": token, "article_id": "rtc-echo",
+                                                  "mark": "great"}).status_code == 400
+    assert agent_client.post("/agent/mark", data={"csrf_token": token, "article_id": "nope",
+                                                  "mark": "solved"}).status_code == 404
+    assert agent_client.post("/agent/mark", data={"article_id": "rtc-echo", "mark": "solved"}).status_code == 400
+
+
+def test_agents_can_read_internal_articles(agent_client, client):
+    html = page(agent_client.get("/agent/article/internal-edgectl-tool"))
+    assert "badge-internal" in html and "nimbus-edgectl" in html
+
+
+def test_agent_searches_are_logged_as_internal(agent_client, activity):
+    marker = uuid.uuid4().hex[:8]
+    ask(agent_client, f"CDN 502 после смены источника {marker}")
+    rows = activity.execute("SELECT audience, route FROM searches WHERE query LIKE ?", (f"%{marker}%",))
+    assert rows == [("internal", "agent")]
