@@ -85,6 +85,31 @@ class _LinkRewriter(Treeprocessor):
                 el.set("href", url)
 
 
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|(\d{1,9})[.)])[ \t]+\S")
+_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~)")
+
+
+def _separate_lists(text: str) -> str:
+    """A blank line before a list item that follows paragraph text, as CommonMark reads it.
+
+    Writers put "2. Next step" right under an indented paragraph of step 1;
+    Python-Markdown would glue it to that paragraph as lazy text.
+    """
+    out: list[str] = []
+    prev = ""
+    in_fence = False
+    for line in text.split("\n"):
+        if _FENCE_LINE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and prev.strip() and not _LIST_ITEM.match(prev) and not _FENCE_LINE.match(prev):
+            m = _LIST_ITEM.match(line)
+            if m and (m.group(1) in (None, "1") or prev[:1] in (" ", "\t")):
+                out.append("")
+        out.append(line)
+        prev = line
+    return "\n".join(out)
+
+
 def _markdown(resolve: Resolver | None) -> markdown.Markdown:
     # superfences is fenced_code that also works inside list items ("2. Run:" then an indented fence);
     # tab_length 3 lets list items continue with the 3-space indent writers use (as in CommonMark).
@@ -107,7 +132,7 @@ def sanitize(fragment: str) -> str:
 def render(text: str, resolve: Resolver | None = None) -> Rendered:
     """Render an article body: sanitised HTML and its table of contents (h2 and h3)."""
     md = _markdown(resolve)
-    out = sanitize(md.convert(text))
+    out = sanitize(md.convert(_separate_lists(text)))
     toc = []
 
     def walk(tokens):
@@ -214,7 +239,7 @@ class _TextWriter(HTMLParser):
 def plain_text(text: str, resolve: Resolver | None = None) -> str:
     """Markdown (a section) as plain text for a reply; links keep their text, and their URL when public."""
     md = _markdown(resolve)
-    rendered = sanitize(md.convert(text))
+    rendered = sanitize(md.convert(_separate_lists(text)))
     # keep a link's address in the text: a pasted reply has no hyperlinks
     rendered = re.sub(r'<a href="(https?://[^"]+)"[^>]*>(.*?)</a>',
                       lambda m: m.group(2) if html.unescape(m.group(1)) in m.group(2)

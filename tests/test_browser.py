@@ -1,0 +1,211 @@
+"""The site in a real browser: Debian's chromium driven by Playwright, the app on a real server thread.
+
+Screenshots of the main pages, desktop (1280 wide) and phone (390 wide), go to
+tests/artifacts/ (not committed) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"{CHROMIUM} not found: run `make browser` (apt installs chromium and fonts-noto-cjk)"),
+]
+PASSWORD = "correct-horse-battery"
+LOG = "\n".join(f"2026-11-20T08:{m:02d}:13Z [error] 2231#0: *{m} connect() failed (111: Connection refused) while "
+                f"connecting to upstream, client: 198.51.100.{m}, upstream: \"http://203.0.113.10:80/app.js\""
+                for m in range(30))
+TICKET = ("Здравствуйте!\n\nС сегодняшнего утра сайт static.example.com через ваш CDN отдаёт 502 Bad Gateway, "
+          "хотя напрямую сервер-источник открывается. Ниже выдержка из журнала nginx на источнике:\n\n"
+          f"{LOG}\n\nЧто нам проверить? Заранее спасибо,\nИван, ООО «Ромашка»")
+
+
+@pytest.fixture(scope="module")
+def server(request):
+    from werkzeug.serving import make_server
+
+    from kb.activity import Activity
+    from web import create_app
+
+    prebuilt = os.environ.get("KB_TEST_SAMPLE_INDEX")
+    index_dir = Path(prebuilt) if prebuilt else request.getfixturevalue("sample_index")[1]
+    Activity(index_dir / "activity.sqlite").add_user("browser-agent", PASSWORD, "agent")
+    app = create_app({"INDEX": str(index_dir), "RATELIMIT_ENABLED": False, "SECRET_KEY": "browser-tests"})
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server, locale="en-US")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def artifacts():
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    return ARTIFACTS
+
+
+def shoot(page, name):
+    """Desktop and phone screenshots of the page as it is now."""
+    page.screenshot(path=str(ARTIFACTS / f"{name}-desktop.png"), full_page=True)
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def assert_no_horizontal_scroll(page):
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"page is {overflow}px wider than the viewport"
+
+
+def test_home_page_suggests_public_titles_while_typing(page):
+    page.goto("/en/")
+    shoot(page, "home-en")
+    page.fill("#q-big", "purge")
+    option = page.locator(".ac-list li").first
+    option.wait_for()
+    assert "purge" in option.inner_text().lower()
+    option.dispatch_event("mousedown")
+    page.wait_for_url(re.compile(r"/en/article/"))
+
+
+def test_search_in_chinese_and_open_a_result(page):
+    page.goto("/zh/")
+    page.fill("#q-big", "推流失败 怎么办")
+    page.press("#q-big", "Enter")
+    page.wait_for_url(re.compile(r"/zh/search"))
+    assert page.locator(".result").count() >= 5
+    assert page.locator(".result mark").count() >= 1
+    shoot(page, "results-zh")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_no_horizontal_scroll(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator(".result-title").first.click()
+    page.wait_for_url(re.compile(r"/zh/article/live-push-failed"))
+    assert "推流" in page.locator("h1").inner_text()
+
+
+def test_search_in_russian_lands_on_the_section(page):
+    page.goto("/ru/search?q=" + "как разрешить IP узлов CDN в межсетевом экране источника")
+    first = page.locator(".result-title").first
+    href = first.get_attribute("href")
+    assert "/ru/article/" in href and "#" in href
+    shoot(page, "results-ru")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_no_horizontal_scroll(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    first.click()
+    anchor = href.split("#", 1)[1]
+    heading = page.locator(f"[id='{page.evaluate('decodeURIComponent', anchor)}']")
+    assert heading.count() == 1 and heading.is_visible()
+
+
+def test_search_in_english_open_switch_language_and_give_feedback(page):
+    page.goto("/en/search?q=502 bad gateway from the cdn")
+    page.locator(".result-title").first.click()
+    page.wait_for_url(re.compile(r"/en/article/cdn-502-bad-gateway"))
+    shoot(page, "article-en")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_no_horizontal_scroll(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator(".read-in a[hreflang=zh]").click()
+    page.wait_for_url(re.compile(r"/zh/article/cdn-502-bad-gateway"))
+    assert "502" in page.locator("h1").inner_text() and page.locator(".read-in strong").inner_text() == "中文"
+    shoot(page, "article-zh")
+    page.locator(".feedback-reason summary").click()
+    page.fill("#reason", "步骤很清楚")
+    page.locator(".feedback-buttons button[value=yes]").click()
+    page.wait_for_url(re.compile(r"feedback=thanks"))
+    assert page.locator(".thanks").is_visible()
+
+
+def test_fallback_article_is_labelled(page):
+    page.goto("/ru/article/billing-refunds")
+    assert page.locator(".notice-lang").is_visible()
+
+
+def test_no_results_page(page):
+    page.goto("/zh/search?q=purge cache&product=billing&tag=cdn")
+    assert page.locator(".empty h1").is_visible()
+    assert page.locator(".contact a").count() == 1
+    shoot(page, "no-results-zh")
+
+
+def test_agent_pastes_a_long_russian_ticket_and_copies_a_section(page):
+    page.goto("/agent/")
+    page.wait_for_url(re.compile(r"/auth/login"))
+    page.fill("#username", "browser-agent")
+    page.fill("#password", PASSWORD)
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/agent/$"))
+    page.fill("#ticket", TICKET)
+    page.locator("#ticket-form button[type=submit]").click()
+    page.locator(".answer").first.wait_for()
+    assert "Русский" in page.locator(".detected").inner_text()
+    first = page.locator(".answer").first
+    assert "cdn-502-bad-gateway" == first.get_attribute("data-article")
+    first.locator("[data-copy-from]").click()
+    first.locator("[data-copy-from][data-copied=true]").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    expected = first.locator("textarea").input_value()
+    assert copied == expected and re.search("[а-я]", copied) and "<" not in copied
+    first.locator("[data-copy]").click()
+    first.locator("[data-copy][data-copied=true]").wait_for()
+    link = first.locator("[data-copy]").get_attribute("data-copy")
+    assert page.evaluate("navigator.clipboard.readText()") == link and "/ru/article/cdn-502-bad-gateway" in link
+    first.locator(".mark-form button[value=solved]").click()
+    first.locator(".mark-done").wait_for()
+    shoot(page, "agent")
+
+
+def test_internal_articles_are_invisible_to_a_visitor(page, server):
+    secret = "internal-edgectl-tool"
+    page.goto("/en/search?q=nimbus-edgectl trace tool for L2")
+    assert secret not in page.content()
+    response = page.goto(f"/en/article/{secret}")
+    assert response.status == 404
+    missing = page.goto("/en/article/no-such-article")
+    assert missing.status == 404
+    api = page.request.get(f"{server}/api/articles/{secret}")
+    assert api.status == 404 and api.json()["error"]["status"] == 404
+    for path in ("/en/article/cdn-502-bad-gateway", "/zh/article/cdn-502-bad-gateway", "/en/"):
+        page.goto(path)
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+        assert not [h for h in hrefs if "internal-" in h], path
+    page.goto("/en/")
+    page.fill("#q-big", "edgectl")
+    page.wait_for_timeout(800)
+    assert secret not in page.content()
