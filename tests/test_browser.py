@@ -6,13 +6,13 @@ tests/artifacts/ (not committed) for a person to look at.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
+from test_web_support import web_index  # noqa: F401  (fixture: a copy of the sample index)
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -31,14 +31,13 @@ TICKET = ("Здравствуйте!\n\nС сегодняшнего утра с�
 
 
 @pytest.fixture(scope="module")
-def server(request):
+def server(web_index):
     from werkzeug.serving import make_server
 
     from kb.activity import Activity
     from web import create_app
 
-    prebuilt = os.environ.get("KB_TEST_SAMPLE_INDEX")
-    index_dir = Path(prebuilt) if prebuilt else request.getfixturevalue("sample_index")[1]
+    index_dir = web_index
     Activity(index_dir / "activity.sqlite").add_user("browser-agent", PASSWORD, "agent")
     app = create_app({"INDEX": str(index_dir), "RATELIMIT_ENABLED": False, "SECRET_KEY": "browser-tests"})
     srv = make_server("127.0.0.1", 0, app, threaded=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from pathlib import Path
 
@@ -19,17 +20,26 @@ from kb.activity import Activity
 from web import create_app
 
 PASSWORD = "correct-horse-battery"
-__all__ = ["PASSWORD", "index_dir", "make_app", "app", "client", "runner", "activity", "agent", "agent_client",
+__all__ = ["PASSWORD", "web_index", "index_dir", "make_app", "app", "client", "runner", "activity", "agent", "agent_client",
            "new_user", "csrf_token", "login", "internal_ids", "error_of"]
 
 
-@pytest.fixture
-def index_dir(request):
-    """The sample index; KB_TEST_SAMPLE_INDEX=<dir> reuses one built by `kb index --articles articles` (local runs)."""
+@pytest.fixture(scope="session")
+def web_index(request, tmp_path_factory) -> Path:
+    """A copy of the sample index for the web tests, so their activity rows stay out of other tests' way.
+
+    KB_TEST_SAMPLE_INDEX=<dir> copies an index of articles/ built by `kb index` instead (faster local runs).
+    """
     prebuilt = os.environ.get("KB_TEST_SAMPLE_INDEX")
-    if prebuilt:
-        return Path(prebuilt)
-    return request.getfixturevalue("sample_index")[1]
+    source = Path(prebuilt) if prebuilt else request.getfixturevalue("sample_index")[1]
+    dest = tmp_path_factory.mktemp("web") / "index"
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("activity.sqlite*", "secret_key", "build-*"))
+    return dest
+
+
+@pytest.fixture
+def index_dir(web_index):
+    return web_index
 
 
 @pytest.fixture
