@@ -189,3 +189,10 @@ def test_rate_limits_are_per_client_address(make_app):
     assert client.get("/api/search?q=cdn", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200
     assert client.get("/api/search?q=cdn", environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
     assert client.get("/api/search?q=cdn", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 429
+
+
+def test_openapi_description_lists_every_api_route(client, app):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    routes = {r.rule.replace("<article_id>", "{id}") for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
+    assert routes - {"/api/openapi.json"} == set(spec["paths"])

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from kb import languages, render
 
-from . import answers
+from . import answers, openapi
 from .resources import get_activity, get_searcher
 from .security import api_caller, check_rate, rate_limit
 
@@ -129,6 +129,12 @@ def suggest():
     return jsonify({"detected": {"lang": det.lang, "confidence": round(det.confidence, 3), "reason": det.reason},
                     "lang": result.customer_lang, "search_id": result.search_id,
                     "results": [a.to_json() for a in result.answers]})
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """This API described as OpenAPI 3.1."""
+    return jsonify(openapi.SPEC)
 
 
 # --- validation -------------------------------------------------------------

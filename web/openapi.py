@@ -1,0 +1,108 @@
+"""OpenAPI 3.1 description of the JSON API, served at /api/openapi.json (see web/API.md for prose)."""
+
+from __future__ import annotations
+
+from kb import __version__
+
+_ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _param(name, where="query", required=False, schema=None, description=""):
+    return {"name": name, "in": where, "required": required, "schema": schema or {"type": "string"},
+            "description": description}
+
+
+def _json_body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _ok(ref: str, status="200") -> dict:
+    return {status: {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}},
+            "400": _ERROR, "429": _ERROR}
+
+
+RESULT = {"type": "object", "properties": {
+    "id": {"type": "string"}, "lang": {"type": "string"}, "title": {"type": "string"},
+    "section": {"type": "string"}, "anchor": {"type": "string"}, "score": {"type": "number"},
+    "snippet": {"type": "string", "description": "HTML-escaped text with <mark> around hits"},
+    "visibility": {"const": "public"}, "product": {"type": ["string", "null"]},
+    "tags": {"type": "array", "items": {"type": "string"}}, "fallback": {"type": "boolean"},
+    "languages": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}}}
+
+DETECTED = {"type": "object", "properties": {"lang": {"type": ["string", "null"]}, "confidence": {"type": "number"},
+                                             "reason": {"type": "string"}}}
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {"title": "polykb", "version": __version__,
+             "description": "Multilingual knowledge base: public search and articles, feedback, agent suggestions."},
+    "paths": {
+        "/api/search": {"get": {
+            "summary": "Search public articles",
+            "parameters": [
+                _param("q", required=True, description="The question, up to 500 characters"),
+                _param("lang", description="Reader's language; results fall back to other languages"),
+                _param("k", schema={"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
+                _param("offset", schema={"type": "integer", "minimum": 0, "maximum": 1000, "default": 0}),
+                _param("product"), _param("tag", description="Repeatable")],
+            "responses": _ok("SearchResponse")}},
+        "/api/articles/{id}": {"get": {
+            "summary": "A public article with rendered HTML",
+            "parameters": [_param("id", "path", True), _param("lang")],
+            "responses": {**_ok("Article"), "404": _ERROR}}},
+        "/api/feedback": {"post": {
+            "summary": "Was this article helpful?",
+            "requestBody": _json_body({"type": "object", "required": ["article_id", "lang", "helpful"],
+                                       "additionalProperties": False, "properties": {
+                                           "article_id": {"type": "string"}, "lang": {"type": "string"},
+                                           "helpful": {"type": "boolean"},
+                                           "reason": {"type": "string", "maxLength": 1000}}}),
+            "responses": {"201": {"description": "Stored"}, "400": _ERROR, "404": _ERROR, "429": _ERROR}}},
+        "/api/suggest": {"post": {
+            "summary": "Suggested answers for a customer's message (internal articles included)",
+            "security": [{"bearer": []}, {"session": []}],
+            "requestBody": _json_body({"type": "object", "required": ["text"], "additionalProperties": False,
+                                       "properties": {"text": {"type": "string", "maxLength": 20000},
+                                                      "lang": {"type": "string"},
+                                                      "k": {"type": "integer", "minimum": 1, "maximum": 50}}}),
+            "responses": {**_ok("Suggestions"), "401": _ERROR}}},
+        "/api/autocomplete": {"get": {
+            "summary": "Titles of public articles for a partly typed question",
+            "parameters": [_param("q", required=True), _param("lang")],
+            "responses": _ok("Autocomplete")}},
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "`kb token add NAME`"},
+                            "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["status", "message"],
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
+            "SearchResponse": {"type": "object", "properties": {
+                "query": {"type": "string"}, "search_id": {"type": "integer"}, "detected": DETECTED,
+                "lang": {"type": ["string", "null"]}, "total": {"type": "integer"}, "offset": {"type": "integer"},
+                "results": {"type": "array", "items": RESULT}}},
+            "Article": {"type": "object", "properties": {
+                "id": {"type": "string"}, "lang": {"type": "string"}, "title": {"type": "string"},
+                "product": {"type": ["string", "null"]}, "tags": {"type": "array", "items": {"type": "string"}},
+                "updated": {"type": ["string", "null"], "format": "date"},
+                "reviewed": {"type": ["string", "null"], "format": "date"}, "fallback": {"type": "boolean"},
+                "languages": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"},
+                "toc": {"type": "array", "items": {"type": "object", "properties": {
+                    "level": {"type": "integer"}, "id": {"type": "string"}, "title": {"type": "string"}}}},
+                "html": {"type": "string"}}},
+            "Suggestions": {"type": "object", "properties": {
+                "detected": DETECTED, "lang": {"type": ["string", "null"]}, "search_id": {"type": "integer"},
+                "results": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "lang": {"type": "string"}, "title": {"type": "string"},
+                    "section": {"type": "string"}, "anchor": {"type": "string"},
+                    "visibility": {"enum": ["public", "internal"]}, "score": {"type": "number"},
+                    "fallback": {"type": "boolean"}, "languages": {"type": "array", "items": {"type": "string"}},
+                    "snippet": {"type": "string"}, "public_url": {"type": ["string", "null"]},
+                    "agent_url": {"type": "string"}, "text": {"type": "string"}, "html": {"type": "string"}}}}}},
+            "Autocomplete": {"type": "object", "properties": {"suggestions": {"type": "array", "items": {
+                "type": "object", "properties": {"id": {"type": "string"}, "lang": {"type": "string"},
+                                                 "title": {"type": "string"}, "url": {"type": "string"}}}}}},
+        },
+    },
+}
