@@ -163,6 +163,24 @@ def test_no_results_page(page):
     shoot(page, "no-results-zh")
 
 
+def test_help_center_works_without_javascript(browser, server):
+    context = browser.new_context(java_script_enabled=False, base_url=server)
+    page = context.new_page()
+    page.goto("/ru/")
+    page.fill("#q-big", "кэш не очищается")
+    page.press("#q-big", "Enter")
+    page.wait_for_url(re.compile(r"/ru/search"))
+    page.select_option("#f-product", "cdn")
+    page.locator(".filter-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"product=cdn"))
+    page.locator(".result-title").first.click()
+    page.wait_for_url(re.compile(r"/ru/article/"))
+    page.locator(".feedback-buttons button[value=no]").click()
+    page.wait_for_url(re.compile(r"feedback=thanks"))
+    assert page.locator(".thanks").is_visible()
+    context.close()
+
+
 def test_agent_pastes_a_long_russian_ticket_and_copies_a_section(page):
     page.goto("/agent/")
     page.wait_for_url(re.compile(r"/auth/login"))
