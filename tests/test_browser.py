@@ -223,6 +223,8 @@ def test_internal_articles_are_invisible_to_a_visitor(page, server):
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
         assert not [h for h in hrefs if "internal-" in h], path
     page.goto("/en/")
-    page.fill("#q-big", "edgectl")
-    page.wait_for_timeout(800)
+    page.fill("#q-big", "nimbus-edgectl")
+    page.locator(".ac-list li").first.wait_for()  # suggestions came back: none of them internal
+    titles = page.locator(".ac-list li").all_inner_texts()
+    assert titles and not [t for t in titles if "edgectl" in t.lower()]
     assert secret not in page.content()
