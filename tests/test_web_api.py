@@ -95,6 +95,13 @@ def test_feedback_bad_input_is_400(client, body, needle):
 
 
 def test_malformed_json_and_wrong_content_type_are_400(client):
+    deep = b'{"reason": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    r = client.post("/api/feedback", data=deep, content_type="application/json")
+    assert r.status_code == 400 and "JSON object" in error_of(r)["message"]
+    r = client.post("/api/feedback", data=b"\xff\xfe", content_type="application/json")
+    assert r.status_code == 400
+    r = client.post("/api/feedback", data=b"x" * 2_000_000, content_type="application/json")
+    assert r.status_code == 413 and error_of(r)
     r = client.post("/api/feedback", data="{not json", content_type="application/json")
     assert r.status_code == 400 and "JSON object" in error_of(r)["message"]
     r = client.post("/api/feedback", data="article_id=x", content_type="application/x-www-form-urlencoded")
@@ -196,3 +203,24 @@ def test_openapi_description_lists_every_api_route(client, app):
     assert spec["openapi"].startswith("3.")
     routes = {r.rule.replace("<article_id>", "{id}") for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
     assert routes - {"/api/openapi.json"} == set(spec["paths"])
+
+
+NASTY = ["", " ", "\x00", "%", "'; DROP TABLE articles; --", "<script>alert(1)</script>", "\ud800".encode(
+    "utf-8", "surrogatepass").decode("latin-1"), "a" * 3000, "../../etc/passwd", "🙂" * 10, "zh-CN", "-1", "1e9"]
+
+
+def test_odd_input_anywhere_is_never_a_500(client, token):
+    auth = {"Authorization": f"Bearer {token}"}
+    for v in NASTY:
+        for method, url, kw in [
+            ("get", "/api/search", {"query_string": {"q": v, "lang": v[:20], "k": v[:5], "product": v, "tag": v}}),
+            ("get", "/api/search", {"query_string": {"q": "cdn", "offset": v[:10]}}),
+            ("get", "/api/autocomplete", {"query_string": {"q": v, "lang": v[:10]}}),
+            ("get", "/api/articles/x", {"query_string": {"lang": v[:10]}}),
+            ("get", "/en/search", {"query_string": {"q": v, "page": v[:10], "product": v, "tag": v}}),
+            ("get", "/en/article/cdn-502-bad-gateway", {"query_string": {"s": v[:20], "r": v[:20]}}),
+            ("post", "/api/feedback", {"json": {"article_id": v, "lang": v[:10], "helpful": True, "reason": v}}),
+            ("post", "/api/suggest", {"json": {"text": v or "x", "lang": v[:10] or None}, "headers": auth}),
+        ]:
+            r = getattr(client, method)(url, **kw)
+            assert r.status_code < 500, (url, v[:30], r.status_code, r.get_data(as_text=True)[:200])

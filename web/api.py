@@ -170,7 +170,10 @@ def _int(value: str | None, name: str, default: int, lo: int, hi: int) -> int:
 def _json_body(allowed: set[str]) -> dict:
     if not request.is_json:
         abort(400, "send a JSON object with 'Content-Type: application/json'")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # absurdly nested JSON
+        data = None
     if not isinstance(data, dict):
         abort(400, "the request body must be a JSON object")
     unknown = sorted(set(data) - allowed)
