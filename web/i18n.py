@@ -59,7 +59,6 @@ def canonical(code: str | None) -> str | None:
 
 def preferred() -> str:
     """The visitor's language when the URL has none: cookie, then Accept-Language, then English."""
-    langs = site_languages()
     cookie = canonical(request.cookies.get(COOKIE))
     if cookie:
         return cookie
