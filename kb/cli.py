@@ -162,7 +162,8 @@ def _terminal_snippet(snippet_html: str) -> str:
 
 @cli.command(name="eval")
 @click.option("--queries", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--qrels", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="query_id<TAB>article_id<TAB>relevance; default: the queries' own \"relevant\" lists.")
 @index_option
 @model_option
 @click.option("--internal", is_flag=True, help="Search internal articles too.")
@@ -172,9 +173,12 @@ def _terminal_snippet(snippet_html: str) -> str:
 @reports_errors
 def eval_cmd(queries, qrels, index_dir, model, internal, as_json, modes):
     """Score retrieval: nDCG@10, Recall@10, MRR@10, overall and per language."""
-    from .evaluation import evaluate, read_qrels, read_queries
+    from .evaluation import evaluate, inline_qrels, read_qrels, read_queries
 
-    qs, rels = read_queries(queries), read_qrels(qrels)
+    qs = read_queries(queries)
+    rels = read_qrels(qrels) if qrels else inline_qrels(qs)
+    if not rels:
+        raise KBError(f"{queries}: no relevance judgements; pass --qrels or add \"relevant\": [ids] to the lines")
     searcher = _searcher(index_dir, model)
     table = {}
     for mode in modes or ("keyword", "dense", "hybrid"):

@@ -23,6 +23,7 @@ class Query:
     id: str
     text: str
     lang: str | None
+    relevant: tuple[str, ...] = ()  # optional inline judgements, instead of a qrels file
 
 
 def read_queries(path: Path) -> list[Query]:
@@ -34,7 +35,7 @@ def read_queries(path: Path) -> list[Query]:
                 continue
             try:
                 obj = json.loads(line)
-                out.append(Query(str(obj["id"]), str(obj["text"]), obj.get("lang")))
+                out.append(Query(str(obj["id"]), str(obj["text"]), obj.get("lang"), tuple(obj.get("relevant") or ())))
             except (json.JSONDecodeError, KeyError, TypeError) as e:
                 raise KBError(f"{path}:{n}: not a query line ({e}); expected {{\"id\": ..., \"text\": ..., \"lang\"?: ...}}") from None
     return out
@@ -55,6 +56,11 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
             except ValueError:
                 raise KBError(f"{path}:{n}: relevance must be a whole number, got {parts[2]!r}") from None
     return dict(qrels)
+
+
+def inline_qrels(queries: list[Query]) -> dict[str, dict[str, int]]:
+    """Judgements written in the queries file itself (`"relevant": [ids]`)."""
+    return {q.id: {d: 1 for d in q.relevant} for q in queries if q.relevant}
 
 
 def ndcg(ranked: list[str], rel: dict[str, int], k: int = CUTOFF) -> float:

@@ -27,19 +27,31 @@ class KeywordEvidence:
 
     scores: dict[int, float]  # article version rowid -> bm25 (higher is better)
     coverage: float  # 0..1, IDF mass of query tokens present in the best keyword hit
+    n_tokens: int = 0  # distinct keyword tokens in the query
 
 
 @dataclass(frozen=True)
 class AdaptiveFusion:
-    """final = (1 - w) · dense_norm + w · keyword_norm, with w = max_weight · coverage^power."""
+    """final = (1 - w) · dense_norm + w · keyword_norm, with w = max_weight · coverage^power.
 
-    max_weight: float = 0.5
-    power: float = 2.0
+    Long texts (pasted tickets) always hold many words no article has, so
+    coverage says little about them; from `long_query_tokens` tokens on, the
+    keyword side gets at least `long_weight` (measured on ticket-sized queries
+    in bench/tickets.py, where keyword retrieval beats dense).
+    """
+
+    max_weight: float = 0.6
+    power: float = 1.0
+    long_query_tokens: int = 16
+    long_weight: float = 0.6
 
     def weight(self, evidence: KeywordEvidence) -> float:
         if not evidence.scores:
             return 0.0
-        return self.max_weight * (max(0.0, min(1.0, evidence.coverage)) ** self.power)
+        w = self.max_weight * (max(0.0, min(1.0, evidence.coverage)) ** self.power)
+        if evidence.n_tokens >= self.long_query_tokens:
+            w = max(w, self.long_weight)
+        return w
 
     def combine(self, dense: dict[int, float], keyword: KeywordEvidence) -> dict[int, float]:
         w = self.weight(keyword)

@@ -21,6 +21,7 @@ from . import index_format, languages, snippets, vectors
 from .chunking import approx_tokens
 from .embeddings import CachedEmbedder, get_embedder
 from .errors import ModelMismatchError, QueryError
+from .query_text import keyword_text, prose
 from .store import ArticleRow, Store
 
 MAX_QUERY_CHARS = 20_000  # a pasted ticket with its logs; more is not a query
@@ -226,6 +227,7 @@ class Searcher:
         """One vector per query; long texts (tickets) get the whole text plus each paragraph-sized piece."""
         pieces: list[list[str]] = []
         for q in queries:
+            q = prose(q)
             if approx_tokens(q) <= LONG_QUERY_TOKENS:
                 pieces.append([q])
             else:
@@ -262,7 +264,7 @@ class Searcher:
         timings: dict[str, float] = {}
         t = time.perf_counter()
         available = gen.langs_public if audience == "public" else gen.langs_all
-        detected = languages.detect(query, available, ui_lang)
+        detected = languages.detect(prose(query), available, ui_lang)
         want = lang or _display_language(query, detected, ui_lang, available)
         timings["detect"] = time.perf_counter() - t
         filtered = bool(lang or product or tags)
@@ -284,7 +286,7 @@ class Searcher:
         qtokens: list[str] = []
         if mode != "dense":
             where, params = self._where(audience, lang, product, tags)
-            qtokens, weights = self._keyword_tokens(gen, query, detected.lang)
+            qtokens, weights = self._keyword_tokens(gen, keyword_text(query), detected.lang)
             chunk_kw = dict(gen.store.keyword_search(qtokens, where, params, depth))
             if chunk_kw:
                 best = max(chunk_kw, key=chunk_kw.get)
@@ -306,7 +308,7 @@ class Searcher:
             a = chunks[cid].article
             if a in allowed and s > kw_art.get(a, -9):
                 kw_art[a] = s
-        evidence = fusion_mod.KeywordEvidence(kw_art, coverage)
+        evidence = fusion_mod.KeywordEvidence(kw_art, coverage, len(qtokens))
         if mode == "dense":
             fused = dense_art
         elif mode == "keyword":
@@ -343,6 +345,7 @@ class Searcher:
         if len(tokens) > MAX_KEYWORD_TOKENS:
             present = [t for t in tokens if df.get(t)]
             tokens = sorted(present, key=weights.get, reverse=True)[:MAX_KEYWORD_TOKENS]
+            weights = {t: weights[t] for t in tokens}
         return tokens, weights
 
     def _result(self, gen, art_id, rows, fused, best_chunk, chunks, query, qvecs, want, audience, lang, product, tags):
