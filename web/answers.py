@@ -59,17 +59,19 @@ def suggest(text: str, customer_lang: str | None, k: int, route: str) -> Suggest
     searcher = get_searcher()
     resp = searcher.search(text, ui_lang=customer_lang, k=k, audience="internal")
     want = customer_lang or resp.detected.lang
-    answers = [_answer(searcher, r, want) for r in resp.results]
+    answers = [a for a in (_answer(searcher, r, want) for r in resp.results) if a is not None]
     search_id = get_activity().log_search(text, resp.detected.lang, customer_lang, "internal", route,
                                           [(a.id, a.lang, a.score) for a in answers], resp.total)
     return Suggestions(resp, want, answers, search_id)
 
 
-def _answer(searcher: Searcher, r: Result, want: str | None) -> Answer:
+def _answer(searcher: Searcher, r: Result, want: str | None) -> Answer | None:
     lang, anchor, section = r.lang, r.anchor, r.section
     if want and want != r.lang and want in r.languages:
         lang, anchor, section = _aligned(searcher, r, want)
     found = searcher.article(r.id, lang, "internal")
+    if found is None:  # removed by a re-index published since the search
+        return None
     row, body = found
     public = row.is_public
 
