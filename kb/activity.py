@@ -59,8 +59,15 @@ class Activity:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._conn() as c:
-            c.executescript(SCHEMA)
+        try:
+            with self._conn() as c:
+                c.executescript(SCHEMA)
+                c.execute("PRAGMA quick_check").fetchone()
+        except sqlite3.DatabaseError as e:
+            # never recreate it: it holds feedback and search history nobody can rebuild
+            raise KBError(f"activity database {self.path} is unreadable ({e}); it was left untouched. "
+                          "Restore it from a backup, or move it aside to start a new one "
+                          "(searches, feedback and accounts in it would be lost).") from None
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
