@@ -78,6 +78,7 @@ class _Generation:
     langs_public: set[str]
     langs_all: set[str]
     n_chunks: int
+    main_lang: str | None  # the language most public articles are in: the prior when the caller gives none
 
 
 class Searcher:
@@ -115,8 +116,11 @@ class Searcher:
         manifest = index_format.read_manifest(path, verify=True)
         self._check_model(manifest)
         store = Store.open_readonly(path / "kb.sqlite")
+        counts = manifest.get("stats", {}).get("languages", {})
+        public = store.languages(True)
+        main = max((lang for lang in counts if lang in public), key=counts.get, default=None)
         return _Generation(path.name, store, vectors.load(path / "public.faiss"), vectors.load(path / "all.faiss"),
-                           manifest, store.languages(True), store.languages(False), store.chunk_count())
+                           manifest, public, store.languages(False), store.chunk_count(), main)
 
     def _check_model(self, manifest: dict):
         built = manifest["embedder"]
@@ -264,7 +268,7 @@ class Searcher:
         timings: dict[str, float] = {}
         t = time.perf_counter()
         available = gen.langs_public if audience == "public" else gen.langs_all
-        detected = languages.detect(prose(query), available, ui_lang)
+        detected = languages.detect(prose(query), available, ui_lang or gen.main_lang)
         want = lang or _display_language(query, detected, ui_lang, available)
         timings["detect"] = time.perf_counter() - t
         filtered = bool(lang or product or tags)
