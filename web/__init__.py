@@ -64,12 +64,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
 
-    from . import agent, api, auth, help_center
+    from . import agent, api, auth, help_center, writers
 
     app.register_blueprint(help_center.bp)
     app.register_blueprint(help_center.root)
     app.register_blueprint(agent.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(writers.bp)
     security.csrf.exempt(api.bp)  # the JSON API takes tokens or JSON bodies, never forms
     return app
