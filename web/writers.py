@@ -31,7 +31,8 @@ PREVIEW = 10  # rows of the priority queue on the overview
 MERGED = {"title", "path", "visibility", "window_days", "other_id", "other_lang", "other_title", "nearest_title",
           "nearest_lang"}
 KINDS = {"lang": "lang", "source_lang": "lang", "missing_lang": "lang", "severity": "severity", "report": "report",
-         "examples": "list", "reasons": "list", "nearest_id": "nearest"}
+         "examples": "list", "reasons": "list", "nearest_id": "nearest", "source_updated": "date", "reviewed": "date",
+         "due": "date", "updated": "date"}
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs cells starting so; searches are visitors' text
 _DRIFT = re.compile(r"^§(.*?): (?=source has |translation still has |\d+ steps in source)")
 
@@ -182,7 +183,7 @@ def columns(name: str, rows: list[dict]) -> list[Column]:
         keys.sort(key=lambda k: k != "lang")  # the language next to the article (a pair shows both)
         merged |= {"id", "lang"} if pair else {"id"}
     if name == "translations":
-        merged.add("detail")  # drawn with the changed sections
+        merged |= {"detail", "change"}  # drawn with the changed sections and the verdict
     for key in keys:
         if key in merged:
             continue
@@ -195,13 +196,13 @@ def columns(name: str, rows: list[dict]) -> list[Column]:
     return cols
 
 
-def changes(row: dict) -> list[tuple[str, str]]:
-    """A translation row's changed sections as (heading, what differs), from the report's detail."""
+def changes(row: dict) -> list[tuple[str, list[str]]]:
+    """A translation row's changed sections as (heading, [what differs, ...]), from the report's detail."""
     out = []
     for part in re.split(r" \| (?=§)", row.get("detail") or ""):
         m = _DRIFT.match(part)
         if m:
-            out.append((m.group(1), part[m.end():]))
+            out.append((m.group(1), re.split(r"; (?=translation still has |\d+ steps in source)", part[m.end():])))
     return out
 
 
