@@ -43,6 +43,12 @@ def index_dir(writers_index):  # overrides test_web_support's: these tests read 
     return writers_index
 
 
+@pytest.fixture(scope="module")
+def app(writers_index):  # one app for the module: the searcher and the model warm up once
+    return create_app({"TESTING": True, "INDEX": str(writers_index), "RATELIMIT_ENABLED": False,
+                       "SECRET_KEY": "test-secret"})
+
+
 @pytest.fixture
 def writer_client(client, activity):
     login(client, new_user(activity, "writer"))
