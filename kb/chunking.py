@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from markdown.blockprocessors import ReferenceProcessor
 from markdown.extensions.toc import slugify_unicode, unique
 
 from .articles import Article
@@ -22,6 +23,8 @@ from .articles import Article
 MAX_TOKENS = 220
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_FENCED_BLOCK = re.compile(r"(^[ \t]*(```|~~~).*?^[ \t]*\2[^\n]*$)", re.S | re.M)
+_REF_USE = re.compile(r"!?\[([^\[\]]*)\]\[[^\[\]]*\]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
@@ -91,6 +94,22 @@ def sections(body: str) -> list[Section]:
     return out
 
 
+def reader_text(markdown_text: str) -> str:
+    """Section Markdown as readers see its words: link reference definitions dropped, `[text][ref]` as text.
+
+    A definition (`[ref]: other-article-id`) is never shown on the page; left in a
+    chunk, a search snippet would show the id of an article the reader may not see.
+    """
+    parts = _FENCED_BLOCK.split(markdown_text)
+    out = []
+    for i in range(0, len(parts), 3):  # split() gives text, fence, fence marker, text, ...
+        text = ReferenceProcessor.RE.sub("", parts[i])
+        out.append(_REF_USE.sub(r"\1", text))
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])
+    return "".join(out).strip()
+
+
 def _split_long(text: str, budget: int) -> list[str]:
     """Split at paragraphs (then lines) into pieces under `budget`, one paragraph of overlap."""
     paras = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
@@ -118,7 +137,7 @@ def chunk(article: Article, max_tokens: int = MAX_TOKENS) -> list[Chunk]:
     chunks: list[Chunk] = []
     for sec in sections(article.body):
         head = " › ".join((article.title,) + sec.path)
-        text = sec.text or sec.heading
+        text = reader_text(sec.text) or sec.heading
         for piece in _split_long(text, max_tokens):
             chunks.append(Chunk(len(chunks), sec.heading, sec.anchor, sec.path, piece, f"{head}\n\n{piece}"))
     return chunks

@@ -1,4 +1,4 @@
-"""Links between articles: `[text](article-id)` or `[text](article-id#anchor)`.
+"""Links between articles: `[text](article-id)`, `[text](article-id#anchor)` or `[text][ref]` + `[ref]: article-id`.
 
 Writers link by article id, never by file path or language, so one link works
 in every translation and survives moving files. This module finds links in a
@@ -12,11 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from markdown.blockprocessors import ReferenceProcessor
+
 from .articles import ID_PATTERN, Article, Problem
 from .chunking import sections
 
 _LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1", re.S | re.M)
+_IMAGE_REF = re.compile(r"!\[([^\]]*)\]\[([^\]]*)\]")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -33,12 +36,16 @@ def find(body: str) -> list[Link]:
     """Links outside code blocks; external URLs (with a scheme) are not returned."""
     masked = _FENCE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body)
     masked = re.sub(r"`[^`\n]*`", lambda m: " " * len(m.group()), masked)
+    found = [(m.start(), bool(m.group(1)), m.group(3)) for m in _LINK.finditer(masked)]
+    # reference-style links: `[text][ref]` with `[ref]: article-id` on a line of its own
+    images = {(m.group(2) or m.group(1)).strip().lower() for m in _IMAGE_REF.finditer(masked)}
+    found += [(m.start(), m.group(1).strip().lower() in images, m.group(2).lstrip("<").rstrip(">"))
+              for m in ReferenceProcessor.RE.finditer(masked)]
     out = []
-    for m in _LINK.finditer(masked):
-        image, target = bool(m.group(1)), m.group(3)
+    for start, image, target in sorted(found):
         if _SCHEME.match(target) or target.startswith("//"):
             continue
-        line = masked.count("\n", 0, m.start()) + 1
+        line = masked.count("\n", 0, start) + 1
         if image:
             out.append(Link(target, None, None, True, line))
             continue
