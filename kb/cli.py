@@ -21,6 +21,9 @@ DEFAULT_INDEX = ".kb-index"
 
 articles_option = click.option("--articles", "articles_dir", type=click.Path(path_type=Path), envvar="KB_ARTICLES",
                                default=DEFAULT_ARTICLES, show_default=True, help="Folder of Markdown articles (env KB_ARTICLES).")
+first_index_option = click.option(
+    "--articles", "articles_dir", type=click.Path(path_type=Path), default=None,
+    help="Articles folder to index first when the index folder has no index yet (default: none, no indexing).")
 index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="KB_INDEX",
                             default=DEFAULT_INDEX, show_default=True, help="Index folder (env KB_INDEX).")
 model_option = click.option("--model", default=None, envvar="KB_MODEL",
@@ -101,14 +104,27 @@ def hash_cmd(files):
         click.echo(f"{article.content_hash}  {f}")
 
 
-def _searcher(index_dir, model):
+def _ensure_index(articles_dir, index_dir, model):
+    """Index the articles first when the index folder has none yet (a first run)."""
+    from . import index_format
+
+    if index_format.current_token(index_dir) is None and articles_dir and Path(articles_dir).is_dir():
+        from indexer.job import run
+
+        click.echo(f"no index in {index_dir} yet: indexing {articles_dir} first", err=True)
+        run(articles_dir, index_dir, model=model)
+
+
+def _searcher(index_dir, model, articles_dir=None):
     from .search import Searcher
 
+    _ensure_index(articles_dir, index_dir, model)
     return Searcher(index_dir, model=model)
 
 
 @cli.command()
 @click.argument("query", required=False)
+@first_index_option
 @index_option
 @model_option
 @click.option("--lang", default=None, help="Only results in this language.")
@@ -122,11 +138,11 @@ def _searcher(index_dir, model):
               help="Batch: a queries.jsonl file; prints one JSON line per query.")
 @mode_option
 @reports_errors
-def search(query, index_dir, model, lang, ui_lang, k, product, tags, internal, as_json, queries, mode):
-    """Search the index: `kb search "ошибка 502"`."""
+def search(query, articles_dir, index_dir, model, lang, ui_lang, k, product, tags, internal, as_json, queries, mode):
+    """Search the index: `kb search "ошибка 502"` (indexes --articles first if there is no index yet)."""
     if bool(query) == bool(queries):
         raise click.UsageError("give either a QUERY or --queries FILE")
-    searcher = _searcher(index_dir, model)
+    searcher = _searcher(index_dir, model, articles_dir)
     opts = dict(lang=lang, ui_lang=ui_lang, k=k, product=product, tags=list(tags),
                 audience="internal" if internal else "public", mode=mode)
     if queries:
@@ -164,6 +180,7 @@ def _terminal_snippet(snippet_html: str) -> str:
 @click.option("--queries", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="query_id<TAB>article_id<TAB>relevance; default: the queries' own \"relevant\" lists.")
+@first_index_option
 @index_option
 @model_option
 @click.option("--internal", is_flag=True, help="Search internal articles too.")
@@ -171,7 +188,7 @@ def _terminal_snippet(snippet_html: str) -> str:
 @click.option("--mode", "modes", type=click.Choice(["hybrid", "dense", "keyword"]), multiple=True,
               help="Modes to evaluate (repeatable); default all three.")
 @reports_errors
-def eval_cmd(queries, qrels, index_dir, model, internal, as_json, modes):
+def eval_cmd(queries, qrels, articles_dir, index_dir, model, internal, as_json, modes):
     """Score retrieval: nDCG@10, Recall@10, MRR@10, overall and per language."""
     from .evaluation import evaluate, inline_qrels, read_qrels, read_queries
 
@@ -179,7 +196,7 @@ def eval_cmd(queries, qrels, index_dir, model, internal, as_json, modes):
     rels = read_qrels(qrels) if qrels else inline_qrels(qs)
     if not rels:
         raise KBError(f"{queries}: no relevance judgements; pass --qrels or add \"relevant\": [ids] to the lines")
-    searcher = _searcher(index_dir, model)
+    searcher = _searcher(index_dir, model, articles_dir)
     table = {}
     for mode in modes or ("keyword", "dense", "hybrid"):
         run = {}
@@ -202,6 +219,7 @@ def eval_cmd(queries, qrels, index_dir, model, internal, as_json, modes):
 @cli.command()
 @click.argument("name", type=click.Choice(["stale", "translations", "missing", "feedback", "unused", "duplicates",
                                            "gaps", "links", "priority"]))
+@first_index_option
 @index_option
 @model_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
@@ -210,12 +228,12 @@ def eval_cmd(queries, qrels, index_dir, model, internal, as_json, modes):
 @click.option("--product", default=None, help="Only rows of this product.")
 @click.option("--days", default=90, show_default=True, help="Usage window in days (feedback, unused, gaps, priority).")
 @reports_errors
-def report(name, index_dir, model, fmt, owner, lang, product, days):
+def report(name, articles_dir, index_dir, model, fmt, owner, lang, product, days):
     """Content-health reports for writers (reads the index and the activity log; no server needed)."""
     from . import reports
     from .activity import Activity
 
-    searcher = _searcher(index_dir, model)
+    searcher = _searcher(index_dir, model, articles_dir)
     ctx = reports.Context(store=searcher.store, activity=Activity(Path(index_dir) / "activity.sqlite"),
                           window_days=days, embedder=searcher.embedder, searcher=searcher)
     click.echo(reports.render(reports.run(name, ctx, owner=owner, lang=lang, product=product), fmt))
@@ -233,13 +251,7 @@ def report(name, index_dir, model, fmt, owner, lang, product, days):
 @reports_errors
 def serve(articles_dir, index_dir, model, host, port, workers, dev):
     """Serve the help center, agent assist and JSON API (indexes the articles first if there is no index)."""
-    from . import index_format
-
-    if index_format.current_token(index_dir) is None and Path(articles_dir).is_dir():
-        from indexer.job import run
-
-        click.echo(f"no index in {index_dir} yet: indexing {articles_dir} first", err=True)
-        run(articles_dir, index_dir, model=model)
+    _ensure_index(articles_dir, index_dir, model)
     app = _web_app(index_dir, model, articles_dir)
     click.echo(f"polykb serving {index_dir} on http://{host}:{port}/ ({'dev server' if dev else f'{workers} threads'})")
     if dev:

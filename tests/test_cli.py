@@ -80,3 +80,16 @@ def test_hash_prints_the_body_hash_for_source_hash(runner, tmp_path):
 
     result = runner.invoke(cli, ["hash", str(f)])
     assert result.output.split()[0] == content_hash("Body")
+
+
+def test_search_with_articles_indexes_them_first_when_there_is_no_index(runner, tmp_path, embed_cache):
+    import shutil
+
+    articles = write_tree(tmp_path / "a", {k: v for k, v in SMALL_KB.items() if k.startswith("live/")})
+    index = tmp_path / "i"
+    index.mkdir()
+    if embed_cache.exists():
+        shutil.copyfile(embed_cache, index / "embeddings.sqlite")
+    result = runner.invoke(cli, ["search", "OBS 推流", "--articles", str(articles), "--index", str(index), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output[result.output.index("{"):])["results"][0]["id"] == "live-obs"

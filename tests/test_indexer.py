@@ -104,3 +104,15 @@ def test_corrupted_index_file_is_detected_with_a_hint(make_index):
     (gen / "all.faiss").write_bytes(data[: len(data) // 2])
     with pytest.raises(IndexCorruptError, match="truncated.*re-index"):
         Searcher(index)
+
+
+def test_large_collections_use_hnsw_and_still_find_the_answer(make_index, monkeypatch):
+    from kb import vectors
+
+    monkeypatch.setattr(vectors, "HNSW_THRESHOLD", 5)
+    _, index, _ = make_index(SMALL_KB, name="hnsw")
+    s = Searcher(index)
+    import faiss
+
+    assert isinstance(faiss.downcast_index(s.generation().all.index), faiss.IndexHNSWFlat)
+    assert s.search("OBS 推流密钥").results[0].id == "live-obs"
