@@ -1,10 +1,10 @@
-"""The polykb web application: help center, agent assist, JSON API and accounts.
+"""The polykb web application: help center, agent assist, writers' reports, JSON API and accounts.
 
 `create_app()` is the factory (flaskr's shape): defaults, then the instance
 folder's `config.py` and `KB_*` environment variables (`KB_INDEX=/srv/kb`,
 `KB_SECRET_KEY=...`), or a test config instead of both. Each audience has its
-blueprint: `help_center` (public pages), `agent` (suggested answers), `api`
-(JSON) and `auth` (log in and out). Blueprints never import each other; what
+blueprint: `help_center` (public pages), `agent` (suggested answers),
+`writers` (content-health reports), `api` (JSON) and `auth` (log in and out). Blueprints never import each other; what
 they share lives in `resources`, `security`, `i18n`, `answers` and `errors`.
 """
 

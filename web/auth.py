@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from . import i18n
 from .resources import get_activity
-from .security import STAFF, check_rate, login_user, logout_user
+from .security import check_rate, login_user, logout_user
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -25,7 +25,8 @@ def login():
             login_user(name)
             if next_url:
                 return redirect(next_url)
-            return redirect(url_for("agent.index") if role in STAFF else url_for("root.index"))
+            landing = {"agent": "agent.index", "admin": "agent.index", "writer": "writers.index"}
+            return redirect(url_for(landing.get(role, "root.index")))
         error = _("Wrong user name or password.")
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, next=next_url or "", user=g.user), status
