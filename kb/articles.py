@@ -87,7 +87,17 @@ def content_hash(body: str) -> str:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so a bad date is our clear error, not a crash."""
+    """SafeLoader that leaves dates as text, so a bad date is our clear error, not a crash.
+
+    Aliases (`*name`) are refused: front matter never needs them, and a few
+    nested ones expand into gigabytes when the value is read ("billion laughs").
+    """
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in front matter", mark)
+        return super().compose_node(parent, index)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -121,9 +131,10 @@ def _as_date(value, path, line, key):
 
 
 def _title_from(body: str, path: Path) -> str:
-    m = re.search(r"^# +(.+?)\s*#*\s*$", body, re.M)
-    if m:
-        return m.group(1).strip()
+    for line in body.split("\n"):  # the first `# ` heading; closing #s dropped (no regex: linear on huge lines)
+        text = line[1:].lstrip(" ")
+        if line.startswith("# ") and (text or len(line) > 2):
+            return (text.rstrip().rstrip("#").rstrip() or text[:1]).strip()
     stem = path.name.split(".")[0]
     return stem.replace("-", " ").replace("_", " ").strip().capitalize() or path.name
 
@@ -153,6 +164,8 @@ def parse(text: str, path: str | Path, available_langs=frozenset()) -> tuple[Art
     body_line = front_text.count("\n") + 3
     try:
         meta = yaml.load(front_text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ArticleError(spath, 2, "front matter is nested too deeply to be read; use plain key: value lines") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = (mark.line + 2) if mark else 2
@@ -219,7 +232,7 @@ def parse(text: str, path: str | Path, available_langs=frozenset()) -> tuple[Art
         problems.append(Problem(spath, at("translated_from"), "warning",
                                 "translation without 'source_hash': outdated translations cannot be detected; add the source's `kb hash`", "no-source-hash"))
 
-    for key in sorted(set(meta) - KNOWN_KEYS):
+    for key in sorted(set(meta) - KNOWN_KEYS, key=str):  # keys may be numbers or null too
         problems.append(Problem(spath, at(key), "warning", f"unknown front matter key '{key}' (ignored)", "unknown-key"))
     if not meta.get("owner"):
         problems.append(Problem(spath, 1, "warning", "no 'owner': nobody is responsible for keeping this article right", "no-owner"))

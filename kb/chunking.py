@@ -21,7 +21,7 @@ from .articles import Article
 # Rough token budget for one chunk: e5-small reads 512 tokens at most and
 # embedding time grows with length; ~220 tokens keeps one idea per chunk.
 MAX_TOKENS = 220
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+HUGE_LINE = 8  # a line over 8 chunks' worth of tokens is cut; shorter ones stay whole
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
 _FENCED_BLOCK = re.compile(r"(^[ \t]*(```|~~~).*?^[ \t]*\2[^\n]*$)", re.S | re.M)
 _REF_USE = re.compile(r"!?\[([^\[\]]*)\]\[[^\[\]]*\]")
@@ -60,6 +60,22 @@ def plain_heading(md: str) -> str:
     return re.sub(r"[`*_]", "", md).strip()
 
 
+def heading_of(line: str) -> tuple[int, str] | None:
+    """(level, raw text) of an ATX heading line, closing #s dropped; None for other lines.
+
+    What `^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$` matches, without the regex: its
+    backtracking took minutes on a heading line with a few thousand spaces.
+    """
+    level = len(line) - len(line.lstrip("#"))
+    rest = line[level:]
+    if not 1 <= level <= 6 or rest[:1] not in (" ", "\t"):
+        return None
+    text = rest.lstrip(" \t")
+    if not text:  # spaces only: the last one is the text
+        return (level, rest[-1]) if len(rest) > 1 else None
+    return level, text.rstrip(" \t").rstrip("#").rstrip(" \t") or text[0]
+
+
 def sections(body: str) -> list[Section]:
     """Split a Markdown body at headings outside fenced code blocks."""
     out: list[Section] = []
@@ -77,13 +93,13 @@ def sections(body: str) -> list[Section]:
     for i, line in enumerate(body.split("\n"), start=1):
         if _FENCE.match(line):
             in_fence = not in_fence
-        m = None if in_fence else _HEADING.match(line)
+        m = None if in_fence else heading_of(line)
         if not m:
             buf.append(line)
             continue
         flush()
         buf = []
-        level, heading = len(m.group(1)), plain_heading(m.group(2))
+        level, heading = m[0], plain_heading(m[1])
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, heading))
@@ -110,6 +126,15 @@ def reader_text(markdown_text: str) -> str:
     return "".join(out).strip()
 
 
+def _cut_huge_line(line: str, budget: int) -> list[str]:
+    """A line many chunks long (a minified file, a pasted dump) in budget-sized pieces; other lines as they are."""
+    tokens = approx_tokens(line)
+    if tokens <= HUGE_LINE * budget:
+        return [line]
+    width = -(-len(line) // -(-tokens // budget))
+    return [line[i:i + width] for i in range(0, len(line), width)]
+
+
 def _split_long(text: str, budget: int) -> list[str]:
     """Split at paragraphs (then lines) into pieces under `budget`, one paragraph of overlap."""
     paras = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
@@ -117,7 +142,7 @@ def _split_long(text: str, budget: int) -> list[str]:
     cur: list[str] = []
     for p in paras:
         if approx_tokens(p) > budget:  # one huge paragraph or code block: cut by lines
-            lines = p.split("\n")
+            lines = [part for line in p.split("\n") for part in _cut_huge_line(line, budget)]
             step = max(1, len(lines) * budget // max(approx_tokens(p), 1))
             sub = ["\n".join(lines[j:j + step]) for j in range(0, len(lines), step)]
         else:

@@ -17,7 +17,9 @@ from markdown.blockprocessors import ReferenceProcessor
 from .articles import ID_PATTERN, Article, Problem
 from .chunking import sections
 
-_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# Link text and target exclude the brackets that open another link: each scan stops at the next one,
+# so a line of 100,000 "[" is linear, not hours of backtracking.
+_LINK = re.compile(r"(!?)\[([^\[\]]*)\]\(\s*<?([^)\[\]\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1", re.S | re.M)
 _IMAGE_REF = re.compile(r"!\[([^\]]*)\]\[([^\]]*)\]")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -42,10 +44,12 @@ def find(body: str) -> list[Link]:
     found += [(m.start(), m.group(1).strip().lower() in images, m.group(2).lstrip("<").rstrip(">"))
               for m in ReferenceProcessor.RE.finditer(masked)]
     out = []
+    line, counted = 1, 0
     for start, image, target in sorted(found):
         if _SCHEME.match(target) or target.startswith("//"):
             continue
-        line = masked.count("\n", 0, start) + 1
+        line += masked.count("\n", counted, start)  # counted as we go: linear in the body, however many links
+        counted = start
         if image:
             out.append(Link(target, None, None, True, line))
             continue

@@ -132,7 +132,10 @@ def sanitize(fragment: str) -> str:
 def render(text: str, resolve: Resolver | None = None) -> Rendered:
     """Render an article body: sanitised HTML and its table of contents (h2 and h3)."""
     md = _markdown(resolve)
-    out = sanitize(md.convert(_separate_lists(text)))
+    try:
+        out = sanitize(md.convert(_separate_lists(text)))
+    except RecursionError:  # hundreds of nested list levels or thousands of `*`: Markdown gives up; show the text
+        return Rendered(sanitize(f"<pre>{html.escape(text)}</pre>"))
     toc = []
 
     def walk(tokens):
@@ -239,7 +242,10 @@ class _TextWriter(HTMLParser):
 def plain_text(text: str, resolve: Resolver | None = None) -> str:
     """Markdown (a section) as plain text for a reply; links keep their text, and their URL when public."""
     md = _markdown(resolve)
-    rendered = sanitize(md.convert(_separate_lists(text)))
+    try:
+        rendered = sanitize(md.convert(_separate_lists(text)))
+    except RecursionError:  # nesting too deep for Markdown (see render): the text as written
+        return text.strip()
     # keep a link's address in the text: a pasted reply has no hyperlinks
     rendered = re.sub(r'<a href="(https?://[^"]+)"[^>]*>(.*?)</a>',
                       lambda m: m.group(2) if html.unescape(m.group(1)) in m.group(2)

@@ -60,7 +60,7 @@ def index():
 
 @root.get("/search")
 def search_redirect():
-    return redirect(url_for("help_center.search", lang=i18n.preferred(), **request.args.to_dict()))
+    return redirect(url_for("help_center.search", lang=i18n.preferred(), **_args("q", "product", "tag", "page")))
 
 
 @root.get("/article/<article_id>")
@@ -119,7 +119,7 @@ def search():
 @bp.get("/article/<article_id>")
 def article(article_id):
     if article_id != article_id.lower():
-        return redirect(url_for(".article", article_id=article_id.lower(), **request.args.to_dict()), 301)
+        return redirect(url_for(".article", article_id=article_id.lower(), **_args("s", "r", "feedback")), 301)
     searcher = get_searcher()
     found = searcher.article(article_id, g.lang, AUDIENCE)
     if found is None:
@@ -156,6 +156,11 @@ def feedback(article_id):
 
 
 # --- helpers ----------------------------------------------------------------
+
+def _args(*names) -> dict:
+    """The query arguments a redirect keeps: these only, never `lang`, `article_id` or url_for's `_external`."""
+    return {k: v for k, v in request.args.items() if k in names}
+
 
 def _resolver():
     searcher = get_searcher()
