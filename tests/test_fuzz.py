@@ -408,6 +408,19 @@ def test_help_center_pages_never_answer_500_either(api, qs, route):
     assert r.status_code < 500, (route, qs, r.status_code)
 
 
+@FAST
+@given(raw=st.binary(max_size=30), key=st.sampled_from([b"q=", b"lang=", b"next=", b""]),
+       route=st.sampled_from(["/api/search", "/api/autocomplete", "/api/articles/cdn-502", "/en/search", "/ZH/search",
+                              "/language/ru", "/auth/login"]))
+def test_raw_bytes_in_the_query_string_are_never_a_500(api, raw, key, route):
+    """What a browser would percent-encode, sent raw (a WSGI server passes the bytes through as latin-1)."""
+    client, _ = api
+    r = client.get(route, environ_overrides={"QUERY_STRING": (key + raw).decode("latin-1")})
+    if route.startswith("/api/"):
+        assert_json_answer(r, (route, raw))
+    assert r.status_code < 500, (route, raw)
+
+
 @pytest.mark.parametrize("route", ["/api/feedback", "/api/suggest"])
 def test_bodies_over_the_limit_are_413_in_the_error_shape(api, route):
     client, auth = api

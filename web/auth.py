@@ -7,14 +7,14 @@ from flask_babel import gettext as _
 
 from . import i18n
 from .resources import get_activity
-from .security import check_rate, login_user, logout_user
+from .security import check_rate, login_user, logout_user, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @bp.route("/login", methods=("GET", "POST"))
 def login():
-    next_url = _safe_next(request.values.get("next"))
+    next_url = safe_next(request.values.get("next"))
     error = None
     if request.method == "POST":
         check_rate("LOGIN")
@@ -36,10 +36,3 @@ def login():
 def logout():
     logout_user()
     return redirect(url_for("help_center.home", lang=i18n.preferred()))
-
-
-def _safe_next(value: str | None) -> str | None:
-    """Only paths on this site: never `//evil.example` or `https://...`."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return None
-    return value

@@ -9,6 +9,7 @@ answers 404 exactly like an id that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,7 +18,7 @@ from kb import render
 
 from . import i18n
 from .resources import get_activity, get_searcher
-from .security import rate_limit
+from .security import rate_limit, safe_next
 
 bp = Blueprint("help_center", __name__, url_prefix="/<lang:lang>")
 root = Blueprint("root", __name__)
@@ -45,7 +46,7 @@ def check_lang():
     if g.lang is None:
         abort(404)
     if g.url_lang != g.lang:  # /ZH/..., /zh-CN/... → /zh/...; the same for every path, existing or not
-        path = request.path.replace(f"/{g.url_lang}", f"/{g.lang}", 1)
+        path = quote(request.path.replace(f"/{g.url_lang}", f"/{g.lang}", 1), safe="/")  # %0A stays %0A
         qs = request.query_string.decode()
         return redirect(path + (f"?{qs}" if qs else ""), 301 if request.method == "GET" else 308)
     return None
@@ -74,9 +75,7 @@ def set_language(code):
     lang = i18n.canonical(code)
     if lang is None:
         abort(404)
-    nxt = request.args.get("next", "")
-    safe = nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt
-    response = redirect(nxt if safe else url_for("help_center.home", lang=lang))
+    response = redirect(safe_next(request.args.get("next")) or url_for("help_center.home", lang=lang))
     response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

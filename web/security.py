@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import time
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
@@ -35,6 +36,7 @@ STAFF = ("agent", "admin")
 
 
 def init_app(app: Flask):
+    app.wsgi_app = _QuotedQueryString(app.wsgi_app)
     csrf.init_app(app)
     app.jinja_env.filters["snippet"] = safe_snippet
     app.extensions["polykb_limits"] = FixedWindowRateLimiter(MemoryStorage())
@@ -62,6 +64,39 @@ def init_app(app: Flask):
         if g.get("user"):
             h["Cache-Control"] = "private, no-store"
         return response
+
+
+class _QuotedQueryString:
+    r"""WSGI middleware: raw bytes in the query string (non-UTF-8, control characters) arrive percent-encoded.
+
+    Browsers encode them, but any client can send `?q=\xff` raw; Werkzeug then fails to decode
+    `request.args`, and even the error page (500) cannot be drawn.
+    """
+
+    _UNSAFE = re.compile(rb"[^\x21-\x7e]")
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        raw = environ.get("QUERY_STRING", "").encode("latin-1", "replace")
+        if self._UNSAFE.search(raw):
+            environ["QUERY_STRING"] = self._UNSAFE.sub(lambda m: b"%%%02X" % m.group()[0], raw).decode("ascii")
+        return self.wsgi_app(environ, start_response)
+
+
+def safe_next(value: str | None) -> str | None:
+    r"""A path on this site to return to, or None: never `//evil.example`, `https://...` or `/\evil`.
+
+    Control characters are refused too: browsers drop tabs and newlines from a
+    Location, so `/\t/evil.example` would be `//evil.example`, and a newline
+    cannot go into a header at all.
+    """
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    if any(ch < " " or ch == "\x7f" for ch in value):
+        return None
+    return value
 
 
 def safe_snippet(snippet: str) -> Markup:
