@@ -118,7 +118,10 @@ def write(args, seconds):
              "language) and all-MiniLM-L6-v2 + FAISS flat over whole documents. On the English sets polykb "
              "also runs with that MiniLM model (`--model st:...`), rows \"(MiniLM)\".", ""]
     lines += ["## nDCG@10, all queries", ""]
-    systems = list(dict.fromkeys(s for by in table.values() for s in by))
+    preferred = ["polykb keyword", "polykb dense", "polykb hybrid", "bm25s", "minilm+faiss",
+                 "polykb dense (MiniLM)", "polykb hybrid (MiniLM)"]
+    found = {s for by in table.values() for s in by}
+    systems = [s for s in preferred if s in found] + sorted(found - set(preferred))
     lines.append("| set | queries | " + " | ".join(systems) + " |")
     lines.append("|---|---|" + "---|" * len(systems))
     for name, by_system in table.items():
@@ -133,7 +136,8 @@ def write(args, seconds):
         lines.append(f"### {name}")
         lines.append("| system | " + " | ".join(langs) + " |")
         lines.append("|---|" + "---|" * len(langs))
-        for system, by_lang in by_system.items():
+        for system in [s for s in systems if s in by_system]:
+            by_lang = by_system[system]
             cells = [f"{by_lang[lang]['ndcg@10']:.3f} / {by_lang[lang]['recall@10']:.3f} / {by_lang[lang]['mrr@10']:.3f}"
                      if lang in by_lang else "" for lang in langs]
             lines.append(f"| {system} | " + " | ".join(cells) + " |")
