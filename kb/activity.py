@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS tokens (
 """
 
 ROLES = ("agent", "writer", "admin")
+# where a search is shown to a person whose clicks we log: an unclicked search there is a failed one
+CLICK_TRACKED_ROUTES = ("help_center",)
 MARKS = ("solved", "not_relevant")
 
 

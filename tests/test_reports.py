@@ -156,11 +156,16 @@ def test_search_gaps_cluster_the_same_need_across_languages(problems, clean):
     for q, lang in [("how to change wifi password", "en"), ("如何修改 wifi 密码", "zh"), ("как поменять пароль wifi", "ru"),
                     ("refund my money", "en"), ("вернуть деньги за тариф", "ru")]:
         act.log_search(q, lang, lang, "public", "search", [], 0)
+    # a help-center search with results that nobody clicked failed too; a clicked one did not
+    act.log_search("wi-fi пароль сменить", "ru", "ru", "public", "help_center", [("router-wifi", "en", 0.4)], 1)
+    clicked = act.log_search("router wifi password", "en", "en", "public", "help_center", [("router-wifi", "en", 0.9)], 1)
+    act.log_click(clicked, "router-wifi", "en", 1)
     rows = reports.run("gaps", problems)
     wifi = next(r for r in rows if "wifi" in r["examples"])
-    assert wifi["volume"] == 3 and wifi["langs"] == "en, ru, zh"
+    assert "wi-fi пароль сменить" in wifi["examples"] and "router wifi password" not in wifi["examples"]
+    assert wifi["volume"] == 4 and wifi["langs"] == "en, ru, zh"
     assert wifi["nearest_id"] == "router-wifi" and wifi["recommendation"].startswith("translate router-wifi")
-    assert sum(r["volume"] for r in rows) == 5
+    assert sum(r["volume"] for r in rows) == 6
     assert reports.run("gaps", clean) == []
 
 

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from ..activity import CLICK_TRACKED_ROUTES
 from .context import Context
 
 
@@ -92,9 +93,10 @@ def gaps(ctx: Context, threshold: float = 0.86) -> list[dict]:
     """
     rows = ctx.activity.execute(
         "SELECT q.query, q.lang, count(*) FROM searches q"
-        " WHERE q.ts >= ? AND q.audience = 'public' AND (q.results = 0 OR (q.route = 'search' AND NOT EXISTS"
+        " WHERE q.ts >= ? AND q.audience = 'public' AND (q.results = 0 OR (q.route IN ({}) AND NOT EXISTS"
         " (SELECT 1 FROM clicks c WHERE c.search_id = q.id))) GROUP BY lower(trim(q.query)), q.lang"
-        " ORDER BY count(*) DESC LIMIT 2000", (ctx.since,))
+        " ORDER BY count(*) DESC LIMIT 2000".format(",".join("?" * len(CLICK_TRACKED_ROUTES))),
+        (ctx.since, *CLICK_TRACKED_ROUTES))
     if not rows or ctx.embedder is None:
         return []
     vecs = ctx.embedder.embed_queries([r[0] for r in rows])
