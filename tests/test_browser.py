@@ -8,20 +8,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-from pathlib import Path
 
 import pytest
+from browser_support import ARTIFACTS, MARKS, PASSWORD, browser, serve_app  # noqa: F401  (browser: a fixture)
 from test_web_support import web_index  # noqa: F401  (fixture: a copy of the sample index)
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"{CHROMIUM} not found: run `make browser` (apt installs chromium and fonts-noto-cjk)"),
-]
-PASSWORD = "correct-horse-battery"
+pytestmark = MARKS
 LOG = "\n".join(f"2026-11-20T08:{m:02d}:13Z [error] 2231#0: *{m} connect() failed (111: Connection refused) while "
                 f"connecting to upstream, client: 198.51.100.{m}, upstream: \"http://203.0.113.10:80/app.js\""
                 for m in range(30))
@@ -32,31 +24,7 @@ TICKET = ("Здравствуйте!\n\nС сегодняшнего утра с�
 
 @pytest.fixture(scope="module")
 def server(web_index):
-    from werkzeug.serving import make_server
-
-    from kb.activity import Activity
-    from web import create_app
-
-    index_dir = web_index
-    Activity(index_dir / "activity.sqlite").add_user("browser-agent", PASSWORD, "agent")
-    app = create_app({"INDEX": str(index_dir), "RATELIMIT_ENABLED": False, "SECRET_KEY": "browser-tests"})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
+    yield from serve_app(web_index, "browser-agent", "agent", "browser-tests")
 
 
 @pytest.fixture

@@ -9,48 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 from pathlib import Path
 
 import pytest
+from browser_support import ARTIFACTS, MARKS, PASSWORD, browser, serve_app  # noqa: F401  (browser: a fixture)
 from test_web_support import web_index  # noqa: F401  (fixture: a copy of the sample index)
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"{CHROMIUM} not found: run `make browser` (apt installs chromium and fonts-noto-cjk)"),
-]
-PASSWORD = "correct-horse-battery"
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def server(web_index):
-    from werkzeug.serving import make_server
-
-    from kb.activity import Activity
-    from web import create_app
-
-    Activity(web_index / "activity.sqlite").add_user("browser-writer", PASSWORD, "writer")
-    app = create_app({"INDEX": str(web_index), "RATELIMIT_ENABLED": False, "SECRET_KEY": "browser-writers"})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
+    yield from serve_app(web_index, "browser-writer", "writer", "browser-writers")
 
 
 @pytest.fixture

@@ -131,7 +131,7 @@ def table(name: str) -> Table:
         abort(404, _("There is no report called “%(name)s”.", name=name[:80]))
     rows = reports.run(name, _context())
     chosen = {f: request.args.get(f, "").strip() for f in FILTERS}
-    shown = filtered(rows, **chosen)
+    shown = reports.filter_rows(rows, **chosen)
     sort = request.args.get("sort") or None
     if sort not in {k for r in rows for k in r}:
         sort = None  # an unknown column: the report's own order
@@ -139,17 +139,6 @@ def table(name: str) -> Table:
     if sort:
         shown = sorted_rows(shown, sort, desc)
     return Table(name, shown, len(rows), columns(name, rows), options(rows), chosen, sort, desc)
-
-
-def filtered(rows: list[dict], owner: str = "", lang: str = "", product: str = "") -> list[dict]:
-    """The same filters as `kb.reports.run` (a language matches the row's or the missing one)."""
-    if owner:
-        rows = [r for r in rows if (r.get("owner") or "") == owner]
-    if lang:
-        rows = [r for r in rows if r.get("lang") == lang or r.get("missing_lang") == lang]
-    if product:
-        rows = [r for r in rows if r.get("product") == product]
-    return rows
 
 
 def options(rows: list[dict]) -> dict[str, list[str]]:

@@ -80,7 +80,12 @@ def run(name: str, ctx: Context, owner: str | None = None, lang: str | None = No
         product: str | None = None) -> list[dict]:
     if name not in REPORTS:
         raise KBError(f"unknown report {name!r}; expected one of {list(REPORTS)}")
-    rows = REPORTS[name](ctx)
+    return filter_rows(REPORTS[name](ctx), owner, lang, product)
+
+
+def filter_rows(rows: list[dict], owner: str | None = None, lang: str | None = None,
+                product: str | None = None) -> list[dict]:
+    """Rows of this owner, language (the row's own or the missing one) and product."""
     if owner:
         rows = [r for r in rows if (r.get("owner") or "") == owner]
     if lang:
@@ -116,4 +121,4 @@ def _cell(v) -> str:
     return "" if v is None else str(v).replace("\n", " ")
 
 
-__all__ = ["Context", "REPORTS", "FORMATS", "run", "render"]
+__all__ = ["Context", "REPORTS", "FORMATS", "run", "render", "filter_rows"]
