@@ -31,6 +31,16 @@ def _article_id(doc_id: str) -> str:
     return re.sub(r"[^a-z0-9._-]", "-", doc_id.lower())
 
 
+# Sets whose documents are translations of one another: polykb indexes them as translation
+# groups (same article id, one file per language), as its users would, and every system's
+# results are scored per group ("found the paragraph, in some language").
+GROUPED = {"xquad-cross-any"}
+
+
+def group_of(doc_id: str) -> str:
+    return doc_id.rsplit(".", 1)[0]
+
+
 def load(name: str, max_queries: int | None = None) -> Dataset:
     folder = SHARED / name
     if not folder.is_dir():
@@ -40,12 +50,13 @@ def load(name: str, max_queries: int | None = None) -> Dataset:
     qrels: dict[str, dict[str, int]] = {}
     for line in open(folder / "qrels.tsv", encoding="utf-8"):
         q, d, r = line.rstrip("\n").split("\t")
-        qrels.setdefault(q, {})[_article_id(d)] = int(r)
+        qrels.setdefault(q, {})[_article_id(group_of(d) if name in GROUPED else d)] = int(r)
     if max_queries and len(queries) > max_queries:
         step = len(queries) / max_queries  # an even spread over the file (it is grouped by language)
         queries = [queries[int(i * step)] for i in range(max_queries)]
     for d in docs:
-        d["article_id"] = _article_id(d["id"])
+        d["article_id"] = _article_id(group_of(d["id"]) if name in GROUPED else d["id"])
+        d["file_id"] = _article_id(d["id"])
     return Dataset(name, docs, queries, qrels)
 
 
@@ -55,7 +66,7 @@ def write_articles(ds: Dataset) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     wanted = set()
     for d in ds.docs:
-        path = root / f"{d['article_id']}.md"
+        path = root / f"{d['file_id']}.md"
         wanted.add(path.name)
         title = (d.get("title") or "").replace("_", " ").strip() or d["article_id"]
         text = (f"---\nid: {d['article_id']}\nlang: {d['lang']}\ntitle: {json.dumps(title, ensure_ascii=False)}\n"

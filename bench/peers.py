@@ -49,8 +49,8 @@ class BM25Peer:
         for q in queries:
             # the plain recipe tokenises the query as its own language (it is told nothing else)
             toks = _tokens(q["text"], q.get("lang") or "en") or ["\x00"]
-            ids, _ = self.model.retrieve([toks], k=min(k, len(self.ids)), show_progress=False)
-            out[q["id"]] = [self.ids[i] for i in ids[0]]
+            ids, _ = self.model.retrieve([toks], k=min(k * 11, len(self.ids)), show_progress=False)
+            out[q["id"]] = _first_of_each(self.ids[i] for i in ids[0])[:k]
         return out
 
 
@@ -77,5 +77,11 @@ class MiniLMFaissPeer:
     def search(self, queries: list[dict], k: int = 10) -> dict[str, list[str]]:
         qv = self.model.encode([q["text"] for q in queries], batch_size=64, normalize_embeddings=True,
                                convert_to_numpy=True, show_progress_bar=False)
-        _, idx = self.index.search(np.asarray(qv, dtype=np.float32), k)
-        return {q["id"]: [self.ids[i] for i in row if i >= 0] for q, row in zip(queries, idx)}
+        _, idx = self.index.search(np.asarray(qv, dtype=np.float32), min(k * 11, len(self.ids)))
+        return {q["id"]: _first_of_each(self.ids[i] for i in row if i >= 0)[:k] for q, row in zip(queries, idx)}
+
+
+def _first_of_each(ids) -> list[str]:
+    """Ranked ids with repeats dropped: where documents share an article id (translation groups),
+    a peer's list is scored like polykb's one-result-per-article list."""
+    return list(dict.fromkeys(ids))
