@@ -85,7 +85,8 @@ class Log:
 
     def cmd(self, group: str, argv, env_keys=()):
         env = " ".join(f"{k}={shlex.quote(os.environ.get(k, '') if v is None else v)}" for k, v in env_keys)
-        self.commands.append((group, (env + " " if env else "") + " ".join(shlex.quote(str(a)) for a in argv)))
+        args = [rel(a) if str(a).startswith(str(REPO)) else str(a) for a in argv]
+        self.commands.append((group, (env + " " if env else "") + " ".join(shlex.quote(a) for a in args)))
 
     def load(self, group: str) -> str:
         la = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
@@ -938,6 +939,7 @@ def measure(args, R: dict) -> dict:
     else:
         shutil.rmtree(WORK / "sample", ignore_errors=True)
         R["index_sample"] = index_kb("sample: index from scratch, real embedding", REPO / "articles", sample_idx)
+        R["sample_tokens"] = mean_tokens(sample_idx)
     R["peer_chunks"] = peer_data(sample_idx)
     R["sample"] = search_cells("sample", REPO / "articles", sample_idx, pool, mix, seconds)
     R["suggest"] = suggest_cells("sample", REPO / "articles", sample_idx, pool, mix, seconds)
@@ -1092,19 +1094,32 @@ def verdicts(R) -> list[list]:
     return rows
 
 
+def mean_tokens(index: Path) -> float:
+    """Mean approximate token count of an index's chunks (what the embedder reads)."""
+    from kb import index_format
+    from kb.chunking import approx_tokens
+
+    db = index_format.current_generation(index) / "kb.sqlite"
+    rows = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True).execute("SELECT embed_text FROM chunks")
+    return statistics.mean(approx_tokens(r[0]) for r in rows)
+
+
 def indexing_rows(R) -> list[list]:
     rows = []
     s = R.get("index_sample")
     if s:
         rate = s["chunks"] / s["wall"]
+        tokens = R.get("sample_tokens") or mean_tokens(WORK / "sample" / "index")
         rows.append(["sample (real)", s["articles"], s["chunks"], s["wall"], f"{s['embedded']} (real)", "—",
-                     f"{rate:.1f} (measured)", s["peak_mb"]])
+                     f"all {s['chunks']} chunks (~{tokens:.0f} tokens), in the wall time", f"{rate:.1f} (measured)",
+                     s["peak_mb"]])
     for name in ("10k", "100k"):
         if name in R:
             ix, em = R[name]["index"], R[name]["embed"]
             embed_s = ix["chunks"] / em["rate"]
             rows.append([f"{name} (synthesised)", ix["articles"], ix["chunks"], ix["wall"],
                          f"0 (cache); would take {embed_s / 60:.0f} min at {em['rate']:.1f} chunks/s",
+                         f"{ix['chunks'] / ix['wall']:.0f}",
                          f"{em['rate']:.1f} on {em['n']} chunks (~{em['tokens']:.0f} tokens)",
                          f"{ix['chunks'] / (ix['wall'] + embed_s):.1f} (extrapolated)", ix["peak_mb"]])
     return rows
@@ -1138,33 +1153,39 @@ def timings_section(R) -> str:
 
 def render(R) -> str:
     f = R["facts"]
-    loads = [float(x) for _, la in LOG.loads for x in la.split()[:1]]
-    busy = max(loads, default=0) > (f["nproc"] or 1)
+    loads = [float(la.split()[0]) for _, la in LOG.loads]
     parts = [
         "# Speed", "",
         f"Written by `python bench/speed.py{' --quick' if R['quick'] else ''}` on {f['date']} at commit {f['commit']};"
         f" the run took {R['minutes']:.0f} min. Load cells last {R['seconds']:.0f} s each.", "",
         f"**Machine:** nproc {f['nproc']}, {f['cpu']}, {f['mem_gb']:.0f} GB RAM, Linux {f['kernel']}, Python {f['python']};"
         f" {f['packages']}; {f['wrk']}. gunicorn was installed into the venv for the peer (`.venv/bin/pip install gunicorn`).",
+        "",
         f"**Load average at start:** {R['load_start']} (1, 5, 15 min); before each group: see the end of this file.", ""]
-    if busy:
-        parts += ["**The machine was shared:** the 1-minute load average went above the number of cores "
-                  f"(max {max(loads):.1f} on {f['nproc']} cores) during this run, because other engineers' test "
-                  "runs were using the CPU. Every number here is therefore pessimistic and noisy; the ratios measured "
-                  "side by side (polykb vs the peer vs the embedder alone) are more trustworthy than absolute values.", ""]
+    parts += [f"**Load:** the 1-minute load average before each group ranged {min(loads):.1f}-{max(loads):.1f} on "
+              f"{f['nproc']} cores. It includes this benchmark's own processes (during a cell the server's threads "
+              "and wrk, about 1.5-2 here; the embedder group's busy loops and the peer's OpenMP threads raise the next "
+              "readings). The machine is shared with other engineers' test runs, so absolute numbers are noisy; the "
+              "ratios measured side by side (polykb, the peer, the embedder alone, the patched server) are more "
+              "trustworthy."
+              + (f" **Other work clearly shared the CPU during this run** (max {max(loads):.1f})."
+                 if max(loads) > f["nproc"] + 2 else ""), ""]
     if R["quick"]:
         parts += ["**Quick run** (`--quick`): sample only, short cells; not the reference numbers.", ""]
     parts += ["## Targets", "",
               "As committed (the result column), and with proposed changes 2-5 patched in at run time (last column; "
               "see \"The same server code under other settings\" and \"Proposed changes\").", "",
               table(["target", "measured", "target", "result", "with the proposed changes"], verdicts(R)), ""]
-    parts += search_sections(R)
+    parts += findings(R) + search_sections(R)
     parts += ["## Indexing", "",
               "Wall time of `kb index` from scratch (a new process: imports and model load included). The sample is "
               "embedded for real; the synthesised knowledge bases find every vector in the embedding cache (see "
               "below), so their embedding time is extrapolated from the real rate measured on a random sample of "
-              "their own chunks, embedded with the model in batches of 16 as the indexer does.", "",
+              "their own chunks, embedded with the model in batches of 16 as the indexer does. The synthesised chunks "
+              "are longer than the sample's (the shared corpora's paragraphs), so they embed more slowly. Peak RSS is "
+              "the process's VmHWM, sampled every 50 ms.", "",
               table(["knowledge base", "articles", "chunks", "`kb index` wall s", "chunks embedded",
+                     "chunks/s without embedding",
                      "real embedding rate, chunks/s", "from scratch, chunks/s", "peak RSS MB"], indexing_rows(R)), ""]
     if "10k" in R:
         parts += ["### Re-index after changing one article (10k chunks)", "", reindex_section(R), ""]
@@ -1173,6 +1194,52 @@ def render(R) -> str:
               "same default threads as the server:", "", timings_section(R), ""]
     parts += method_sections(R)
     return "\n".join(parts) + "\n"
+
+
+def findings(R) -> list[str]:
+    """What dominates the cost, in numbers from this run."""
+    T = R["timings"]
+    st = lambda key, stage: T[key]["stages"][stage]["p50"]  # noqa: E731
+    calm = [e for e in R["embedder"] if not e.get("hogs")]
+    committed4 = next((e for e in calm if e.get("engines") == 1 and e.get("clients") == 4), None)
+    pooled4 = next((e for e in calm if e.get("engines", 1) > 1), None)
+    one = next(e for e in calm if e["threads"] == 1 and e["procs"] == 1)
+    d8 = at(R["sample"]["distinct"], 8)
+    out = ["## What dominates the cost", "",
+           f"- **Embedding the query.** In-process on the sample, `embed` is {st('sample, distinct queries', 'embed'):.0f} "
+           f"of {st('sample, distinct queries', 'total'):.0f} ms (p50). One query costs ~{one['cpu_ms']:.0f} ms of CPU "
+           "on one core whatever the setting; what differs is how well the two cores are used."]
+    if committed4 and pooled4:
+        out.append(
+            f"- **OpenMP threads fight the server's threads.** The committed embedder (one engine with OpenMP "
+            f"threads, behind a lock) reaches {committed4['qps']:.0f} queries/s when 4 threads call it, as waitress's "
+            f"do; two single-threaded engines reach {pooled4['qps']:.0f} (the limit: {max(e['qps'] for e in calm):.0f})."
+            " Each calling thread gets its own OpenMP team, and the teams' spinning threads compete for the two "
+            "cores, so behind its lock the embedder gets no faster with more callers, while two single-threaded "
+            f"engines embed two queries at once. The server spends {d8['cpu_ms']:.0f} ms of CPU per all-distinct "
+            f"request, ~{one['cpu_ms']:.0f} of them embedding; the rest is Python (detection, keyword, fusion, "
+            "snippets, JSON, the activity log) and spinning. FAISS has the same OpenMP problem on its own runtime "
+            "(`dense` p95). With other processes competing (last rows of the embedder table) OpenMP barriers "
+            "collapse throughput; the peer with default settings shows the extreme case.")
+    if "100k, distinct queries" in T:
+        out.append(
+            f"- **At 100k chunks the keyword side dominates:** `keyword` is {st('100k, distinct queries', 'keyword'):.0f}"
+            f" of {st('100k, distinct queries', 'total'):.0f} ms. The OR query of every query word matches a large "
+            "share of the chunks and each match is joined to its article before sorting; ranking inside FTS5 first "
+            f"brings it to {st('100k, same queries, proposed changes 2-5', 'keyword'):.0f} ms. What remains is bm25 "
+            "over every match of common words: the next thing to cut (with a quality check).")
+    out.append("- **The help-center mix** repeats queries, but a repeat with a cached embedding still pays language "
+               "detection, keyword search, fusion, snippets and rendering (~10-15 ms of CPU here); a "
+               "response cache answers repeats in about a millisecond.")
+    if "10k" in R:
+        runs, patched = R["10k"]["reindex"]["runs"], R["10k"]["reindex"].get("patched") or []
+        scan = "scan: read, hash and parse every file, check links"
+        med = lambda rs, k: statistics.median(r["phases"][k] for r in rs)  # noqa: E731
+        out.append(f"- **Re-indexing one article** at 10k chunks: {med(runs, scan):.1f} of "
+                   f"{statistics.median(r['seconds'] for r in runs):.1f} s is the scan, mostly parsing every file's "
+                   "YAML front matter with PyYAML's pure-Python parser"
+                   + (f"; with libyaml's parser the scan takes {med(patched, scan):.1f} s." if patched else "."))
+    return out + [""]
 
 
 def search_sections(R) -> list[str]:
@@ -1301,7 +1368,7 @@ def method_sections(R) -> list[str]:
     out += ["## Commands", "", "Run from the repository root; `<token>` is the one `kb token add` printed.", ""]
     groups: dict[str, list[str]] = {}
     for g, c in LOG.commands:
-        groups.setdefault(g.split(":")[0], []).append(c)
+        groups.setdefault(re.match(r"\w+(?:-index)?", g).group(), []).append(c)
     for g, cmds in groups.items():
         uniq = list(dict.fromkeys(re.sub(r"-\d+\.txt", "-N.txt", c) for c in cmds))
         out += [f"**{g}**", "", "```", *uniq, "```", ""]
