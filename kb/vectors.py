@@ -7,6 +7,7 @@ above HNSW_THRESHOLD chunks, where a flat scan starts to show in latency.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import faiss
@@ -66,9 +67,21 @@ def load(path: Path) -> faiss.Index:
     return index
 
 
+_searching = threading.local()
+
+
 def search(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """(chunk id, cosine) of the k nearest chunks."""
+    """(chunk id, cosine) of the k nearest chunks.
+
+    One query is a few milliseconds of math even at 100k chunks: an OpenMP team
+    per server thread only makes the teams' spinning threads fight the embedder
+    for the cores (bench/speed.py, `dense` stage). The setting is per thread,
+    so index building elsewhere keeps every core.
+    """
     if index.ntotal == 0 or k <= 0:
         return []
+    if not getattr(_searching, "single", False):
+        faiss.omp_set_num_threads(1)
+        _searching.single = True
     scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), min(k, index.ntotal))
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
