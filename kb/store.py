@@ -225,14 +225,28 @@ class Store:
         return self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
     def keyword_search(self, tokens: Sequence[str], where: str, params: Sequence, limit: int) -> list[tuple[int, float]]:
-        """(chunk id, bm25 score, higher is better) for chunks matching any token."""
+        """(chunk id, bm25 score, higher is better) for chunks matching any token.
+
+        Ranked inside FTS5 first and only the best 4 x limit joined to their
+        articles and filtered: on 100k chunks a common word matches a quarter of
+        them, and joining every match before sorting was most of a search's time
+        (bench/speed.py, `keyword` stage: 57 → 33 ms). When the filter keeps fewer
+        than `limit` of those, the full query runs, so results are the same.
+        """
         if not tokens:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-        q = ("SELECT f.rowid, -bm25(chunks_fts) AS s FROM chunks_fts f"
-             " JOIN chunks c ON c.rowid=f.rowid JOIN articles a ON a.rowid=c.article"
-             f" WHERE chunks_fts MATCH ? {('AND ' + where) if where else ''} ORDER BY bm25(chunks_fts) LIMIT ?")
-        return [(r[0], r[1]) for r in self.conn.execute(q, [match, *params, limit])]
+        where_sql = f"WHERE {where}" if where else ""
+        best = ("SELECT f.rowid, -f.s FROM (SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
+                " ORDER BY s LIMIT ?) f JOIN chunks c ON c.rowid=f.rowid JOIN articles a ON a.rowid=c.article"
+                f" {where_sql} ORDER BY f.s LIMIT ?")
+        rows = self.conn.execute(best, [match, 4 * limit, *params, limit]).fetchall()
+        if len(rows) < limit and where:
+            full = ("SELECT f.rowid, -bm25(chunks_fts) AS s FROM chunks_fts f"
+                    " JOIN chunks c ON c.rowid=f.rowid JOIN articles a ON a.rowid=c.article"
+                    f" WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts) LIMIT ?")
+            rows = self.conn.execute(full, [match, *params, limit]).fetchall()
+        return [(r[0], r[1]) for r in rows]
 
     def problems(self) -> list[Problem]:
         return [Problem(*r) for r in self.conn.execute("SELECT path, line, severity, message, code FROM problems ORDER BY path, line")]
