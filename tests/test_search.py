@@ -74,3 +74,46 @@ def test_search_with_another_model_is_refused(small_index):
 
     with pytest.raises(ModelMismatchError, match="built with 'e5:multilingual-e5-small-q4'"):
         Searcher(small_index[1], model=minilm_spec())
+
+
+def test_keyword_ranking_inside_fts5_gives_the_results_of_joining_every_match(searcher):
+    """The prefilter (best 4 x limit, then join and filter) against the plain query as the oracle."""
+    store = searcher.store
+    full = ("SELECT f.rowid, -bm25(chunks_fts) FROM chunks_fts f JOIN chunks c ON c.rowid=f.rowid"
+            " JOIN articles a ON a.rowid=c.article WHERE chunks_fts MATCH ? {} ORDER BY bm25(chunks_fts) LIMIT ?")
+    tokens = ["502", "cdn", "ошибк", "源站", "password", "obs", "счет"]
+    filters = [("", []), ("a.visibility = 'public'", []), ("a.lang = ?", ["ru"]), ("a.lang = ?", ["zh"]),
+               ("a.product = ?", ["billing"]), ("a.lang = ? AND a.visibility = 'public'", ["en"])]
+    for where, params in filters:
+        for limit in (1, 2, 3, 100):
+            match = " OR ".join(f'"{t}"' for t in tokens)
+            want = store.conn.execute(full.format(f"AND {where}" if where else ""), [match, *params, limit]).fetchall()
+            got = store.keyword_search(tokens, where, params, limit)
+            assert [r for r, _ in got] == [r for r, _ in want], (where, params, limit)
+            assert [s for _, s in got] == pytest.approx([s for _, s in want])
+            assert got or not want
+
+
+def test_repeated_searches_come_from_the_response_cache_until_the_index_changes(make_index):
+    from indexer import job
+    from kb import fusion
+    from tests.conftest import SMALL_KB
+
+    articles, index, _ = make_index(SMALL_KB)
+    searcher = Searcher(index, recheck_seconds=0)
+    first = searcher.search("ошибка 502", ui_lang="ru")
+    again = searcher.search("ошибка 502", ui_lang="ru")
+    assert "cache" in again.timings and "embed" not in again.timings
+    assert [r.id for r in again.results] == [r.id for r in first.results] and again.results[0].id == "cdn-502"
+    again.results.clear()  # a caller changing its copy does not change the cache
+    assert searcher.search("ошибка 502", ui_lang="ru").results
+    assert "cache" not in searcher.search("ошибка 502", ui_lang="en").timings  # every argument is in the key
+    searcher.fusion = fusion.RRF()
+    assert "cache" not in searcher.search("ошибка 502", ui_lang="ru").timings
+
+    for version in (articles / "cdn").glob("502.*.md"):
+        version.unlink()
+    job.run(articles, index, progress=False)  # a new generation is published
+    after = searcher.search("ошибка 502", ui_lang="ru")
+    assert "cache" not in after.timings
+    assert "cdn-502" not in {r.id for r in after.results}
