@@ -100,6 +100,8 @@ def assert_reported_well(e: ArticleError, path: str, raw: bytes):
 @example(raw=b"---\nid: x\nlang: en\n1: a\n~: b\nfoo: c\n---\nbody\n")  # keys of mixed types: was a TypeError
 @example(raw=b"---\nid: x\nlang: en\ntags: " + b"[" * 3000 + b"]" * 3000 + b"\n---\nbody\n")  # was a RecursionError
 @example(raw=b"---\nid: x\nlang: en\na: &a [x, x]\nb: &b [*a, *a]\ntitle: *b\n---\nbody\n")  # "billion laughs"
+@example(raw=b"---\nid: x\nlang: en\ntags: " + b"- " * 200_000 + b"x\n---\nbody\n")  # libyaml: C stack overflow
+@example(raw=b"---\nid: x\nlang: en\ntags: " + b"[" * 8000 + b"]" * 8000 + b"\n---\nbody\n")  # under the size limit
 def test_any_file_content_parses_or_raises_article_error_with_path_and_line(raw):
     path = "topic/fuzzed.en.md"
     try:
