@@ -83,6 +83,11 @@ class _Generation:
     langs_all: set[str]
     n_chunks: int
     main_lang: str | None  # the language most public articles are in: the prior when the caller gives none
+    # A generation never changes, so its article rows and each chunk's article are read once, at open:
+    # a search then reads from SQLite only the texts of the sections it shows (bench/speed.py, `fusion`).
+    articles: dict[int, ArticleRow]
+    groups: dict[str, list[ArticleRow]]
+    chunk_article: dict[int, int]
 
 
 class Searcher:
@@ -125,8 +130,13 @@ class Searcher:
         counts = manifest.get("stats", {}).get("languages", {})
         public = store.languages(True)
         main = max((lang for lang in counts if lang in public), key=counts.get, default=None)
+        articles = {a.rowid: a for a in store.articles()}
+        groups: dict[str, list[ArticleRow]] = {}
+        for a in articles.values():  # ordered by id, lang
+            groups.setdefault(a.id, []).append(a)
         return _Generation(path.name, store, vectors.load(path / "public.faiss"), vectors.load(path / "all.faiss"),
-                           manifest, public, store.languages(False), store.chunk_count(), main)
+                           manifest, public, store.languages(False), store.chunk_count(), main,
+                           articles, groups, store.chunk_articles())
 
     def _check_model(self, manifest: dict):
         built = manifest["embedder"]
@@ -158,21 +168,22 @@ class Searcher:
 
     def versions(self, article_id: str, audience: str = "public") -> list[ArticleRow]:
         """The versions of an article this audience may see (none: it does not exist for them)."""
-        return [v for v in self.store.versions(article_id) if audience == "internal" or v.is_public]
+        return _visible(self.generation(), article_id, audience)
 
     def article(self, article_id: str, lang: str | None, audience: str = "public") -> tuple[ArticleRow, str] | None:
         """(row, Markdown body) of the version in `lang`, or of the best other version; None if not visible."""
-        versions = self.versions(article_id, audience)
+        gen = self.generation()  # one generation for the row and its body: rowids differ between generations
+        versions = _visible(gen, article_id, audience)
         if not versions:
             return None
         by_lang = {v.lang: v for v in versions}
         row = by_lang.get(lang) or by_lang.get("en") or versions[0]
-        return row, self.store.body(row.rowid)
+        return row, gen.store.body(row.rowid)
 
     def related(self, article_id: str, lang: str | None, audience: str = "public", k: int = 5) -> list[Result]:
         """Semantic neighbours of an article: other groups nearest to its mean chunk vector."""
         gen = self.generation()
-        versions = self.versions(article_id, audience)
+        versions = _visible(gen, article_id, audience)
         if not versions:
             return []
         rowids = [v.rowid for v in versions]
@@ -183,19 +194,18 @@ class Searcher:
         centre /= max(float(np.linalg.norm(centre)), 1e-9)
         index = gen.public if audience == "public" else gen.all
         hits = vectors.search(index, centre, CANDIDATES)
-        chunks = gen.store.chunks_by_rowid(c for c, _ in hits)
-        arts = gen.store.articles_by_rowid(c.article for c in chunks.values())
+        arts = {cid: gen.articles[gen.chunk_article[cid]] for cid, _ in hits}
         best: dict[str, tuple[float, int]] = {}
         for cid, s in hits:
-            a = arts[chunks[cid].article]
+            a = arts[cid]
             if a.id == article_id or not self._allowed(a, audience, None, None, None):
                 continue
             if s > best.get(a.id, (-9, 0))[0]:
                 best[a.id] = (s, a.rowid)
         out = []
         for art_id, (score, rowid) in sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)[:k]:
-            vs = {v.lang: v for v in self.versions(art_id, audience)}
-            shown = vs.get(lang) or arts[rowid]
+            vs = {v.lang: v for v in _visible(gen, art_id, audience)}
+            shown = vs.get(lang) or gen.articles[rowid]
             out.append(Result(id=art_id, lang=shown.lang, title=shown.title, section="", anchor="", score=score,
                               snippet="", visibility=shown.visibility, product=shown.product, tags=shown.tags,
                               fallback=bool(lang) and shown.lang != lang, languages=tuple(sorted(vs))))
@@ -332,18 +342,18 @@ class Searcher:
         timings["keyword"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        chunks = gen.store.chunks_by_rowid(set(chunk_dense) | set(chunk_kw))
-        arts = gen.store.articles_by_rowid(c.article for c in chunks.values())
-        allowed = {r for r, a in arts.items() if self._allowed(a, audience, lang, product, tags)}
+        chunk_art = {cid: gen.chunk_article[cid] for cid in set(chunk_dense) | set(chunk_kw)}
+        arts = gen.articles
+        allowed = {r for r in set(chunk_art.values()) if self._allowed(arts[r], audience, lang, product, tags)}
         best_chunk: dict[int, tuple[float, int]] = {}
         dense_art: dict[int, float] = {}
         kw_art: dict[int, float] = {}
         for cid, s in chunk_dense.items():
-            a = chunks[cid].article
+            a = chunk_art[cid]
             if a in allowed and s > dense_art.get(a, -9):
                 dense_art[a] = s
         for cid, s in chunk_kw.items():
-            a = chunks[cid].article
+            a = chunk_art[cid]
             if a in allowed and s > kw_art.get(a, -9):
                 kw_art[a] = s
         evidence = fusion_mod.KeywordEvidence(kw_art, coverage, len(qtokens))
@@ -354,12 +364,13 @@ class Searcher:
         else:
             fused = self.fusion.combine(dense_art, evidence)
         # the section to show: best chunk by the same mix of signals, per article version
-        for cid, c in chunks.items():
-            if c.article not in allowed:
+        kw_max = max(chunk_kw.values(), default=1.0)
+        for cid, a in chunk_art.items():
+            if a not in allowed:
                 continue
-            s = chunk_dense.get(cid, 0.0) + (0.1 * chunk_kw[cid] / max(chunk_kw.values()) if cid in chunk_kw else 0.0)
-            if s > best_chunk.get(c.article, (-9, 0))[0]:
-                best_chunk[c.article] = (s, cid)
+            s = chunk_dense.get(cid, 0.0) + (0.1 * chunk_kw[cid] / kw_max if cid in chunk_kw else 0.0)
+            if s > best_chunk.get(a, (-9, 0))[0]:
+                best_chunk[a] = (s, cid)
 
         # one result per translation group
         groups: dict[str, list[int]] = {}
@@ -369,8 +380,11 @@ class Searcher:
         timings["fusion"] = time.perf_counter() - t
 
         t = time.perf_counter()
+        page = ranked[offset:offset + k]
+        shown_ids = [best_chunk[v.rowid][1] for art_id, _ in page for v in gen.groups[art_id] if v.rowid in best_chunk]
+        chunks = gen.store.chunks_by_rowid(shown_ids)  # the rows of the sections that may be shown, only
         results = []
-        for art_id, rows in ranked[offset:offset + k]:
+        for art_id, rows in page:
             results.append(self._result(gen, art_id, rows, fused, best_chunk, chunks, query, qvecs, want,
                                         audience, lang, product, tags))
         timings["render"] = time.perf_counter() - t
@@ -388,11 +402,11 @@ class Searcher:
 
     def _result(self, gen, art_id, rows, fused, best_chunk, chunks, query, qvecs, want, audience, lang, product, tags):
         store = gen.store
-        versions = [v for v in store.versions(art_id) if self._allowed(v, audience, None, product, tags)]
+        versions = [v for v in gen.groups[art_id] if self._allowed(v, audience, None, product, tags)]
         by_lang = {v.lang: v for v in versions}
         shown = by_lang.get(want) if (want and not lang) else None
         if shown is None:
-            shown = store.articles_by_rowid([rows[0]])[rows[0]]
+            shown = gen.articles[rows[0]]
         if shown.rowid in best_chunk:
             chunk = chunks[best_chunk[shown.rowid][1]]
         else:  # the version in the visitor's language matched nothing itself: find its best section
@@ -416,6 +430,10 @@ class Searcher:
         scores = (mat @ np.asarray(qvecs).T).max(axis=1)
         best = int(ids[int(np.argmax(scores))])
         return next(c for c in chunks if c.rowid == best)
+
+
+def _visible(gen: _Generation, article_id: str, audience: str) -> list[ArticleRow]:
+    return [v for v in gen.groups.get(article_id, ()) if audience == "internal" or v.is_public]
 
 
 def _validate_query(q) -> str:

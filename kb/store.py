@@ -221,6 +221,10 @@ class Store:
         q = f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(toks))})"
         return dict(self.conn.execute(q, toks).fetchall())
 
+    def chunk_articles(self) -> dict[int, int]:
+        """Chunk rowid → article rowid, for every chunk."""
+        return dict(self.conn.execute("SELECT rowid, article FROM chunks"))
+
     def chunk_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
