@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from . import languages
 
@@ -35,17 +36,23 @@ def plain(markdown_text: str) -> str:
     return text.strip(" ·")
 
 
+@lru_cache(maxsize=65536)
+def _word_tokens(word: str, lang: str) -> frozenset[str]:
+    """Tokens of one word of a section; words repeat across sections and searches, stemming is the cost."""
+    return frozenset(languages.tokenize(word, lang))
+
+
 def _hits(text: str, query_tokens: set[str], lang: str) -> list[tuple[int, int]]:
+    han = {t for t in query_tokens if all(languages.script_of_char(ch) == "han" for ch in t)}
+    words = query_tokens - han
     spans = []
-    han_terms = sorted((t for t in query_tokens if languages.script_of_char(t[0]) == "han"), key=len, reverse=True)
-    for m in _TOKENISH.finditer(text):
-        word = m.group()
-        if languages.script_of_char(word[0]) == "han":
-            for term in han_terms:
-                for hit in re.finditer(re.escape(term), word):
-                    spans.append((m.start() + hit.start(), m.start() + hit.end()))
-        elif set(languages.tokenize(word, lang)) & query_tokens:
-            spans.append((m.start(), m.end()))
+    for term in han:  # a Han term is found inside runs of Han text, which are not split into words
+        spans.extend(m.span() for m in re.finditer(re.escape(term), text))
+    if words:
+        for m in _TOKENISH.finditer(text):
+            word = m.group()
+            if languages.script_of_char(word[0]) != "han" and not words.isdisjoint(_word_tokens(word, lang)):
+                spans.append(m.span())
     spans.sort()
     merged: list[tuple[int, int]] = []
     for s, e in spans:
@@ -63,11 +70,13 @@ def make(section_markdown: str, query: str, lang: str, width: int = WIDTH) -> st
     spans = _hits(text, query_tokens, lang) if query_tokens else []
     start = 0
     if spans and len(text) > width:
-        best, best_n = spans[0][0], 0
-        for s, _ in spans:  # window that holds the most hits
-            n = sum(1 for a, b in spans if s <= a and b <= s + width)
-            if n > best_n:
-                best, best_n = s, n
+        best, best_n, j = spans[0][0], 0, 0
+        for i, (s, _) in enumerate(spans):  # the window that holds the most hits (spans are sorted and disjoint)
+            j = max(j, i)
+            while j < len(spans) and spans[j][1] <= s + width:
+                j += 1
+            if j - i > best_n:
+                best, best_n = s, j - i
         start = max(0, best - width // 4)
         if start:
             space = text.find(" ", start, start + 20)
