@@ -200,7 +200,7 @@ def detect(text: str, available: set[str] | frozenset[str], prior: str | None = 
 # --- tokenising for the keyword index --------------------------------------
 
 _WORD = re.compile(r"[^\W_]+(?:[_'][^\W_]+)*", re.UNICODE)
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 @functools.cache
@@ -247,7 +247,7 @@ def tokenize(text: str, lang: str | None = None) -> list[str]:
     tokens: list[str] = []
     pos = 0
     latin_lang = lang or "en"
-    for m in _HAN_RUN.finditer(text):
+    for m in HAN_RUN.finditer(text):
         tokens.extend(_stem(w, latin_lang) for w in _WORD.findall(text[pos:m.start()]))
         tokens.extend(w for w in _jieba().cut_for_search(m.group()) if w.strip())
         pos = m.end()

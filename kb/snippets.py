@@ -25,7 +25,7 @@ _MD_NOISE = [
     (re.compile(r"\s*\|\s*"), " · "),
     (re.compile(r"\s+"), " "),
 ]
-_TOKENISH = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\W_]+(?:[_'][^\W_]+)*", re.UNICODE)
+_WORDS = re.compile(languages.HAN_RUN.pattern + r"|(?P<word>[^\W_]+(?:[_'][^\W_]+)*)", re.UNICODE)  # `word` unset for a Han run
 
 
 def plain(markdown_text: str) -> str:
@@ -49,9 +49,9 @@ def _hits(text: str, query_tokens: set[str], lang: str) -> list[tuple[int, int]]
     for term in han:  # a Han term is found inside runs of Han text, which are not split into words
         spans.extend(m.span() for m in re.finditer(re.escape(term), text))
     if words:
-        for m in _TOKENISH.finditer(text):
-            word = m.group()
-            if languages.script_of_char(word[0]) != "han" and not words.isdisjoint(_word_tokens(word, lang)):
+        for m in _WORDS.finditer(text):
+            word = m.group("word")
+            if word and not words.isdisjoint(_word_tokens(word, lang)):
                 spans.append(m.span())
     spans.sort()
     merged: list[tuple[int, int]] = []
