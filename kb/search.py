@@ -13,6 +13,7 @@ import dataclasses
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ CANDIDATES = 100  # chunks fetched from each side before fusion
 MAX_KEYWORD_TOKENS = 48  # most informative tokens of a long query kept for FTS
 LONG_QUERY_TOKENS = 200  # above this, a query is embedded piecewise as well (tickets)
 RESPONSE_CACHE = 2048  # whole responses of recent searches (help-center queries repeat: Zipf)
+KEYWORD_THREADS = 4  # keyword searches running beside query embeddings (waitress's default threads)
 CACHEABLE_CHARS = 500  # pasted tickets rarely repeat; keep them out of the cache
 
 
@@ -73,6 +75,14 @@ class Response:
 
 
 @dataclass
+class _KeywordSide:
+    chunks: dict[int, float]  # chunk rowid → bm25
+    coverage: float
+    tokens: list[str]
+    seconds: float
+
+
+@dataclass
 class _Generation:
     name: str
     store: Store
@@ -104,6 +114,7 @@ class Searcher:
         self._recheck = recheck_seconds
         self._responses: OrderedDict[tuple, Response] = OrderedDict()
         self._responses_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(KEYWORD_THREADS, thread_name_prefix="kb-keyword")
         self.generation()  # fail at start, not on the first visitor, if the index is missing or corrupt
 
     # --- generations -------------------------------------------------------
@@ -246,12 +257,24 @@ class Searcher:
         todo = [i for i, r in enumerate(out) if r is None]
         if not todo:
             return out
+        available = gen.langs_public if audience == "public" else gen.langs_all
+        detected, detect_seconds = {}, {}
+        keyword: dict[int, Future] = {}
+        for i in todo:
+            t = time.perf_counter()
+            detected[i] = languages.detect(prose(queries[i]), available, ui_lang or gen.main_lang)
+            detect_seconds[i] = time.perf_counter() - t
+            if mode != "dense":
+                keyword[i] = self._pool.submit(self._keyword_side, gen, queries[i], detected[i].lang, audience, lang,
+                                               product, tags)
         t0 = time.perf_counter()
         qvecs = self._embed_queries([queries[i] for i in todo]) if mode != "keyword" else [None] * len(todo)
         t_embed = (time.perf_counter() - t0) / len(todo)
         for i, qv in zip(todo, qvecs):
-            resp = self._search_one(gen, queries[i], qv, ui_lang, lang, k, offset, audience, product, tags, mode)
-            resp.timings["embed"] = t_embed
+            kw = keyword[i].result() if i in keyword else _KeywordSide({}, 0.0, [], 0.0)
+            resp = self._search_one(gen, queries[i], qv, detected[i], kw, ui_lang, lang, k, offset, audience, product,
+                                    tags, mode)
+            resp.timings.update(detect=detect_seconds[i], embed=t_embed)
             out[i] = resp
             if keys[i] is not None:
                 with self._responses_lock:
@@ -308,13 +331,29 @@ class Searcher:
                 and (not product or a.product == product.lower())
                 and all(t.lower() in a.tags for t in (tags or [])))
 
-    def _search_one(self, gen, query, qvecs, ui_lang, lang, k, offset, audience, product, tags, mode) -> Response:
-        timings: dict[str, float] = {}
+    def _keyword_side(self, gen, query, detected_lang, audience, lang, product, tags) -> _KeywordSide:
+        """Keyword candidates, run on the pool while the calling thread embeds the query.
+
+        The two do not depend on each other; side by side, a search waits for
+        the slower of them instead of both (100k chunks: the FTS5 query is
+        longer than the embedding) and a second core does the keyword work.
+        """
         t = time.perf_counter()
+        filtered = bool(lang or product or tags)
+        where, params = self._where(audience, lang, product, tags)
+        qtokens, weights = self._keyword_tokens(gen, keyword_text(query), detected_lang)
+        chunk_kw = dict(gen.store.keyword_search(qtokens, where, params, CANDIDATES * (4 if filtered else 1)))
+        coverage = 0.0
+        if chunk_kw:
+            best = max(chunk_kw, key=chunk_kw.get)
+            coverage = _coverage(gen.store, best, qtokens, weights)
+        return _KeywordSide(chunk_kw, coverage, qtokens, time.perf_counter() - t)
+
+    def _search_one(self, gen, query, qvecs, detected, kw, ui_lang, lang, k, offset, audience, product, tags,
+                    mode) -> Response:
         available = gen.langs_public if audience == "public" else gen.langs_all
-        detected = languages.detect(prose(query), available, ui_lang or gen.main_lang)
         want = lang or _display_language(query, detected, ui_lang, available)
-        timings["detect"] = time.perf_counter() - t
+        timings: dict[str, float] = {}
         filtered = bool(lang or product or tags)
         depth = CANDIDATES * (4 if filtered else 1)
 
@@ -327,19 +366,8 @@ class Searcher:
                     if s > chunk_dense.get(cid, -1.0):
                         chunk_dense[cid] = s
         timings["dense"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        chunk_kw: dict[int, float] = {}
-        coverage = 0.0
-        qtokens: list[str] = []
-        if mode != "dense":
-            where, params = self._where(audience, lang, product, tags)
-            qtokens, weights = self._keyword_tokens(gen, keyword_text(query), detected.lang)
-            chunk_kw = dict(gen.store.keyword_search(qtokens, where, params, depth))
-            if chunk_kw:
-                best = max(chunk_kw, key=chunk_kw.get)
-                coverage = _coverage(gen.store, best, qtokens, weights)
-        timings["keyword"] = time.perf_counter() - t
+        chunk_kw, coverage, qtokens = kw.chunks, kw.coverage, kw.tokens
+        timings["keyword"] = kw.seconds
 
         t = time.perf_counter()
         chunk_art = {cid: gen.chunk_article[cid] for cid in set(chunk_dense) | set(chunk_kw)}
