@@ -12,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from cachetools import LRUCache
 
 from . import fusion as fusion_mod
 from . import index_format, languages, snippets, vectors
@@ -112,7 +112,7 @@ class Searcher:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._recheck = recheck_seconds
-        self._responses: OrderedDict[tuple, Response] = OrderedDict()
+        self._responses: LRUCache = LRUCache(RESPONSE_CACHE)
         self._responses_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(KEYWORD_THREADS, thread_name_prefix="kb-keyword")
         self.generation()  # fail at start, not on the first visitor, if the index is missing or corrupt
@@ -279,8 +279,6 @@ class Searcher:
             if keys[i] is not None:
                 with self._responses_lock:
                     self._responses[keys[i]] = resp
-                    while len(self._responses) > RESPONSE_CACHE:
-                        self._responses.popitem(last=False)
         return [_copy(r) for r in out]
 
     def _cached(self, key) -> Response | None:
@@ -289,9 +287,8 @@ class Searcher:
         t = time.perf_counter()
         with self._responses_lock:
             resp = self._responses.get(key)
-            if resp is None:
-                return None
-            self._responses.move_to_end(key)
+        if resp is None:
+            return None
         return dataclasses.replace(resp, results=list(resp.results), timings={"cache": time.perf_counter() - t})
 
     def _embed_queries(self, queries: list[str]) -> list[np.ndarray]:
