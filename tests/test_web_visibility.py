@@ -132,3 +132,26 @@ def test_public_search_never_shows_the_internal_translation(mixed_client):
         assert all(r["id"] not in ("internal-edgectl", "internal-ja-only") for r in data["results"])
         html = mixed_client.get("/ru/search", query_string={"q": q}).get_data(as_text=True)
         assert "Черновик" not in html and "internal-" not in html
+
+
+def test_rendered_article_pages_are_cached_until_a_new_index_hides_a_linked_article(make_index):
+    """Article pages are rendered once per generation; a link to an article made internal disappears."""
+    import time
+
+    from indexer import job
+
+    articles, index, _ = make_index(MIXED_KB, name="cached")
+    app = create_app({"TESTING": True, "INDEX": str(index), "RATELIMIT_ENABLED": False, "SECRET_KEY": "x"})
+    client = app.test_client()
+    first = client.get("/en/article/mixed-guide").get_data(as_text=True)
+    assert 'href="/en/article/cdn-502"' in first
+    assert client.get("/en/article/mixed-guide").get_data(as_text=True) == first
+    assert len(app.extensions["polykb"]["rendered"]) == 1  # the second view came from the cache
+
+    for path in (articles / "cdn").glob("502.*.md"):
+        path.write_text(path.read_text().replace("product: cdn", "product: cdn\nvisibility: internal"))
+    job.run(articles, index, progress=False)
+    time.sleep(1.1)  # the searcher looks for a new generation at most once a second
+    after = client.get("/en/article/mixed-guide").get_data(as_text=True)
+    assert "cdn-502" not in after
+    assert "cdn-502" not in client.get("/api/articles/mixed-guide").get_json()["html"]

@@ -10,11 +10,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
-from kb import languages, render
+from kb import languages
 from kb.activity import MARKS
 
 from . import answers, i18n
-from .resources import get_activity, get_searcher
+from .resources import get_activity, get_searcher, rendered_article
 from .security import staff_required
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -81,7 +81,7 @@ def article(article_id):
             return _agent_url(target, row.lang, anchor)
         return None
 
-    rendered = render.render(body, resolve)
+    rendered = rendered_article(row, body, resolve, "internal", row.lang)
     get_activity().log_view(article_id, row.lang, i18n.ui_locale(), "internal")
     versions = searcher.versions(article_id, "internal")
     return render_template("agent/article.html", row=row, html=rendered.html, toc=rendered.toc, versions=versions,

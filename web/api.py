@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from kb import languages, render
+from kb import languages
 
 from . import answers, openapi
-from .resources import get_activity, get_searcher
+from .resources import get_activity, get_searcher, rendered_article
 from .security import api_caller, check_rate, rate_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -74,7 +74,7 @@ def article(article_id):
             return url_for("help_center.article", lang=reader, article_id=target, _anchor=anchor, _external=True)
         return None
 
-    rendered = render.render(body, resolve)
+    rendered = rendered_article(row, body, resolve, AUDIENCE, reader)
     get_activity().log_view(article_id, row.lang, lang, AUDIENCE)
     return jsonify({
         "id": row.id, "lang": row.lang, "title": row.title, "product": row.product, "tags": list(row.tags),

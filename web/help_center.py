@@ -14,10 +14,9 @@ from urllib.parse import quote
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from kb import render
 
 from . import i18n
-from .resources import get_activity, get_searcher
+from .resources import get_activity, get_searcher, rendered_article
 from .security import rate_limit, safe_next
 
 bp = Blueprint("help_center", __name__, url_prefix="/<lang:lang>")
@@ -124,7 +123,7 @@ def article(article_id):
     if found is None:
         abort(404, _("We couldn't find that article. It may have been moved or removed."))
     row, body = found
-    rendered = render.render(body, _resolver())
+    rendered = rendered_article(row, body, _resolver(), AUDIENCE, g.lang)
     versions = sorted(searcher.versions(article_id, AUDIENCE), key=lambda v: _lang_order(v.lang))
     related = searcher.related(article_id, g.lang, AUDIENCE, k=5)
     activity = get_activity()

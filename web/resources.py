@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
-from flask import Flask, current_app
+from cachetools import LRUCache
+from flask import Flask, current_app, request
 
+from kb import render
 from kb.activity import Activity
 from kb.search import Searcher
+from kb.store import ArticleRow
 
 SECRET_FILE = "secret_key"
+RENDERED_ARTICLES = 512  # article pages kept rendered (HTML and table of contents)
 
 
 def init_app(app: Flask):
     index_dir = Path(str(app.config["INDEX"]))
     searcher = Searcher(index_dir, model=app.config["MODEL"])
     activity = Activity(index_dir / "activity.sqlite")
-    app.extensions["polykb"] = {"searcher": searcher, "activity": activity}
+    app.extensions["polykb"] = {"searcher": searcher, "activity": activity,
+                                "rendered": LRUCache(RENDERED_ARTICLES), "rendered_lock": threading.Lock()}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = stored_secret(index_dir)
 
@@ -34,6 +40,28 @@ def get_searcher() -> Searcher:
 
 def get_activity() -> Activity:
     return current_app.extensions["polykb"]["activity"]
+
+
+def rendered_article(row: ArticleRow, body: str, resolve: render.Resolver, audience: str,
+                     reader: str | None) -> render.Rendered:
+    """An article version rendered once per generation, reader language and audience, not once per view.
+
+    Rendering is Markdown parsing and sanitising: milliseconds for a normal
+    article, seconds for a pathological one (thousands of unmatched `[`), and
+    a page that is read again and again. The key holds the content hash, so a
+    changed article is never served from the cache; and the generation, taken
+    after the row was read, so links are resolved against that generation or
+    a newer one (a link to an article made internal since disappears with it).
+    """
+    ext = current_app.extensions["polykb"]
+    key = (ext["searcher"].generation().name, row.id, row.lang, row.content_hash, audience, reader, request.url_root)
+    with ext["rendered_lock"]:
+        found = ext["rendered"].get(key)
+    if found is None:
+        found = render.render(body, resolve)
+        with ext["rendered_lock"]:
+            ext["rendered"][key] = found
+    return found
 
 
 def stored_secret(index_dir: Path) -> str:
