@@ -179,3 +179,14 @@ def test_kb_serve_without_an_index_or_articles_says_how_to_build_one(tmp_path, m
         monkeypatch.setenv(var, "")
     result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path / "idx"), "--articles", str(tmp_path / "none")])
     assert result.exit_code == 1 and "kb index" in result.output
+
+
+def test_rate_limit_storage_is_configurable_and_a_bad_uri_stops_the_start(make_app):
+    from kb.errors import ConfigError
+
+    client = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SEARCH="1 per minute",
+                      RATELIMIT_STORAGE_URI="memory://").test_client()
+    assert client.get("/api/search?q=cdn").status_code == 200
+    assert client.get("/api/search?q=cdn").status_code == 429
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI 'bogus://x'"):
+        make_app(RATELIMIT_STORAGE_URI="bogus://x")

@@ -29,6 +29,7 @@ DEFAULTS = {
     "RATELIMIT_FEEDBACK": "10 per minute",  # "Was this helpful?" votes, form and API
     "RATELIMIT_LOGIN": "10 per minute",  # login attempts
     "RATELIMIT_API": "120 per minute",  # /api/articles and /api/suggest
+    "RATELIMIT_STORAGE_URI": "memory://",  # per process; several processes share e.g. redis://host:6379
     "PROXY_FIX": 0,  # number of trusted reverse proxies setting X-Forwarded-For/-Proto/-Host
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -7,9 +7,11 @@
 - Every HTML form carries a CSRF token (Flask-WTF). The JSON API is exempt:
   it takes bearer tokens, or an agent session with a JSON body, which a
   cross-site form cannot send.
-- Rate limits are fixed windows per client address, kept in memory per app
-  (the `limits` package that Flask-Limiter uses); limits come from the
-  RATELIMIT_* settings, e.g. KB_RATELIMIT_SEARCH="30 per minute".
+- Rate limits are fixed windows per client address (the `limits` package
+  that Flask-Limiter uses); limits come from the RATELIMIT_* settings, e.g.
+  KB_RATELIMIT_SEARCH="30 per minute". They are kept in memory, which is
+  right for `kb serve` (one process, threads); several server processes
+  share them through KB_RATELIMIT_STORAGE_URI, e.g. redis://host:6379.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ import functools
 import re
 import time
 
+import nh3
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
-import nh3
 from limits import parse
-from markupsafe import Markup
-from limits.storage import MemoryStorage
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from markupsafe import Markup
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import TooManyRequests, Unauthorized
+
+from kb.errors import ConfigError
 
 from .resources import get_activity
 
@@ -39,7 +44,12 @@ def init_app(app: Flask):
     app.wsgi_app = _QuotedQueryString(app.wsgi_app)
     csrf.init_app(app)
     app.jinja_env.filters["snippet"] = safe_snippet
-    app.extensions["polykb_limits"] = FixedWindowRateLimiter(MemoryStorage())
+    uri = app.config["RATELIMIT_STORAGE_URI"]
+    try:
+        storage = storage_from_string(uri)
+    except ConfigurationError as e:
+        raise ConfigError(f"RATELIMIT_STORAGE_URI {uri!r}: {e}") from None
+    app.extensions["polykb_limits"] = FixedWindowRateLimiter(storage)
 
     @app.before_request
     def load_user():
