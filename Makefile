@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench browser clean
+.PHONY: run test bench bench-tools browser clean
 
 $(BIN)/kb: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,18 @@ browser:
 test: $(VENV)/.test-deps browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-bench: $(VENV)/.test-deps
-	HF_HUB_OFFLINE=1 $(BIN)/python bench/quality.py
+# The published results are 1000-query even samples of each set; QUALITY_ARGS= runs every query (hours).
+QUALITY_ARGS ?= --max-queries 1000
+
+# The speed benchmark's load generator (wrk, Debian) and its peer's server (gunicorn).
+bench-tools: $(VENV)/.test-deps
+	@command -v wrk >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  { echo "error: the speed benchmark needs wrk (apt-get install wrk)"; exit 1; }
+	@test -x $(BIN)/gunicorn || $(BIN)/pip install -q gunicorn
+
+bench: bench-tools
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/quality.py $(QUALITY_ARGS)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/speed.py
 
 clean:
