@@ -15,7 +15,7 @@ from pathlib import Path
 from cachetools import LRUCache
 from flask import Flask, current_app, request
 
-from kb import render
+from kb import languages, render
 from kb.activity import Activity
 from kb.search import Searcher
 from kb.store import ArticleRow
@@ -27,6 +27,7 @@ RENDERED_ARTICLES = 512  # article pages kept rendered (HTML and table of conten
 def init_app(app: Flask):
     index_dir = Path(str(app.config["INDEX"]))
     searcher = Searcher(index_dir, model=app.config["MODEL"])
+    languages.warm_up()
     activity = Activity(index_dir / "activity.sqlite")
     app.extensions["polykb"] = {"searcher": searcher, "activity": activity,
                                 "rendered": LRUCache(RENDERED_ARTICLES), "rendered_lock": threading.Lock()}
