@@ -246,18 +246,28 @@ class Store:
     def chunk_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
-    def keyword_search(self, tokens: Sequence[str], where: str, params: Sequence, limit: int) -> list[tuple[int, float]]:
+    def keyword_search(self, tokens: Sequence[str], where: str, params: Sequence, limit: int,
+                       common: Sequence[str] = ()) -> list[tuple[int, float]]:
         """(chunk id, bm25 score, higher is better) for chunks matching any token.
 
+        `common` tokens (words in a large share of the chunks) count in the
+        score of a chunk that matches another token, but do not make a chunk
+        match on their own: reading every chunk that has "the" or "как" was
+        most of a search at 100k chunks, for candidates that rank last anyway.
+
         Ranked inside FTS5 first and only the best 4 x limit joined to their
-        articles and filtered: on 100k chunks a common word matches a quarter of
-        them, and joining every match before sorting was most of a search's time
-        (bench/speed.py, `keyword` stage: 57 → 33 ms). When the filter keeps fewer
-        than `limit` of those, the full query runs, so results are the same.
+        articles and filtered: joining every match before sorting was most of
+        a search's time at 100k chunks (bench/speed.py, `keyword` stage: 57 →
+        33 ms). When the filter keeps fewer than `limit` of those, the full
+        query runs, so results are the same.
         """
-        if not tokens:
+        quote = lambda ts: " OR ".join('"' + t.replace('"', '""') + '"' for t in ts)  # noqa: E731
+        rare = [t for t in tokens if t not in set(common)]
+        if not rare:
+            rare, common = list(tokens), ()
+        if not rare:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+        match = quote(rare) + (f" OR (({quote(common)}) AND ({quote(rare)}))" if common else "")
         where_sql = f"WHERE {where}" if where else ""
         best = ("SELECT f.rowid, -f.s FROM (SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
                 " ORDER BY s LIMIT ?) f JOIN chunks c ON c.rowid=f.rowid JOIN articles a ON a.rowid=c.article"

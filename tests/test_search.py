@@ -117,3 +117,17 @@ def test_repeated_searches_come_from_the_response_cache_until_the_index_changes(
     after = searcher.search("ошибка 502", ui_lang="ru")
     assert "cache" not in after.timings
     assert "cdn-502" not in {r.id for r in after.results}
+
+
+def test_common_words_score_keyword_matches_but_do_not_make_one(searcher):
+    store = searcher.store
+    common = ["cdn", "password"]
+    only_rare = dict(store.keyword_search(["502"], "", [], 100))
+    with_common = dict(store.keyword_search(["502", *common], "", [], 100, common=common))
+    assert with_common and set(with_common) == set(only_rare)  # a common word alone makes no match...
+    everything = dict(store.keyword_search(["502", *common], "", [], 100))
+    assert set(everything) > set(with_common)  # ...though other chunks have them
+    has_cdn = set(dict(store.keyword_search(["cdn"], "", [], 100)))
+    assert any(with_common[c] > only_rare[c] for c in set(with_common) & has_cdn)  # and it adds to the score
+    alone = dict(store.keyword_search(common, "", [], 100))
+    assert dict(store.keyword_search(common, "", [], 100, common=common)) == alone  # all common: all match
