@@ -21,7 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from kb import articles as art_mod
-from kb import chunking, index_format, links, vectors
+from kb import chunking, index_format, links, render, vectors
 from kb.articles import Article, Problem
 from kb.embeddings import CachedEmbedder, get_embedder
 from kb.errors import ArticleError, KBError
@@ -102,6 +102,9 @@ def scan(articles_dir: Path) -> Scan:
         shas[rel] = sha
         found.append(article)
         problems.extend(warns)
+        if render.too_costly(article.body):
+            problems.append(Problem(rel, article.body_line, "warning", f"over {render.MAX_UNCLOSED} unclosed '[' or '(': "
+                                    "the page shows the text as written instead of formatting it", "unrenderable"))
     problems.extend(links.check(found, all_files))
     problems.sort(key=lambda p: (p.path, p.line))
     return Scan(found, problems, files, shas)

@@ -306,6 +306,23 @@ def test_markdown_nested_too_deep_for_the_renderer_is_shown_as_text():
         assert render.plain_text(doc).startswith(doc[:10])
 
 
+def test_markdown_the_link_parser_would_take_seconds_on_is_shown_as_text_and_flagged(tmp_path):
+    """Python-Markdown reads each unclosed `[` or `(` to the end of the text: 20,000 of them took ~45 s."""
+    from indexer.job import scan
+    from tests.conftest import article, write_tree
+
+    for doc in ("[" * 20_000 + "<script>x</script>", "[a](b " * 20_000, "Logs: " + "(retry " * 20_000):
+        out = render.render(doc).html
+        assert out.startswith("<pre>") and "<script" not in out
+        assert render.plain_text(doc) == doc.strip()
+    fine = "[a](b) " * 2000 + "\\[" * 2000 + "(see above) " * 2000  # closed, or escaped: formatted as usual
+    assert not render.render(fine).html.startswith("<pre>")
+    root = write_tree(tmp_path, {"a.en.md": article("brackets", "en", "Brackets", "Intro.\n\n" + "[" * 1500),
+                                 "b.en.md": article("fine", "en", "Fine", fine)})
+    warned = [(p.path, p.line, p.code) for p in scan(root).problems if p.code == "unrenderable"]
+    assert warned == [("a.en.md", 7, "unrenderable")]
+
+
 # --- the JSON API -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
