@@ -262,11 +262,11 @@ class Store:
         query runs, so results are the same.
         """
         quote = lambda ts: " OR ".join('"' + t.replace('"', '""') + '"' for t in ts)  # noqa: E731
-        rare = [t for t in tokens if t not in set(common)]
-        if not rare:
-            rare, common = list(tokens), ()
-        if not rare:
+        if not tokens:
             return []
+        only_score = set(common)
+        rare = [t for t in tokens if t not in only_score] or list(tokens)  # all common: every one matches
+        common = [t for t in tokens if t not in rare]
         match = quote(rare) + (f" OR (({quote(common)}) AND ({quote(rare)}))" if common else "")
         where_sql = f"WHERE {where}" if where else ""
         best = ("SELECT f.rowid, -f.s FROM (SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
