@@ -147,6 +147,8 @@ def test_rendered_article_pages_are_cached_until_a_new_index_hides_a_linked_arti
     assert 'href="/en/article/cdn-502"' in first
     assert client.get("/en/article/mixed-guide").get_data(as_text=True) == first
     assert len(app.extensions["polykb"]["rendered"]) == 1  # the second view came from the cache
+    api_html = client.get("/api/articles/mixed-guide?lang=en").get_json()["html"]
+    assert 'href="http://localhost/en/article/cdn-502"' in api_html  # the API's absolute links, not the page's
 
     for path in (articles / "cdn").glob("502.*.md"):
         path.write_text(path.read_text().replace("product: cdn", "product: cdn\nvisibility: internal"))

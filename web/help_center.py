@@ -14,7 +14,6 @@ from urllib.parse import quote
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-
 from . import i18n
 from .resources import get_activity, get_searcher, rendered_article
 from .security import rate_limit, safe_next

@@ -55,7 +55,8 @@ def rendered_article(row: ArticleRow, body: str, resolve: render.Resolver, audie
     a newer one (a link to an article made internal since disappears with it).
     """
     ext = current_app.extensions["polykb"]
-    key = (ext["searcher"].generation().name, row.id, row.lang, row.content_hash, audience, reader, request.url_root)
+    key = (ext["searcher"].generation().name, row.id, row.lang, row.content_hash, audience, reader,
+           request.endpoint, request.url_root)  # the page and the API resolve links differently
     with ext["rendered_lock"]:
         found = ext["rendered"].get(key)
     if found is None:
