@@ -92,6 +92,21 @@ def embed_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("embed-cache") / "embeddings.sqlite"
 
 
+def seed_embeddings(index: Path, embed_cache: Path) -> Path:
+    """An index folder whose embedding cache starts as the session's, so fixture text is embedded once."""
+    index.mkdir(parents=True, exist_ok=True)
+    if embed_cache.exists() and not (index / "embeddings.sqlite").exists():
+        shutil.copyfile(embed_cache, index / "embeddings.sqlite")
+    return index
+
+
+def index_tree(articles: Path, index: Path, embed_cache: Path, **kw):
+    """`job.run` with the real model through the session's embedding cache, which it then extends."""
+    summary = job.run(articles, seed_embeddings(index, embed_cache), progress=False, **kw)
+    shutil.copyfile(index / "embeddings.sqlite", embed_cache)
+    return summary
+
+
 @pytest.fixture
 def make_index(tmp_path, embed_cache):
     """Index an article tree with the real model; returns (articles dir, index dir, summary)."""
@@ -99,12 +114,7 @@ def make_index(tmp_path, embed_cache):
     def make(files: dict, name="kb", model=None, **kw):
         articles = write_tree(tmp_path / f"{name}-articles", files)
         index = tmp_path / f"{name}-index"
-        index.mkdir(exist_ok=True)
-        if embed_cache.exists() and not (index / "embeddings.sqlite").exists():
-            shutil.copyfile(embed_cache, index / "embeddings.sqlite")
-        summary = job.run(articles, index, model=model, progress=False, **kw)
-        shutil.copyfile(index / "embeddings.sqlite", embed_cache)
-        return articles, index, summary
+        return articles, index, index_tree(articles, index, embed_cache, model=model, **kw)
 
     return make
 
@@ -118,8 +128,4 @@ def small_index(make_index):
 def sample_index(tmp_path_factory, embed_cache):
     """The sample knowledge base in articles/, indexed once per session with the real model."""
     index = tmp_path_factory.mktemp("sample-index")
-    if embed_cache.exists():
-        shutil.copyfile(embed_cache, index / "embeddings.sqlite")
-    summary = job.run(ROOT / "articles", index, progress=False)
-    shutil.copyfile(index / "embeddings.sqlite", embed_cache)
-    return ROOT / "articles", index, summary
+    return ROOT / "articles", index, index_tree(ROOT / "articles", index, embed_cache)

@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli import cli
-from tests.conftest import SMALL_KB, write_tree
+from tests.conftest import SMALL_KB, seed_embeddings, write_tree
 
 
 @pytest.fixture
@@ -83,13 +83,8 @@ def test_hash_prints_the_body_hash_for_source_hash(runner, tmp_path):
 
 
 def test_search_with_articles_indexes_them_first_when_there_is_no_index(runner, tmp_path, embed_cache):
-    import shutil
-
     articles = write_tree(tmp_path / "a", {k: v for k, v in SMALL_KB.items() if k.startswith("live/")})
-    index = tmp_path / "i"
-    index.mkdir()
-    if embed_cache.exists():
-        shutil.copyfile(embed_cache, index / "embeddings.sqlite")
+    index = seed_embeddings(tmp_path / "i", embed_cache)
     result = runner.invoke(cli, ["search", "OBS 推流", "--articles", str(articles), "--index", str(index), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output[result.output.index("{"):])["results"][0]["id"] == "live-obs"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import tempfile
 import time
 import uuid
@@ -23,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
-from conftest import SMALL_KB, article, write_tree
+from conftest import SMALL_KB, article, index_tree, write_tree
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -330,10 +329,7 @@ def api(tmp_path_factory, embed_cache):
     """An app over SMALL_KB indexed with the real model, and a token for /api/suggest."""
     base = tmp_path_factory.mktemp("fuzz")
     index = base / "index"
-    index.mkdir()
-    if embed_cache.exists():
-        shutil.copyfile(embed_cache, index / "embeddings.sqlite")
-    job.run(write_tree(base / "articles", SMALL_KB), index, progress=False)
+    index_tree(write_tree(base / "articles", SMALL_KB), index, embed_cache)
     app = create_app({"TESTING": True, "INDEX": str(index), "RATELIMIT_ENABLED": False, "SECRET_KEY": "fuzz"})
     token = app.extensions["polykb"]["activity"].add_token(f"fuzz-{uuid.uuid4().hex[:6]}")
     return app.test_client(), {"Authorization": f"Bearer {token}"}

@@ -11,19 +11,17 @@ These run on a small knowledge base indexed with the real model, with one hostil
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from conftest import ROOT, SMALL_KB, article, write_tree
+from conftest import ROOT, SMALL_KB, article, index_tree, write_tree
 from markupsafe import escape
 from test_web_support import *  # noqa: F403  (fixtures: make_app, app, client, activity, agent, agent_client)
 from test_web_support import PASSWORD, csrf_token, login, new_user
 
-from indexer import job
 from web import create_app
 
 HOSTILE_KB = {
@@ -53,10 +51,7 @@ PAYLOADS = [
 def security_index(tmp_path_factory, embed_cache) -> Path:
     base = tmp_path_factory.mktemp("security")
     index = base / "index"
-    index.mkdir()
-    if embed_cache.exists():
-        shutil.copyfile(embed_cache, index / "embeddings.sqlite")
-    job.run(write_tree(base / "articles", HOSTILE_KB), index, progress=False)
+    index_tree(write_tree(base / "articles", HOSTILE_KB), index, embed_cache)
     return index
 
 
