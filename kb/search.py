@@ -145,16 +145,17 @@ class Searcher:
         manifest = index_format.read_manifest(path, verify=True)
         self._check_model(manifest)
         store = Store.open_readonly(path / "kb.sqlite")
-        counts = manifest.get("stats", {}).get("languages", {})
-        public = store.languages(True)
-        main = max((lang for lang in counts if lang in public), key=counts.get, default=None)
         articles = {a.rowid: a for a in store.articles()}
         groups: dict[str, list[ArticleRow]] = {}
         for a in articles.values():  # ordered by id, lang
             groups.setdefault(a.id, []).append(a)
+        public = {a.lang for a in articles.values() if a.is_public}
+        counts = manifest.get("stats", {}).get("languages", {})
+        main = max((lang for lang in counts if lang in public), key=counts.get, default=None)
+        chunk_article = store.chunk_articles()
         return _Generation(path.name, store, vectors.load(path / "public.faiss"), vectors.load(path / "all.faiss"),
-                           manifest, public, store.languages(False), store.chunk_count(), main,
-                           articles, groups, store.chunk_articles())
+                           manifest, public, {a.lang for a in articles.values()}, len(chunk_article), main,
+                           articles, groups, chunk_article)
 
     def _check_model(self, manifest: dict):
         built = manifest["embedder"]
@@ -343,10 +344,9 @@ class Searcher:
         longer than the embedding) and a second core does the keyword work.
         """
         t = time.perf_counter()
-        filtered = bool(lang or product or tags)
         where, params = self._where(audience, lang, product, tags)
         qtokens, weights, common = self._keyword_tokens(gen, keyword_text(query), detected_lang)
-        chunk_kw = dict(gen.store.keyword_search(qtokens, where, params, CANDIDATES * (4 if filtered else 1), common))
+        chunk_kw = dict(gen.store.keyword_search(qtokens, where, params, _depth(lang, product, tags), common))
         coverage = 0.0
         if chunk_kw:
             best = max(chunk_kw, key=chunk_kw.get)
@@ -358,8 +358,7 @@ class Searcher:
         available = gen.langs_public if audience == "public" else gen.langs_all
         want = lang or _display_language(query, detected, ui_lang, available)
         timings: dict[str, float] = {}
-        filtered = bool(lang or product or tags)
-        depth = CANDIDATES * (4 if filtered else 1)
+        depth = _depth(lang, product, tags)
 
         t = time.perf_counter()
         chunk_dense: dict[int, float] = {}
@@ -465,6 +464,11 @@ class Searcher:
         scores = (mat @ np.asarray(qvecs).T).max(axis=1)
         best = int(ids[int(np.argmax(scores))])
         return next(c for c in chunks if c.rowid == best)
+
+
+def _depth(lang, product, tags) -> int:
+    """Candidates fetched from each side: more when a filter will drop some of them."""
+    return CANDIDATES * (4 if lang or product or tags else 1)
 
 
 def _visible(gen: _Generation, article_id: str, audience: str) -> list[ArticleRow]:

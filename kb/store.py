@@ -202,10 +202,6 @@ class Store:
     def body(self, rowid: int) -> str:
         return self.conn.execute("SELECT body FROM articles WHERE rowid=?", (rowid,)).fetchone()[0]
 
-    def languages(self, public_only: bool) -> set[str]:
-        q = "SELECT DISTINCT lang FROM articles" + (" WHERE visibility='public'" if public_only else "")
-        return {r[0] for r in self.conn.execute(q)}
-
     def chunks_of(self, article_rowid: int) -> list[ChunkRow]:
         rows = self.conn.execute("SELECT rowid, article, ord, heading, anchor, heading_path, text FROM chunks"
                                  " WHERE article=? ORDER BY ord", (article_rowid,))
