@@ -4,17 +4,25 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The locks (from `make lock`) are what every install uses, so a new machine gets what CI tested.
+LOCK := requirements
+PIP_TOOLS := pip-tools==7.6.2
+COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile -q --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+          --no-emit-trusted-host $(if $(UPGRADE),--upgrade)
 
-.PHONY: run test bench bench-tools browser clean
+.PHONY: run test test-fast lock bench bench-tools browser clean
 
-$(BIN)/kb: pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+
+# The locked run-time set, then polykb itself without letting pip pick any other version.
+$(BIN)/kb: $(VENV)/bin/python pyproject.toml $(LOCK)/run.txt
+	$(BIN)/pip install -q -r $(LOCK)/run.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.test-deps: $(BIN)/kb
-	$(BIN)/pip install -q -e '.[test,sbert]'
+$(VENV)/.test-deps: $(BIN)/kb $(LOCK)/test.txt
+	$(BIN)/pip install -q -r $(LOCK)/test.txt
 	touch $@
 
 run: $(BIN)/kb
@@ -29,6 +37,18 @@ browser:
 
 test: $(VENV)/.test-deps browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The edit-test loop: logic only (fake embedder, no browser, no real-model indexing), under 90 s.
+test-fast: $(VENV)/.test-deps
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow and not browser" --hypothesis-profile=fast $(PYTEST_ARGS)
+
+# Regenerate the locks from pyproject.toml: keeps every pin that still fits; `make lock UPGRADE=1` takes
+# the newest releases. test.txt (every extra) is resolved first and constrains the others, so the three agree.
+lock: $(VENV)/bin/python
+	$(BIN)/pip install -q $(PIP_TOOLS)
+	$(COMPILE) --all-extras -o $(LOCK)/test.txt pyproject.toml
+	$(COMPILE) -c $(LOCK)/test.txt -o $(LOCK)/run.txt pyproject.toml
+	$(COMPILE) -c $(LOCK)/test.txt --extra sbert -o $(LOCK)/sbert.txt pyproject.toml
 
 # The published results are 1000-query even samples of each set; QUALITY_ARGS= runs every query (hours).
 QUALITY_ARGS ?= --max-queries 1000
