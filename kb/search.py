@@ -79,6 +79,9 @@ class Response:
     total: int  # results before paging
     mode: str
     timings: dict[str, float] = field(default_factory=dict)
+    # False when nothing found is likely to answer the query: the help center shows its no-answer page
+    # and logs a failed search; agents still see the closest sections, marked as weak matches.
+    answered: bool = True
 
 
 @dataclass
