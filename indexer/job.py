@@ -55,7 +55,6 @@ class Summary:
     articles_deleted: int
     seconds: float
     generation: str
-    published: bool = True
 
     def lines(self) -> list[str]:
         langs = ", ".join(f"{k} {v}" for k, v in sorted(self.by_language.items()))
@@ -63,7 +62,7 @@ class Summary:
                f"chunks: {self.chunks_total} ({self.chunks_embedded} embedded, {self.chunks_reused} reused from cache);"
                f" {self.articles_changed} articles added or changed, {self.articles_deleted} removed",
                f"skipped {len(self.skipped)} files with errors, {len(self.warnings)} warnings; {self.seconds:.1f} s;"
-               f" {'published ' + self.generation if self.published else 'nothing changed, index left as it was'}"]
+               f" published {self.generation}"]
         return out
 
 

@@ -300,12 +300,3 @@ def discover(root: Path) -> list[Path]:
     """All article candidates under `root`, sorted for stable output."""
     root = Path(root)
     return sorted(p for p in root.rglob("*") if p.is_file() and is_article_candidate(p.relative_to(root)))
-
-
-def read(path: Path, root: Path, available_langs=frozenset()) -> tuple[Article, list[Problem]]:
-    """Read and parse one file; raises ArticleError with a path relative to `root`."""
-    rel = path.relative_to(root).as_posix()
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise ArticleError(rel, 1, f"file is {size / 1e6:.1f} MB, over the {MAX_BYTES / 1e6:.0f} MB limit for an article; split it")
-    return parse(decode(path.read_bytes(), rel), rel, available_langs)
