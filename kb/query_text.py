@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 
+from .chunking import approx_tokens
+
+LONG_QUERY_TOKENS = 200  # above this, a query is embedded piecewise as well (tickets)
+
 _TIMESTAMP = re.compile(r"^\s*[\[(]?\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}[T ]?\d{0,2}:?\d{0,2}")
 _STACK = re.compile(r"^\s*(at\s+[\w$.<>]+\(|File \"|Traceback|\w+(\.\w+)+(Error|Exception)\b|#\d+\s+0x)")
 _KEY_VALUE = re.compile(r"\b[\w.-]+=[^\s,;]+")
@@ -47,3 +51,20 @@ def keyword_text(text: str) -> str:
         return text
     codes = {m.group() for line in machine for m in _CODES.finditer(line)}
     return prose(text) + "\n" + " ".join(sorted(codes))
+
+
+def embedding_pieces(text: str) -> list[str]:
+    """What to embed for a query: the text, and for a long one (a ticket) each paragraph-sized piece too,
+    so a question inside a log is not drowned by it."""
+    if approx_tokens(text) <= LONG_QUERY_TOKENS:
+        return [text]
+    paras = [p.strip() for p in text.replace("\r", "").split("\n") if p.strip()]
+    out, cur = [], ""
+    for p in paras:
+        if cur and approx_tokens(cur + "\n" + p) > LONG_QUERY_TOKENS:
+            out.append(cur)
+            cur = ""
+        cur = (cur + "\n" + p) if cur else p[: LONG_QUERY_TOKENS * 6]
+    if cur:
+        out.append(cur)
+    return [text] + out[:32]

@@ -93,6 +93,24 @@ class ChunkRow:
     text: str
 
 
+def article_filter(public_only: bool, lang: str | None = None, product: str | None = None,
+                   tags: Sequence[str] = ()) -> tuple[str, list]:
+    """SQL condition on articles (table alias `a`) and its parameters: what a search may see."""
+    clauses, params = [], []
+    if public_only:
+        clauses.append("a.visibility = 'public'")
+    if lang:
+        clauses.append("a.lang = ?")
+        params.append(lang)
+    if product:
+        clauses.append("a.product = ?")
+        params.append(product.lower())
+    for tag in tags or ():
+        clauses.append("EXISTS (SELECT 1 FROM json_each(a.tags) WHERE value = ?)")
+        params.append(tag.lower())
+    return " AND ".join(clauses), params
+
+
 def create(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path))
     conn.execute("PRAGMA journal_mode=OFF")  # a build writes once; the publish step is the transaction
@@ -227,6 +245,15 @@ class Store:
         vecs = (np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]) if rows
                 else np.zeros((0, 0), dtype=np.float32))
         return (ids, vecs, [r[2] for r in rows]) if with_langs else (ids, vecs)
+
+    def vectors_of(self, article_rowid: int) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, vectors) of one article version."""
+        return self.vectors("a.rowid = ?", (article_rowid,))
+
+    def chunk_tokens(self, chunk_id: int) -> list[str]:
+        """The keyword tokens of one chunk, as indexed."""
+        row = self.conn.execute("SELECT tokens FROM chunks_fts WHERE rowid=?", (chunk_id,)).fetchone()
+        return row[0].split() if row else []
 
     def doc_frequencies(self, tokens: Iterable[str]) -> dict[str, int]:
         toks = list(set(tokens))

@@ -1,0 +1,62 @@
+"""One published generation of the index, opened for searching.
+
+A generation never changes once published, so what every search needs from it
+(article rows, each chunk's article, the translation groups) is read once, at
+open: a search then reads from SQLite only the texts of the sections it shows
+(bench/speed.py, `fusion` stage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import index_format, vectors
+from .store import ArticleRow, Store
+
+
+@dataclass
+class Generation:
+    name: str
+    store: Store
+    public: object  # FAISS index of public chunks only: public searches cannot reach internal text
+    all: object
+    manifest: dict
+    langs_public: set[str]
+    langs_all: set[str]
+    n_chunks: int
+    main_lang: str | None  # the language most public articles are in: the prior when the caller gives none
+    articles: dict[int, ArticleRow]
+    groups: dict[str, list[ArticleRow]]  # article id → its versions, ordered by language
+    chunk_article: dict[int, int]
+
+    def languages(self, public: bool) -> set[str]:
+        return self.langs_public if public else self.langs_all
+
+    def index(self, public: bool):
+        return self.public if public else self.all
+
+    def visible(self, article_id: str, audience: str) -> list[ArticleRow]:
+        """The versions of an article this audience may see (none: it does not exist for them)."""
+        return [v for v in self.groups.get(article_id, ()) if audience == "internal" or v.is_public]
+
+
+def open_generation(path: Path, manifest: dict) -> Generation:
+    store = Store.open_readonly(path / "kb.sqlite")
+    articles = {a.rowid: a for a in store.articles()}
+    groups: dict[str, list[ArticleRow]] = {}
+    for a in articles.values():  # ordered by id, lang
+        groups.setdefault(a.id, []).append(a)
+    public = {a.lang for a in articles.values() if a.is_public}
+    counts = manifest.get("stats", {}).get("languages", {})
+    main = max((lang for lang in counts if lang in public), key=counts.get, default=None)
+    chunk_article = store.chunk_articles()
+    return Generation(path.name, store, vectors.load(path / "public.faiss"), vectors.load(path / "all.faiss"),
+                      manifest, public, {a.lang for a in articles.values()}, len(chunk_article), main,
+                      articles, groups, chunk_article)
+
+
+def current(index_dir: Path) -> tuple[Path, dict]:
+    """The served generation's folder and its verified manifest."""
+    path = index_format.current_generation(index_dir)
+    return path, index_format.read_manifest(path, verify=True)
