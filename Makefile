@@ -62,7 +62,7 @@ bench-tools: $(VENV)/.test-deps
 
 bench: bench-tools
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/quality.py $(QUALITY_ARGS)
-	HF_HUB_OFFLINE=1 $(BIN)/python bench/speed.py
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.speed
 
 clean:
 	rm -rf .kb-index build *.egg-info

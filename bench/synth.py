@@ -1,4 +1,4 @@
-"""Synthetic knowledge bases and query sets for bench/speed.py, built from real text.
+"""Synthetic knowledge bases and query sets for the speed benchmark (bench/speed/), built from real text.
 
 Knowledge bases of ~10,000 and ~100,000 chunks are made of real paragraphs,
 recombined: every synthesised article takes its intro and sections from one
@@ -17,7 +17,7 @@ it contains, plus a small random perturbation (cosine ≈ 0.96 to that mean).
 These vectors are written into the index's embedding cache
 (<index>/embeddings.sqlite, keyed by the sha256 of each chunk's embed_text, as
 kb.embeddings.cache does), so `kb index` runs its real path and finds every
-chunk in the cache. Only the model call is skipped; speed.py measures it apart.
+chunk in the cache. Only the model call is skipped; bench/speed measures it apart.
 """
 
 from __future__ import annotations
