@@ -17,6 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "bench"
 WORK = REPO / "bench" / ".work"
+DEV_SETS = ["stackfaq", "xquad-mono-zh", "xquad-mono-ru", "xquad-mono-en", "xquad-cross-en", "xquad-cross-any",
+            "xquad-mono-es", "xquad-mono-de", "xquad-mono-ar", "cmrc2018"]
 
 
 @dataclass

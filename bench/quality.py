@@ -25,8 +25,7 @@ from kb import fusion  # noqa: E402
 from kb.evaluation import Query, evaluate  # noqa: E402
 from kb.search import Searcher  # noqa: E402
 
-ALL_SETS = ["stackfaq", "xquad-mono-zh", "xquad-mono-ru", "xquad-mono-en", "xquad-cross-en", "xquad-cross-any",
-            "xquad-mono-es", "xquad-mono-de", "xquad-mono-ar", "cmrc2018"]
+ALL_SETS = datasets.DEV_SETS
 RESULTS = Path(__file__).resolve().parent / "results"
 ENGLISH_ONLY_MODEL_SETS = ("stackfaq", "xquad-mono-en")
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import fusion, languages, vectors
 from .generation import Generation
-from .query_text import keyword_text
+from .query_text import has_codes, keyword_text
 from .request import SearchRequest
 from .store import Store, article_filter
 
@@ -35,6 +35,8 @@ class KeywordSide:
     coverage: float
     tokens: list[str]
     seconds: float = 0.0
+    known: float = 1.0  # share of the query's tokens (by count) that occur anywhere in the index
+    codes: bool = False  # error codes, identifiers or log lines in the query (kb/query_text.has_codes)
 
 
 NO_KEYWORDS = KeywordSide({}, 0.0, [])
@@ -49,6 +51,7 @@ class Evidence:
     chunk_article: dict[int, int]  # chunk rowid → article version rowid (allowed ones only)
     dense: dict[int, float]  # article version rowid → best chunk cosine
     keyword: fusion.KeywordEvidence  # article version rowid → best chunk bm25, and how far to trust it
+    known: float = 1.0  # share of the query's keyword tokens the index has at all (keyboard mash: 0)
     timings: dict[str, float] = field(default_factory=dict)
     qvecs: object = None  # the query's vectors (None in keyword mode), to score sections that matched nothing
 
@@ -62,18 +65,20 @@ def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang:
     """
     t = time.perf_counter()
     where, params = article_filter(req.public, req.lang, req.product, req.tags)
-    tokens, weights, common = keyword_tokens(gen, keyword_text(query), detected_lang)
+    tokens, weights, common, known = keyword_tokens(gen, keyword_text(query), detected_lang)
     chunks = dict(gen.store.keyword_search(tokens, where, params, req.depth, common))
     coverage = 0.0
     if chunks:
         coverage = _coverage(gen.store, max(chunks, key=chunks.get), weights)
-    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t)
+    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, has_codes(query))
 
 
-def keyword_tokens(gen: Generation, query: str, lang: str | None) -> tuple[list[str], dict[str, float], list[str]]:
-    """(tokens, their IDF weights, the common ones, which only score; see COMMON_SHARE)."""
+def keyword_tokens(gen: Generation, query: str, lang: str | None) -> tuple[list[str], dict[str, float], list[str],
+                                                                          float]:
+    """(tokens, their IDF weights, the common ones, which only score (see COMMON_SHARE), share known)."""
     tokens = list(dict.fromkeys(languages.tokenize(query, lang)))
     df = gen.store.doc_frequencies(tokens)
+    known = sum(1 for t in tokens if df.get(t)) / len(tokens) if tokens else 0.0
     weights = {t: fusion.idf(df.get(t, 0), gen.n_chunks) for t in tokens}
     if len(tokens) > MAX_KEYWORD_TOKENS:
         present = [t for t in tokens if df.get(t)]
@@ -81,7 +86,7 @@ def keyword_tokens(gen: Generation, query: str, lang: str | None) -> tuple[list[
         weights = {t: weights[t] for t in tokens}
     common = ([t for t in tokens if df.get(t, 0) > COMMON_SHARE * gen.n_chunks]
               if gen.n_chunks >= COMMON_FROM_CHUNKS else [])
-    return tokens, weights, common
+    return tokens, weights, common, known
 
 
 def dense_side(gen: Generation, req: SearchRequest, qvecs) -> dict[int, float]:
@@ -120,7 +125,7 @@ def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide) -> Evid
             kw_art[a] = s
     return Evidence({c: s for c, s in chunk_dense.items() if c in chunk_article},
                     {c: s for c, s in kw.chunks.items() if c in chunk_article}, chunk_article, dense_art,
-                    fusion.KeywordEvidence(kw_art, kw.coverage, len(kw.tokens)),
+                    fusion.KeywordEvidence(kw_art, kw.coverage, len(kw.tokens), kw.codes), kw.known,
                     {"dense": t_dense, "keyword": kw.seconds})
 
 

@@ -24,6 +24,7 @@ class Query:
     text: str
     lang: str | None
     relevant: tuple[str, ...] = ()  # optional inline judgements, instead of a qrels file
+    kind: str | None = None  # "offdomain": not about this knowledge base at all (for the answered rates)
 
 
 def read_queries(path: Path) -> list[Query]:
@@ -35,7 +36,8 @@ def read_queries(path: Path) -> list[Query]:
                 continue
             try:
                 obj = json.loads(line)
-                out.append(Query(str(obj["id"]), str(obj["text"]), obj.get("lang"), tuple(obj.get("relevant") or ())))
+                out.append(Query(str(obj["id"]), str(obj["text"]), obj.get("lang"), tuple(obj.get("relevant") or ()),
+                                 obj.get("kind")))
             except (json.JSONDecodeError, KeyError, TypeError) as e:
                 raise KBError(f"{path}:{n}: not a query line ({e}); expected {{\"id\": ..., \"text\": ..., \"lang\"?: ...}}") from None
     return out
@@ -112,3 +114,16 @@ def evaluate(run: dict[str, list[str]], queries: list[Query], qrels: dict[str, d
         if q.lang:
             by[q.lang].add(ranked, rel)
     return {k: v.mean() for k, v in sorted(by.items(), key=lambda kv: (kv[0] != "all", kv[0]))}
+
+
+def answer_rates(answered: dict[str, bool], queries: list[Query], qrels: dict[str, dict[str, int]]) -> dict[str, dict]:
+    """The "answered" decision per kind of query: queries with judgements should be answered; queries
+    without (a topic the knowledge base lacks) and `"kind": "offdomain"` ones should be refused."""
+    kinds: dict[str, list[bool]] = {"answerable": [], "unanswerable": [], "offdomain": []}
+    for q in queries:
+        if q.id not in answered:
+            continue
+        kind = "offdomain" if q.kind == "offdomain" else "answerable" if qrels.get(q.id) else "unanswerable"
+        kinds[kind].append(answered[q.id] if kind == "answerable" else not answered[q.id])
+    return {kind: {"queries": len(v), "rate": sum(v) / len(v) if v else None,
+                   "measures": "answered" if kind == "answerable" else "refused"} for kind, v in kinds.items()}

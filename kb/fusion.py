@@ -28,6 +28,7 @@ class KeywordEvidence:
     scores: dict[int, float]  # article version rowid -> bm25 (higher is better)
     coverage: float  # 0..1, IDF mass of query tokens present in the best keyword hit
     n_tokens: int = 0  # distinct keyword tokens in the query
+    codes: bool = False  # the query holds error codes, identifiers or log lines: exact words matter
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,46 @@ class AdaptiveFusion:
 
 
 @dataclass(frozen=True)
+class ConvexFusion:
+    """final = (1 - w) · dense_norm + w · keyword_norm.
+
+    dense_norm is either min-max over the candidates (`scale=None`), or the
+    distance from the best candidate in cosine units, `1 - (best - d) / scale`
+    floored at 0: the same whatever the size of the knowledge base, where
+    min-max stretches differently over 67 documents than over 100 of 100k.
+    keyword_norm is bm25 over the best bm25. w is `weight`, or with
+    `adaptive` `weight · coverage^power`.
+    """
+
+    weight: float = 0.2
+    scale: float | None = 0.1
+    power: float = 1.0
+    adaptive: bool = False
+    code_weight: float | None = None  # the weight when the query holds codes (see KeywordEvidence.codes)
+
+    def weight_for(self, evidence: KeywordEvidence) -> float:
+        if not evidence.scores:
+            return 0.0
+        w = self.weight
+        if self.adaptive:
+            w = self.weight * (max(0.0, min(1.0, evidence.coverage)) ** self.power)
+        if evidence.codes and self.code_weight is not None:
+            w = max(w, self.code_weight)
+        return w
+
+    def combine(self, dense: dict[int, float], keyword: KeywordEvidence) -> dict[int, float]:
+        w = self.weight_for(keyword)
+        if self.scale is None:
+            dn = _minmax(dense)
+        else:
+            best = max(dense.values(), default=0.0)
+            dn = {k: max(0.0, 1.0 - (best - v) / self.scale) for k, v in dense.items()}
+        top = max(keyword.scores.values(), default=0.0)
+        kn = {k: (v / top if top > 0 else 0.0) for k, v in keyword.scores.items()}
+        return {k: (1 - w) * dn.get(k, 0.0) + w * kn.get(k, 0.0) for k in set(dn) | set(kn)}
+
+
+@dataclass(frozen=True)
 class RRF:
     """Reciprocal rank fusion, kept as a baseline for the benchmarks."""
 
@@ -89,3 +130,7 @@ def _minmax(scores: dict[int, float]) -> dict[int, float]:
 def idf(df: int, n: int) -> float:
     """BM25's idf, floored at a small positive value so very common tokens still count a little."""
     return max(0.05, math.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+
+# What the Searcher uses unless told otherwise (chosen in bench/fusion_fit.py; see bench/results/fusion.md).
+DEFAULT = AdaptiveFusion()

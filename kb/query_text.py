@@ -43,6 +43,11 @@ def prose(text: str) -> str:
 _CODES = re.compile(r"\b\d{3,5}\b|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b|\b[A-Z0-9]+(?:_[A-Z0-9]+)+\b|\b[xX]-[\w-]+")
 
 
+def has_codes(text: str) -> bool:
+    """Does the text hold what only exact matching finds: an error code, an identifier, a log line?"""
+    return bool(_CODES.search(text)) or any(is_machine_line(line) for line in text.splitlines())
+
+
 def keyword_text(text: str) -> str:
     """Prose plus the codes found in machine lines (502, RequestTimeTooSkewed, X-Nimbus-Error)."""
     lines = text.splitlines()

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from cachetools import LRUCache
 
-from . import candidates, languages, sections, vectors
+from . import answerability, candidates, languages, sections, vectors
 from . import fusion as fusion_mod
 from .embeddings import CachedEmbedder, get_embedder
 from .errors import ModelMismatchError
@@ -41,11 +41,14 @@ __all__ = ["Searcher", "SearchRequest", "Response", "Result"]
 class Searcher:
     """Searches the served generation of an index folder; picks up new generations by itself."""
 
-    def __init__(self, index_dir: Path, model: str | None = None, fusion=None, recheck_seconds: float = 1.0):
+    def __init__(self, index_dir: Path, model: str | None = None, fusion=None, recheck_seconds: float = 1.0,
+                 min_answer_score: float | None = None):
         self.index_dir = Path(index_dir)
+        self.answer_model = answerability.DEFAULT
+        self.min_answer_score = min_answer_score  # None: the model's own threshold
         self._model_spec = model
         self._embedder: CachedEmbedder | None = None
-        self.fusion = fusion or fusion_mod.AdaptiveFusion()
+        self.fusion = fusion or fusion_mod.DEFAULT
         self._gen: Generation | None = None
         self._lock = threading.Lock()
         self._checked = 0.0
@@ -161,7 +164,7 @@ class Searcher:
         queries = [checked_query(q) for q in queries]
         req = SearchRequest(**request).checked()
         gen = self.generation()
-        keys = [(q, gen.name, self.fusion, req) if len(q) <= CACHEABLE_CHARS else None for q in queries]
+        keys = [(q, gen.name, self.fusion, self.answer_model, self.min_answer_score, req) if len(q) <= CACHEABLE_CHARS else None for q in queries]
         out: list[Response | None] = [self._cached(key) for key in keys]
         todo = [i for i, r in enumerate(out) if r is None]
         if not todo:
@@ -227,7 +230,31 @@ class Searcher:
                 chunk = sections.best_section(gen.store, version.rowid, ev.qvecs)
             results.append(make_result(gen, art_id, version, langs, fused[rows[0]], chunk, query, want))
         timings["render"] = time.perf_counter() - t
-        return Response(query, detected, want, results, len(ranked), req.mode, timings)
+        t = time.perf_counter()
+        answered = self._answered(gen, req, ev, ranked)
+        timings["answered"] = time.perf_counter() - t
+        return Response(query, detected, want, results, len(ranked), req.mode, timings, answered)
+
+    def _answered(self, gen: Generation, req: SearchRequest, ev: candidates.Evidence,
+                  ranked: list[tuple[str, list[int]]]) -> bool:
+        """Whether the best result is likely to answer the query (kb/answerability.py)."""
+        if not ranked:
+            return False
+        if req.mode == "keyword" or ev.qvecs is None:  # no cosine to judge by: words the index has at all
+            return ev.known > 0
+        best: dict[int, tuple[float, int]] = {}  # version → (cosine, chunk) of its best dense chunk
+        for cid, s in ev.chunk_dense.items():
+            a = ev.chunk_article[cid]
+            if s > best.get(a, (-9.0, 0))[0]:
+                best[a] = (s, cid)
+        top = sorted(best, key=lambda a: best[a][0], reverse=True)[:answerability.RAW_CANDIDATES]
+        chunk_ids = [best[a][1] for a in top]
+        chunk_group = {best[a][1]: gen.articles[a].id for a in top}
+        raw = answerability.raw_cosines(ev.qvecs, gen.store.chunk_vectors(chunk_ids), chunk_group)
+        kw = ev.keyword.scores
+        kw_best = gen.articles[max(kw, key=kw.get)].id if kw else None
+        signals = answerability.signals([art_id for art_id, _ in ranked], raw, kw_best, ev.keyword.coverage, ev.known)
+        return self.answer_model.answered(signals, self.min_answer_score)
 
     def _cached(self, key) -> Response | None:
         if key is None:

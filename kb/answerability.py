@@ -1,0 +1,109 @@
+"""Answered or not: does anything the search found answer the query?
+
+Every search returns a ranking, even for keyboard mash or a question the
+knowledge base never covered; showing it as an answer hides the contact link
+from the customer and fills the writers' gaps report with noise. The decision
+uses signals that mean the same in any knowledge base, so it transfers without
+tuning per KB:
+
+- `top`: the model's own cosine between the query and the best section of the
+  best-ranked article (e5's cosines are comparable across corpora; the FAISS
+  scores are not, being centred per language);
+- `margin`: how far that article stands out from the best other one;
+- `known`: the share of the query's words the knowledge base has at all
+  (mash and off-topic jargon: none or few);
+- `coverage`: the share of the query's information the best keyword hit holds;
+- `agree`: whether the keyword side's best article is the same one.
+
+A logistic model over them, fitted on the dev sets (bench/answers_fit.py,
+numbers in bench/results/answers.md), gives a probability; a search counts as
+answered at or above `threshold` (the KB_MIN_ANSWER_SCORE setting).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import KBError
+
+FEATURES = ("top", "margin", "known", "coverage", "agree")
+RAW_CANDIDATES = 10  # article versions, best by dense score, whose cosine is computed from the model's vectors
+
+
+@dataclass(frozen=True)
+class Signals:
+    top: float
+    margin: float
+    known: float
+    coverage: float
+    agree: float
+
+    def vector(self) -> tuple[float, ...]:
+        return tuple(getattr(self, f) for f in FEATURES)
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """P(answered) = logistic(bias + Σ weight · signal); answered when P ≥ threshold."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float = 0.5
+
+    def probability(self, s: Signals) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, s.vector()))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def answered(self, s: Signals | None, threshold: float | None = None) -> bool:
+        if s is None:
+            return False
+        return self.probability(s) >= (self.threshold if threshold is None else threshold)
+
+
+# Fitted on all ten dev sets (bench/answers_fit.py); placeholder until the fit lands.
+DEFAULT = AnswerModel(weights=(0.0, 0.0, 0.0, 0.0, 0.0), bias=10.0, threshold=0.5)
+
+
+def signals(top_groups: list[str], raw: dict[str, float], keyword_best: str | None, coverage: float,
+            known: float) -> Signals | None:
+    """Signals from the ranked article ids (best first), each article's raw cosine (its best section;
+    missing = not among the dense candidates), the keyword side's best article and its trust."""
+    if not top_groups:
+        return None
+    best = top_groups[0]
+    top = raw.get(best, min(raw.values(), default=0.0))
+    others = [v for g, v in raw.items() if g != best]
+    margin = top - max(others) if others else 0.1
+    return Signals(top=top, margin=margin, known=known, coverage=coverage,
+                   agree=1.0 if keyword_best is not None and keyword_best == best else 0.0)
+
+
+def raw_cosines(qvecs, chunk_vectors: dict[int, np.ndarray], chunk_group: dict[int, str]) -> dict[str, float]:
+    """article id → best cosine of the query's vectors with its given chunks, as the model made them."""
+    out: dict[str, float] = {}
+    if qvecs is None:
+        return out
+    q = np.asarray(qvecs)
+    for cid, vec in chunk_vectors.items():
+        s = float((q @ vec).max())
+        g = chunk_group[cid]
+        if s > out.get(g, -9.0):
+            out[g] = s
+    return out
+
+
+def parse_threshold(value, name: str = "MIN_ANSWER_SCORE") -> float | None:
+    """A threshold setting: a probability from 0 to 1; empty or None: the fitted model's own."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        score = -1.0
+    if not 0.0 <= score <= 1.0:
+        raise KBError(f"{name} must be a number from 0 to 1 (the probability at which a search counts as "
+                      f"answered), got {value!r}")
+    return score
