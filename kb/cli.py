@@ -152,14 +152,18 @@ def search(query, articles_dir, index_dir, model, lang, ui_lang, k, product, tag
         for start in range(0, len(qs), 64):
             batch = qs[start:start + 64]
             for q, resp in zip(batch, searcher.search_many([q.text for q in batch], **opts)):
-                click.echo(json.dumps({"id": q.id, "results": [r.to_json() for r in resp.results]}, ensure_ascii=False))
+                click.echo(json.dumps({"id": q.id, "answered": resp.answered,
+                                       "results": [r.to_json() for r in resp.results]}, ensure_ascii=False))
         return
     resp = searcher.search(query, **opts)
     if as_json:
         click.echo(json.dumps({"query": resp.query, "detected_lang": resp.detected.lang, "lang": resp.lang,
-                               "total": resp.total, "results": [r.to_json() for r in resp.results]}, ensure_ascii=False, indent=2))
+                               "total": resp.total, "answered": resp.answered,
+                               "results": [r.to_json() for r in resp.results]}, ensure_ascii=False, indent=2))
         return
     click.echo(f"language: {resp.detected.lang} ({resp.detected.reason}); showing {resp.lang or 'any'}; {resp.total} articles")
+    if not resp.answered:
+        click.echo("no answer: nothing found is likely to answer this; the closest articles follow")
     for i, r in enumerate(resp.results, 1):
         flags = " ".join(f for f in ("[internal]" if r.visibility == "internal" else "",
                                      f"[{r.lang} only: not in {resp.lang}]" if r.fallback else "") if f)

@@ -53,6 +53,11 @@ class Suggestions:
     answers: list[Answer]
     search_id: int
 
+    @property
+    def answered(self) -> bool:
+        """False: none of the answers is likely to resolve the message; they are the closest, weak matches."""
+        return self.response.answered
+
 
 def suggest(text: str, customer_lang: str | None, k: int, route: str) -> Suggestions:
     """Search internal and public articles for a ticket; log the search; answers in the customer's language."""
@@ -61,7 +66,8 @@ def suggest(text: str, customer_lang: str | None, k: int, route: str) -> Suggest
     want = customer_lang or resp.detected.lang
     answers = [a for a in (_answer(searcher, r, want) for r in resp.results) if a is not None]
     search_id = get_activity().log_search(text, resp.detected.lang, customer_lang, "internal", route,
-                                          [(a.id, a.lang, a.score) for a in answers], resp.total)
+                                          [(a.id, a.lang, a.score) for a in answers], resp.total,
+                                          answered=resp.answered)
     return Suggestions(resp, want, answers, search_id)
 
 

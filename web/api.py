@@ -23,7 +23,11 @@ SUGGESTIONS = 6
 @bp.get("/search")
 @rate_limit("SEARCH")
 def search():
-    """Public search: ?q= (required), lang= (reader's language), k= (1-50), offset=, product=, tag=."""
+    """Public search: ?q= (required), lang= (reader's language), k= (1-50), offset=, product=, tag=.
+
+    `answered` false: nothing found is likely to answer; the results are the closest articles, to be
+    shown as such (the help center shows its no-answer page with the contact link).
+    """
     q = _query_arg()
     lang = _lang(request.args.get("lang"))
     k = _int(request.args.get("k"), "k", 10, 1, MAX_K)
@@ -32,7 +36,8 @@ def search():
     tags = request.args.getlist("tag") or None
     resp = get_searcher().search(q, ui_lang=lang, k=k, offset=offset, audience=AUDIENCE, product=product, tags=tags)
     search_id = get_activity().log_search(q, resp.detected.lang, lang, AUDIENCE, "api",
-                                          [(r.id, r.lang, r.score) for r in resp.results], resp.total)
+                                          [(r.id, r.lang, r.score) for r in resp.results], resp.total,
+                                          answered=resp.answered)
     results = []
     for r in resp.results:
         d = r.to_json()
@@ -42,7 +47,8 @@ def search():
     return jsonify({"query": resp.query, "search_id": search_id,
                     "detected": {"lang": resp.detected.lang, "confidence": round(resp.detected.confidence, 3),
                                  "reason": resp.detected.reason},
-                    "lang": resp.lang, "total": resp.total, "offset": offset, "results": results})
+                    "lang": resp.lang, "total": resp.total, "offset": offset, "answered": resp.answered,
+                    "results": results})
 
 
 @bp.get("/autocomplete")
@@ -128,7 +134,7 @@ def suggest():
     det = result.response.detected
     return jsonify({"detected": {"lang": det.lang, "confidence": round(det.confidence, 3), "reason": det.reason},
                     "lang": result.customer_lang, "search_id": result.search_id,
-                    "results": [a.to_json() for a in result.answers]})
+                    "answered": result.answered, "results": [a.to_json() for a in result.answers]})
 
 
 @bp.get("/openapi.json")

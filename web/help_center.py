@@ -24,6 +24,7 @@ root = Blueprint("root", __name__)
 AUDIENCE = "public"
 MAX_PAGE = 50
 HOME_LIST = 8
+CLOSEST = 3  # articles on the no-answer page
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -89,6 +90,12 @@ def home():
 @bp.get("/search")
 @rate_limit("SEARCH")
 def search():
+    """Results, or the no-answer page: the closest articles, labelled as such, and the contact link.
+
+    The no-answer page shows when the search did not answer (`Response.answered`) or found nothing
+    (with filters on, its closest articles come from a search without them). It logs the search as
+    not answered, with the closest articles as what was shown.
+    """
     q = request.args.get("q", "").strip()
     if not q:
         return redirect(url_for(".home"))
@@ -99,18 +106,32 @@ def search():
     product = request.args.get("product") or None
     tag = request.args.get("tag") or None
     size = current_app.config["PAGE_SIZE"]
+    offset = (page - 1) * size
     searcher = get_searcher()
-    resp = searcher.search(q, ui_lang=g.lang, k=size, offset=(page - 1) * size, audience=AUDIENCE,
+    resp = searcher.search(q, ui_lang=g.lang, k=size, offset=offset, audience=AUDIENCE,
                            product=product, tags=[tag] if tag else None)
+    answered = resp.answered and resp.total > 0
+    closest = [] if answered else _closest(q, resp, offset, product, tag)
+    shown = resp.results if answered else closest
     search_id = get_activity().log_search(q, resp.detected.lang, g.lang, AUDIENCE, "help_center",
-                                          [(r.id, r.lang, r.score) for r in resp.results], resp.total)
-    closest = []
-    if resp.total == 0 and (product or tag):
-        closest = searcher.search(q, ui_lang=g.lang, k=3, audience=AUDIENCE).results
+                                          [(r.id, r.lang, r.score) for r in shown], resp.total, answered=answered)
     pages = max(1, min(MAX_PAGE, -(-resp.total // size)))
-    return render_template("search.html", q=q, resp=resp, page=page, pages=pages, offset=(page - 1) * size,
+    return render_template("search.html", q=q, resp=resp, answered=answered, page=page, pages=pages, offset=offset,
                            product=product, tag=tag, facets=_facets(), search_id=search_id, closest=closest,
                            contact_url=_contact_url())
+
+
+def _closest(q, resp, offset, product, tag) -> list:
+    """Up to CLOSEST articles for the no-answer page: this search's best, or, if the filters left none, the
+    best of a search without them."""
+    if resp.total and offset == 0:
+        return resp.results[:CLOSEST]
+    if resp.total:  # a later page of a search that did not answer: its first page's best
+        return get_searcher().search(q, ui_lang=g.lang, k=CLOSEST, audience=AUDIENCE, product=product,
+                                     tags=[tag] if tag else None).results
+    if product or tag:
+        return get_searcher().search(q, ui_lang=g.lang, k=CLOSEST, audience=AUDIENCE).results
+    return []
 
 
 @bp.get("/article/<article_id>")

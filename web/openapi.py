@@ -29,6 +29,10 @@ RESULT = {"type": "object", "properties": {
     "tags": {"type": "array", "items": {"type": "string"}}, "fallback": {"type": "boolean"},
     "languages": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}}}
 
+ANSWERED = {"type": "boolean", "description": (
+    "false when nothing found is likely to answer the question: the results are then the closest articles, "
+    "to be shown as such (the help center shows its no-answer page with the contact link)")}
+
 DETECTED = {"type": "object", "properties": {"lang": {"type": ["string", "null"]}, "confidence": {"type": "number"},
                                              "reason": {"type": "string"}}}
 
@@ -78,10 +82,10 @@ SPEC = {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["status", "message"],
                 "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
-            "SearchResponse": {"type": "object", "properties": {
+            "SearchResponse": {"type": "object", "required": ["query", "answered", "results"], "properties": {
                 "query": {"type": "string"}, "search_id": {"type": "integer"}, "detected": DETECTED,
                 "lang": {"type": ["string", "null"]}, "total": {"type": "integer"}, "offset": {"type": "integer"},
-                "results": {"type": "array", "items": RESULT}}},
+                "answered": ANSWERED, "results": {"type": "array", "items": RESULT}}},
             "Article": {"type": "object", "properties": {
                 "id": {"type": "string"}, "lang": {"type": "string"}, "title": {"type": "string"},
                 "product": {"type": ["string", "null"]}, "tags": {"type": "array", "items": {"type": "string"}},
@@ -91,8 +95,11 @@ SPEC = {
                 "toc": {"type": "array", "items": {"type": "object", "properties": {
                     "level": {"type": "integer"}, "id": {"type": "string"}, "title": {"type": "string"}}}},
                 "html": {"type": "string"}}},
-            "Suggestions": {"type": "object", "properties": {
+            "Suggestions": {"type": "object", "required": ["answered", "results"], "properties": {
                 "detected": DETECTED, "lang": {"type": ["string", "null"]}, "search_id": {"type": "integer"},
+                "answered": {"type": "boolean", "description": (
+                    "false when no section is likely to resolve the message: the results are then the closest "
+                    "sections, weak matches to check before sending anything to the customer")},
                 "results": {"type": "array", "items": {"type": "object", "properties": {
                     "id": {"type": "string"}, "lang": {"type": "string"}, "title": {"type": "string"},
                     "section": {"type": "string"}, "anchor": {"type": "string"},

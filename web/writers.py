@@ -246,6 +246,7 @@ def _labels() -> dict[str, str]:
         "votes": _("Votes"), "helpful_share": _("Helpful share"), "not_relevant": _("Not relevant"),
         "solved": _("Solved"), "reasons": _("Readers' comments"), "updated": _("Updated"), "kind": _("Kind"),
         "evidence": _("Evidence"), "similarity": _("Similarity"), "line": _("Line"), "volume": _("Searches"),
+        "unanswered": _("Not answered"),
         "examples": _("Example searches"), "langs": _("Languages"), "nearest_id": _("Nearest article"),
         "recommendation": _("Recommendation"),
     }

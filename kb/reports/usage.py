@@ -6,7 +6,6 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from ..activity import CLICK_TRACKED_ROUTES
 from .context import Context
 
 
@@ -37,10 +36,14 @@ def feedback(ctx: Context) -> list[dict]:
 
 
 def unused(ctx: Context) -> list[dict]:
-    """Public articles nobody opened and no search showed in the window."""
+    """Public articles nobody opened and no search showed in the window.
+
+    Only searches that answered count as showing an article: on a no-answer page the three closest
+    articles are offered as "not quite", and a catch-all article that is closest to every question
+    nobody can answer is unused all the same. Opening it from there is a view, and counts.
+    """
     viewed = {r[0] for r in ctx.activity.execute("SELECT DISTINCT article_id FROM views WHERE ts >= ?", (ctx.since,))}
-    shown = {r[0] for r in ctx.activity.execute(
-        "SELECT DISTINCT s.article_id FROM shown s JOIN searches q ON q.id = s.search_id WHERE q.ts >= ?", (ctx.since,))}
+    shown = ctx.activity.shown_by_answered_searches(ctx.since)
     rows = []
     for a in ctx.store.articles("visibility = 'public'"):
         if a.id not in viewed and a.id not in shown:
@@ -86,35 +89,35 @@ def missing(ctx: Context) -> list[dict]:
 def gaps(ctx: Context, threshold: float = 0.86) -> list[dict]:
     """Failed searches clustered by meaning across languages, with the nearest existing article.
 
-    A search failed when it returned nothing, or when nobody clicked a result of a
-    help-center search. Queries are embedded (query role) and clustered greedily
-    by cosine to the cluster's first, most frequent query; the same need asked in
-    Chinese and in Russian lands in one cluster.
+    A search failed when it returned nothing, did not answer (the no-answer page,
+    or `"answered": false` in the API), or when nobody clicked a result of a
+    help-center search; `unanswered` counts the first two kinds. Queries are
+    embedded (query role) and clustered greedily by cosine to the cluster's
+    first, most frequent query; the same need asked in Chinese and in Russian
+    lands in one cluster.
     """
-    rows = ctx.activity.execute(
-        "SELECT q.query, q.lang, count(*) FROM searches q"
-        " WHERE q.ts >= ? AND q.audience = 'public' AND (q.results = 0 OR (q.route IN ({}) AND NOT EXISTS"
-        " (SELECT 1 FROM clicks c WHERE c.search_id = q.id))) GROUP BY lower(trim(q.query)), q.lang"
-        " ORDER BY count(*) DESC LIMIT 2000".format(",".join("?" * len(CLICK_TRACKED_ROUTES))),
-        (ctx.since, *CLICK_TRACKED_ROUTES))
+    rows = ctx.activity.failed_searches(ctx.since)
     if not rows or ctx.embedder is None:
         return []
     vecs = ctx.embedder.embed_queries([r[0] for r in rows])
     clusters: list[dict] = []
-    for (query, lang, n), v in zip(rows, vecs):
+    for (query, lang, n, unanswered), v in zip(rows, vecs):
         for c in clusters:
             if float(np.dot(c["vector"], v)) >= threshold:
                 c["volume"] += n
+                c["unanswered"] += unanswered
                 c["queries"].append(query)
                 c["langs"].add(lang or "?")
                 break
         else:
-            clusters.append({"vector": v, "volume": n, "queries": [query], "langs": {lang or "?"}, "lang": lang})
+            clusters.append({"vector": v, "volume": n, "unanswered": unanswered, "queries": [query],
+                             "langs": {lang or "?"}, "lang": lang})
     out = []
     for c in sorted(clusters, key=lambda c: -c["volume"]):
         nearest = ctx.searcher.search(c["queries"][0], ui_lang=c["lang"], k=1).results if ctx.searcher else []
         top = nearest[0] if nearest else None
-        out.append({"volume": c["volume"], "examples": " | ".join(c["queries"][:5]), "langs": ", ".join(sorted(c["langs"])),
+        out.append({"volume": c["volume"], "unanswered": c["unanswered"], "examples": " | ".join(c["queries"][:5]),
+                    "langs": ", ".join(sorted(c["langs"])),
                     "nearest_id": top.id if top else None, "nearest_title": top.title if top else None,
                     "nearest_lang": top.lang if top else None,
                     "recommendation": _recommend(top, c["langs"]), "lang": c["lang"]})
