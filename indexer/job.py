@@ -21,7 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from kb import articles as art_mod
-from kb import chunking, index_format, links, render, vectors
+from kb import chunking, index_format, links, render, typos, vectors
 from kb.articles import Article, Problem
 from kb.embeddings import CachedEmbedder, get_embedder
 from kb.errors import ArticleError, KBError
@@ -171,6 +171,7 @@ def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder,
             pos += len(cs)
         store.set_problems(result.problems)
         store.set_files(result.files)
+        store.write_vocabulary(typos.lookup_keys)
         store.conn.commit()
         for name, where in (("public.faiss", "a.visibility = 'public'"), ("all.faiss", "")):
             ids, mat, langs = store.vectors(where, with_langs=True)

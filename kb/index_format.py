@@ -29,7 +29,7 @@ from pathlib import Path
 from . import __version__
 from .errors import IndexCorruptError, IndexMissingError, KBError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: kb.sqlite holds the keyword vocabulary (`vocab`, `vocab_keys`) for typo correction
 KEEP_GENERATIONS = 3  # the served one and two before it, for readers that have not switched yet
 FILES = ("kb.sqlite", "public.faiss", "all.faiss")
 

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,8 @@ CREATE TABLE chunks (
 CREATE INDEX chunks_article ON chunks(article);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(tokens, tokenize="unicode61 remove_diacritics 0 tokenchars '_'");
 CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, row);
+CREATE TABLE vocab (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE vocab_keys (key TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (key, term)) WITHOUT ROWID;
 CREATE TABLE problems (path TEXT, line INTEGER, severity TEXT, message TEXT, code TEXT);
 CREATE TABLE files (path TEXT PRIMARY KEY, sha TEXT NOT NULL, mtime_ns INTEGER, size INTEGER);
 """
@@ -189,6 +191,19 @@ class Store:
         self.conn.executemany("INSERT INTO problems VALUES (?,?,?,?,?)",
                               [(p.path, p.line, p.severity, p.message, p.code) for p in problems])
 
+    def write_vocabulary(self, keys: Callable[[str], Iterable[str]]):
+        """Copy the keyword index's terms and document counts into `vocab`, with each term's lookup `keys`.
+
+        Read back once per generation to correct query typos (kb.typos). Scanning
+        `chunks_vocab` reads the whole FTS5 index (0.5 s at 100k chunks), a plain
+        table a few milliseconds; the keys find a Han word by one wildcard character.
+        """
+        self.conn.execute("DELETE FROM vocab")
+        self.conn.execute("DELETE FROM vocab_keys")
+        self.conn.execute("INSERT INTO vocab SELECT term, doc FROM chunks_vocab")
+        terms = [t for (t,) in self.conn.execute("SELECT term FROM vocab")]
+        self.conn.executemany("INSERT INTO vocab_keys VALUES (?, ?)", ((k, t) for t in terms for k in keys(t)))
+
     def set_files(self, files: dict[str, tuple[str, int, int]]):
         self.conn.execute("DELETE FROM files")
         self.conn.executemany("INSERT INTO files VALUES (?,?,?,?)", [(p, *v) for p, v in files.items()])
@@ -261,6 +276,38 @@ class Store:
             return {}
         q = f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(toks))})"
         return dict(self.conn.execute(q, toks).fetchall())
+
+    def vocabulary(self) -> list[tuple[str, int]]:
+        """(term, document count) of every term of the keyword index."""
+        return self.conn.execute("SELECT term, doc FROM vocab").fetchall()
+
+    def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
+        """Document counts of terms, as `doc_frequencies`, from the `vocab` copy (no FTS5 index scan)."""
+        terms = list(set(terms))
+        out = {}
+        for j in range(0, len(terms), 500):
+            part = terms[j:j + 500]
+            out.update(self.conn.execute(f"SELECT term, doc FROM vocab WHERE term IN ({','.join('?' * len(part))})",
+                                         part).fetchall())
+        return out
+
+    def shares_chunk(self, term: str, others: Sequence[str]) -> bool:
+        """Whether some chunk has `term` and at least one of `others`."""
+        if not others:
+            return False
+        quote = lambda t: '"' + t.replace('"', '""') + '"'  # noqa: E731
+        match = f"{quote(term)} AND ({' OR '.join(map(quote, others))})"
+        return self.conn.execute("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1", (match,)).fetchone() is not None
+
+    def terms_by_key(self, keys: Iterable[str]) -> list[tuple[str, str, int]]:
+        """(key, term, document count) of the terms found by each lookup key (see `write_vocabulary`)."""
+        keys = list(set(keys))
+        out = []
+        for j in range(0, len(keys), 500):
+            part = keys[j:j + 500]
+            out += self.conn.execute("SELECT k.key, k.term, v.doc FROM vocab_keys k JOIN vocab v ON v.term = k.term"
+                                     f" WHERE k.key IN ({','.join('?' * len(part))})", part).fetchall()
+        return out
 
     def chunk_articles(self) -> dict[int, int]:
         """Chunk rowid → article rowid, for every chunk."""
