@@ -3,9 +3,10 @@
 Each query is wrapped, deterministically (seeded), in what real tickets carry
 around the question: a greeting in the customer's language, context lines,
 10-40 lines of logs that have nothing to do with the answer, and a signature.
-Together with the six hand-written tickets in tests/data/agent-queries.jsonl
+Together with the hand-written tickets in tests/data/agent-queries.jsonl
 this measures how search holds up against noise: the wrapper is the same
 kind of noise for every query, so nothing here is tuned to one query.
+Whether the section shown for those tickets is the fix: bench/fix_sections.py.
 
     python bench/tickets.py --index .kb-index
 """

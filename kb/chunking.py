@@ -158,11 +158,18 @@ def _split_long(text: str, budget: int) -> list[str]:
 
 
 def chunk(article: Article, max_tokens: int = MAX_TOKENS) -> list[Chunk]:
-    """Chunks of an article, in reading order."""
+    """Chunks of an article, in reading order.
+
+    A heading with no words of its own ("## Causes and fixes" right before
+    "### 502") is no chunk: as a result it would show an empty snippet, and its
+    words reach search anyway through its subsections' heading paths. Anchors
+    are those of `sections`, so they stay the page's. An article of headings
+    only keeps its first one, so that it can still be found by its title.
+    """
     chunks: list[Chunk] = []
-    for sec in sections(article.body):
+    secs = [(sec, reader_text(sec.text)) for sec in sections(article.body)]
+    for sec, text in [(sec, text) for sec, text in secs if text] or [(sec, sec.heading) for sec, _ in secs[:1]]:
         head = " › ".join((article.title,) + sec.path)
-        text = reader_text(sec.text) or sec.heading
         for piece in _split_long(text, max_tokens):
             chunks.append(Chunk(len(chunks), sec.heading, sec.anchor, sec.path, piece, f"{head}\n\n{piece}"))
     return chunks
