@@ -20,7 +20,7 @@ DEFAULTS = {
     "MODEL": None,  # embedding model spec; None: the one that built the index
     "SECRET_KEY": None,  # None: generated once and kept in <INDEX>/secret_key (mode 600)
     "SITE_NAME": None,  # shown in the header; None: "Help Center" in the visitor's language
-    "CONTACT_URL": None,  # "contact support" link on the no-results page; None: the CONTACT_ARTICLE
+    "CONTACT_URL": None,  # "contact support" link on the no-answer page; None: the CONTACT_ARTICLE
     "CONTACT_ARTICLE": "contact-support",  # article id used when CONTACT_URL is not set
     "PAGE_SIZE": 10,  # results per page in the help center
     "MAX_QUERY_CHARS": 500,  # longest public search query (agents may paste up to 20,000 characters)

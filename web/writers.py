@@ -230,8 +230,8 @@ def _about() -> dict[str, tuple[str, str]]:
                                           "translations.")),
         "gaps": (_("Content gaps"), _("What readers searched for and did not find in the last %(days)d days, "
                                       "grouped by meaning across languages.", days=days)),
-        "unused": (_("Unused articles"), _("Public articles nobody opened and no search showed in the last "
-                                           "%(days)d days.", days=days)),
+        "unused": (_("Unused articles"), _("Public articles nobody opened and no search showed as a result "
+                                           "in the last %(days)d days.", days=days)),
     }
 
 
