@@ -54,9 +54,17 @@ def load(name: str, situation: str) -> list[Query]:
             continue
         dense = {(a, lang): d for a, lang, d, k, raw in r["cands"] if d is not None}
         kw = {(a, lang): k for a, lang, d, k, raw in r["cands"] if k is not None}
-        out.append(Query(r["id"], r.get("lang"), rel, dense, kw, fusion.KeywordEvidence(kw, r["coverage"], r["n_tokens"],
-                                                                               has_codes(texts[r["id"]]))))
+        foreign = _foreign(dense, kw, r["det"])
+        out.append(Query(r["id"], r.get("lang"), rel, dense, kw, fusion.KeywordEvidence(
+            kw, r["coverage"], r["n_tokens"], has_codes(texts[r["id"]]), foreign)))
     return out
+
+
+def _foreign(dense, kw, lang) -> frozenset:
+    """Versions of articles with no candidate version in the query's language (the product checks every
+    version; here only candidates are known, which misses a version that ranked below 100 chunks)."""
+    has_own = {a for a, v_lang in set(dense) | set(kw) if v_lang == lang}
+    return frozenset(key for key in dense if key[0] not in has_own)
 
 
 def ndcg_of(fused: dict[tuple[str, str], float], rel: dict[str, int]) -> float:
@@ -83,9 +91,17 @@ def families() -> dict[str, object]:
         out[f"convex minmax w={w}"] = fusion.ConvexFusion(weight=w, scale=None)
         for tau in (0.05, 0.1, 0.2):
             out[f"convex gap w={w} tau={tau}"] = fusion.ConvexFusion(weight=w, scale=tau)
+        out[f"convex gap w={w} tau=0.1 foreign-neutral"] = fusion.ConvexFusion(weight=w, scale=0.1,
+                                                                                foreign_neutral=True)
         for cw in (0.3, 0.5):
             out[f"convex gap w={w} tau=0.1 codes={cw}"] = fusion.ConvexFusion(weight=w, scale=0.1, code_weight=cw)
+    for w, tau, fn in itertools.product((0.4, 0.6), (None, 0.1, 0.2), (False, True)):
+        out[f"adaptive w={w} scale={tau} codes=0.6 FN={fn}"] = fusion.ConvexFusion(
+            weight=w, scale=tau, adaptive=True, code_weight=0.6, foreign_neutral=fn)
     for w, p in itertools.product((0.2, 0.3, 0.4, 0.6), (1.0, 2.0)):
+        for tau in (0.05, 0.1):
+            out[f"adaptive gap w={w} p={p} tau={tau} foreign-neutral"] = fusion.ConvexFusion(
+                weight=w, scale=tau, power=p, adaptive=True, foreign_neutral=True)
         out[f"adaptive w={w} p={p} no floor"] = fusion.AdaptiveFusion(max_weight=w, power=p, long_weight=0.0)
         for tau in (0.05, 0.1):
             out[f"adaptive gap w={w} p={p} tau={tau}"] = fusion.ConvexFusion(weight=w, scale=tau, power=p,
@@ -117,7 +133,7 @@ def without_own_language(queries: list[Query], share: float = 0.5, seed: int = 7
         kw = {k: v for k, v in q.keyword.items() if k not in gone}
         out.append(Query(q.id, q.lang, q.rel, dense, kw,
                          fusion.KeywordEvidence(kw, q.evidence.coverage, q.evidence.n_tokens,
-                                                q.evidence.codes)))
+                                                q.evidence.codes, _foreign(dense, kw, q.lang))))
     return out
 
 

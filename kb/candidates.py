@@ -102,7 +102,7 @@ def dense_side(gen: Generation, req: SearchRequest, qvecs) -> dict[int, float]:
     return out
 
 
-def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide) -> Evidence:
+def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide, query_lang: str | None = None) -> Evidence:
     """Both sides' chunks, grouped by the article versions the request may see."""
     t = time.perf_counter()
     chunk_dense = dense_side(gen, req, qvecs)
@@ -125,8 +125,15 @@ def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide) -> Evid
             kw_art[a] = s
     return Evidence({c: s for c, s in chunk_dense.items() if c in chunk_article},
                     {c: s for c, s in kw.chunks.items() if c in chunk_article}, chunk_article, dense_art,
-                    fusion.KeywordEvidence(kw_art, kw.coverage, len(kw.tokens), kw.codes), kw.known,
+                    fusion.KeywordEvidence(kw_art, kw.coverage, len(kw.tokens), kw.codes,
+                                           _without_own_language(gen, dense_art, query_lang)), kw.known,
                     {"dense": t_dense, "keyword": kw.seconds})
+
+
+def _without_own_language(gen: Generation, versions, lang: str | None) -> frozenset:
+    """The versions among these whose article has no version in `lang` at all."""
+    return frozenset(a for a in versions
+                     if lang and all(v.lang != lang for v in gen.groups[gen.articles[a].id]))
 
 
 def section_vectors(store: Store, rowid: int, qvecs) -> dict[int, float]:

@@ -29,6 +29,9 @@ class KeywordEvidence:
     coverage: float  # 0..1, IDF mass of query tokens present in the best keyword hit
     n_tokens: int = 0  # distinct keyword tokens in the query
     codes: bool = False  # the query holds error codes, identifiers or log lines: exact words matter
+    # versions of articles that have no version in the query's language: a keyword miss there is no
+    # evidence against them (a Chinese query's words cannot occur in a Russian-only article)
+    foreign: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class ConvexFusion:
     power: float = 1.0
     adaptive: bool = False
     code_weight: float | None = None  # the weight when the query holds codes (see KeywordEvidence.codes)
+    foreign_neutral: bool = False  # a version in another language that keywords missed keeps its dense score
 
     def weight_for(self, evidence: KeywordEvidence) -> float:
         if not evidence.scores:
@@ -101,6 +105,10 @@ class ConvexFusion:
             dn = {k: max(0.0, 1.0 - (best - v) / self.scale) for k, v in dense.items()}
         top = max(keyword.scores.values(), default=0.0)
         kn = {k: (v / top if top > 0 else 0.0) for k, v in keyword.scores.items()}
+        if self.foreign_neutral:
+            for k in keyword.foreign:
+                if k not in kn and k in dn:
+                    kn[k] = dn[k]
         return {k: (1 - w) * dn.get(k, 0.0) + w * kn.get(k, 0.0) for k in set(dn) | set(kn)}
 
 

@@ -198,7 +198,7 @@ class Searcher:
         t_embed = (time.perf_counter() - t0) / len(queries)
         for i, (qv, kw) in enumerate(zip(qvecs, keyword)):
             side = kw.result() if isinstance(kw, Future) else candidates.NO_KEYWORDS
-            ev = candidates.collect(gen, req, qv, side)
+            ev = candidates.collect(gen, req, qv, side, detected[i].lang)
             ev.qvecs = qv
             ev.timings.update(detect=detect_seconds[i], embed=t_embed)
             yield i, ev, detected[i]
