@@ -265,6 +265,12 @@ class Store:
         """(chunk ids, vectors) of one article version."""
         return self.vectors("a.rowid = ?", (article_rowid,))
 
+    def chunk_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """chunk rowid → its vector as the model made it (the FAISS copies are centred per language)."""
+        ids = list(chunk_ids)
+        rows = self.conn.execute(f"SELECT rowid, vector FROM chunks WHERE rowid IN ({','.join('?' * len(ids))})", ids)
+        return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows}
+
     def chunk_tokens(self, chunk_id: int) -> list[str]:
         """The keyword tokens of one chunk, as indexed."""
         row = self.conn.execute("SELECT tokens FROM chunks_fts WHERE rowid=?", (chunk_id,)).fetchone()
