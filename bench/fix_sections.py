@@ -18,13 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb import candidates, section_roles, sections  # noqa: E402
 from kb.search import Searcher  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,41 +95,13 @@ def table(outcomes: list[Outcome], label: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def section_to_show(store, rowid: int, ev):
-    """The section of one article version to show: every section scored as kb/sections.py scores the
-    best chunk (cosine + keyword bonus), then `section_roles.choose`. The wiring proposed for kb/sections.py."""
-    chunks = store.chunks_of(rowid)
-    if not chunks:
-        return None
-    dense = candidates.section_vectors(store, rowid, ev.qvecs)
-    kw_max = max(ev.chunk_kw.values(), default=1.0) or 1.0
-    return section_roles.choose([(c, dense.get(c.rowid, 0.0) + sections.KEYWORD_BONUS * ev.chunk_kw.get(c.rowid, 0.0)
-                                  / kw_max) for c in chunks])
-
-
-def wire_roles():
-    """Patch the proposed wiring into kb/sections.py for this process (until kb/sections.py calls it itself):
-    no version keeps its best candidate chunk, so every shown version goes through `best_section`."""
-    seen = threading.local()
-
-    def best_chunks(ev):
-        seen.ev = ev
-        return {}
-
-    sections.best_chunks = best_chunks
-    sections.best_section = lambda store, rowid, qvecs: section_to_show(store, rowid, seen.ev)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index", type=Path, default=REPO / ".kb-index")
     ap.add_argument("--tickets", type=Path, default=TICKETS)
     ap.add_argument("--label", default="current code", help="heading of this run in the output")
     ap.add_argument("--out", type=Path, help="append the table to this Markdown file")
-    ap.add_argument("--roles", action="store_true", help="choose sections with kb.section_roles (patched in)")
     args = ap.parse_args()
-    if args.roles:
-        wire_roles()
     searcher = Searcher(args.index)
     outcomes = [run_ticket(searcher, t) for t in read_tickets(args.tickets)]
     text = table(outcomes, args.label)

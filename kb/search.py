@@ -214,20 +214,15 @@ class Searcher:
             fused = ev.keyword.scores
         else:
             fused = self.fusion.combine(ev.dense, ev.keyword)
-        best_chunk = sections.best_chunks(ev)
         ranked = rank_groups(gen, fused)
         timings["fusion"] = time.perf_counter() - t
 
         t = time.perf_counter()
         page = ranked[req.offset:req.offset + req.k]
-        shown = [(art_id, *shown_version(gen, req, art_id, rows, want), rows) for art_id, rows in page]
-        chunks = gen.store.chunks_by_rowid([best_chunk[v.rowid] for _, v, _, _ in shown if v.rowid in best_chunk])
         results = []
-        for art_id, version, langs, rows in shown:
-            if version.rowid in best_chunk:
-                chunk = chunks[best_chunk[version.rowid]]
-            else:  # the version in the reader's language matched nothing itself: find its best section
-                chunk = sections.best_section(gen.store, version.rowid, ev.qvecs)
+        for art_id, rows in page:
+            version, langs = shown_version(gen, req, art_id, rows, want)
+            chunk = sections.section_to_show(gen.store, version.rowid, ev)
             results.append(make_result(gen, art_id, version, langs, fused[rows[0]], chunk, query, want))
         timings["render"] = time.perf_counter() - t
         t = time.perf_counter()
