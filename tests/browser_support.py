@@ -1,40 +1,38 @@
-"""What the browser tests share: Debian's chromium, the app on a real server thread, the skip rule."""
+"""The browser tests' fixtures (a pytest plugin, registered by tests/conftest.py): Debian's chromium,
+the app on a real server thread over the sample's index, a page, and screenshots.
+
+A test that uses `browser` (directly or through `page` or `server`) is marked `browser`, and skipped when
+chromium is missing. Screenshots, desktop (1280 wide) and phone (390 wide), go to
+tests/artifacts/<test module>/ (not committed) for a person to look at; each module clears only its own folder.
+"""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
+from tests.support import PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
-PASSWORD = "correct-horse-battery"
-MARKS = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"{CHROMIUM} not found: run `make browser` (apt installs chromium and fonts-noto-cjk)"),
-]
+#: The staff accounts the server has, by role; their password is tests.support.PASSWORD.
+ACCOUNTS = {"agent": "browser-agent", "writer": "browser-writer"}
 
 
-def serve_app(index_dir: Path, user: str, role: str, secret: str):
-    """Yield the base URL of the app on 127.0.0.1, with one staff account; stops the server after."""
-    from werkzeug.serving import make_server
-
-    from kb.activity import Activity
-    from web import create_app
-
-    Activity(index_dir / "activity.sqlite").add_user(user, PASSWORD, role)
-    app = create_app({"INDEX": str(index_dir), "RATELIMIT_ENABLED": False, "SECRET_KEY": secret})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
+def pytest_collection_modifyitems(items):
+    missing = not Path(CHROMIUM).exists()
+    for item in items:
+        if "browser" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
+            if missing:
+                item.add_marker(pytest.mark.skip(
+                    reason=f"{CHROMIUM} not found: run `make browser` (apt installs chromium and fonts-noto-cjk)"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -43,3 +41,61 @@ def browser():
                               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def server(web_index):
+    """The base URL of the app on 127.0.0.1 over the sample's index (real model), with the ACCOUNTS."""
+    from werkzeug.serving import make_server
+
+    from kb.activity import Activity
+    from web import create_app
+
+    activity = Activity(web_index / "activity.sqlite")
+    for role, name in ACCOUNTS.items():
+        activity.add_user(name, PASSWORD, role)
+    app = create_app({"INDEX": str(web_index), "RATELIMIT_ENABLED": False, "SECRET_KEY": "browser-tests"})
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh desktop page (1280 x 900, en-US) on the server: may use the clipboard and download files."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server, locale="en-US",
+                                  accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts(request) -> Path:
+    """This module's screenshot folder, emptied once at its start (other modules' folders are left alone)."""
+    folder = ARTIFACTS / request.module.__name__.rpartition(".")[2]
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture
+def shoot(artifacts):
+    """shoot(page, name): desktop and phone screenshots of the page as it is now; the phone one must not
+    scroll sideways."""
+
+    def shoot(page, name):
+        page.screenshot(path=str(artifacts / f"{name}-desktop.png"), full_page=True)
+        size = page.viewport_size
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(artifacts / f"{name}-phone.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        page.set_viewport_size(size)
+        assert overflow <= 1, f"{name}: the phone page is {overflow}px wider than the screen"
+
+    return shoot

@@ -1,110 +1,121 @@
-"""Shared fixtures: article trees built inline, indexes built with the real model.
+"""Every shared fixture: indexes (real model or fake embedder), the web app (flaskr's app/client/runner),
+the tiers, and Hypothesis' profiles. Plain helpers are in tests/support.py; the browser's fixtures are in
+tests/browser_support.py, registered below.
 
-Embeddings are cached by content in one file for the whole session, so each
-fixture text is embedded once however many tests index it.
+Two tiers (`make test` runs both, `make test-fast` only the first):
+- logic tests: the fake embedder below (words hashed into 384 dimensions, instant), no browser, Hypothesis
+  at a tenth of the examples (`--hypothesis-profile=fast`);
+- `slow` tests: real text indexed with the real model. A test is marked `slow` by itself when it uses an
+  index built with the real model (the fixtures in REAL_MODEL below); a web test that checks what search
+  *finds* in the sample is marked `slow` by hand, and then its `index_dir` is the real model's index.
+  `browser` tests are marked in tests/browser_support.py.
+
+Real-model embeddings are cached by content in one file for the whole session, so each fixture text is
+embedded once however many tests index it.
 """
 
 from __future__ import annotations
 
-import shutil
-import textwrap
+import os
+import re
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import settings
 
+import kb.embeddings
 from indexer import job
+from kb.activity import Activity
+from kb.embeddings.base import Embedder, normalize_rows
+from tests.support import ROOT, SMALL_KB, copy_index, index_tree, login, new_user, write_tree
+from web import create_app
 
-ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.browser_support"]
 
+# `make test-fast`: a tenth of each property test's examples (tests/support.py `examples`); the full run keeps
+# Hypothesis' default profile.
+settings.register_profile("fast", max_examples=10)
 
-def article(id, lang, title, body, **meta):
-    """The text of one article file."""
-    lines = ["---", f"id: {id}", f"lang: {lang}", f"title: {title!r}"]
-    meta.setdefault("owner", "tester")
-    for k, v in meta.items():
-        lines.append(f"{k}: {v}")
-    lines.append("---")
-    return "\n".join(lines) + "\n" + textwrap.dedent(body).strip() + "\n"
-
-
-def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
-    """Write {relative path: text or bytes} under root (mkdocs' tempdir idiom)."""
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
+#: Fixtures that index real text with the real model: a test that uses one (even indirectly) is `slow`.
+REAL_MODEL = {"embed_cache", "sample_index", "web_index", "make_index", "small_index"}
 
 
-SMALL_KB = {
-    "cdn/502.en.md": article("cdn-502", "en", "502 Bad Gateway from the CDN", """
-        The edge could not get a valid answer from your origin server.
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if REAL_MODEL & set(item.fixturenames) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
-        ## Causes
-        The origin refuses connections from edge nodes, or its firewall blocks them.
 
-        ## Fix
-        1. Run `curl -v -H "Host: www.example.com" http://ORIGIN_IP/` from outside.
-        2. Allow the edge IP ranges in the origin firewall.
-        """, product="cdn", tags="[cdn, errors]"),
-    "cdn/502.zh.md": article("cdn-502", "zh", "CDN 回源报 502 Bad Gateway", """
-        边缘节点回源时没有从源站拿到有效响应。
+@pytest.fixture(autouse=True)
+def quick_password_hashing(request, monkeypatch):
+    """Logic tests store passwords with a cheap pbkdf2 instead of werkzeug's default scrypt (0.15 s a hash or a
+    check, a third of the fast tier's time: every login); `slow` tests keep the default."""
+    if request.node.get_closest_marker("slow"):
+        return
+    import werkzeug.security
 
-        ## 原因
-        源站拒绝来自边缘节点的连接，或防火墙拦截了回源请求。
+    default = werkzeug.security.generate_password_hash
+    monkeypatch.setattr(werkzeug.security, "generate_password_hash",
+                        lambda password, method="pbkdf2:sha256:1000", salt_length=16: default(password, method,
+                                                                                             salt_length))
 
-        ## 解决方法
-        1. 从外网执行 `curl -v -H "Host: www.example.com" http://ORIGIN_IP/`。
-        2. 在源站防火墙中放行边缘节点 IP 段。
-        """, product="cdn", tags="[cdn, errors]", translated_from="en"),
-    "billing/invoice.ru.md": article("billing-invoices", "ru", "Как скачать закрывающие документы и счёт", """
-        Счета и акты доступны в консоли в разделе «Финансы».
 
-        ## Где найти счёт
-        Откройте «Финансы → Документы» и скачайте PDF за нужный месяц.
-        """, product="billing", tags="[billing]"),
-    "live/obs.zh.md": article("live-obs", "zh", "OBS 推流设置", """
-        使用 OBS Studio 向云帆推流。
+# --- the fake embedder ------------------------------------------------------------
 
-        ## 服务器和串流密钥
-        服务器填写 rtmp://push.nimbus.example/live，串流密钥填写流名称和鉴权参数。关键帧间隔设为 2 秒。
-        """, product="live", tags="[live, obs]"),
-    "internal/edgectl.en.md": article("internal-edgectl", "en", "Using the nimbus-edgectl tool", """
-        Agents with the support-l2 role trace edge problems with nimbus-edgectl.
+FAKE_MODEL = "fake"  # its `--model` spec while registered
+_WORD = re.compile(r"[\u3400-\u9fff]|[^\W_]+")
 
-        ## Trace a 502
-        Run `nimbus-edgectl trace --domain DOMAIN --pop hkg1` over the VPN to see why the origin refused.
-        """, visibility="internal", product="cdn", tags="[cdn, internal]"),
-    "account/reset.en.md": article("account-reset-password", "en", "Reset your console password", """
-        Forgot your password? Use the reset link on the login page.
 
-        ## Reset steps
-        Click "Forgot password", enter your email and open the link within 30 minutes.
-        """, product="account", tags="[account]"),
-}
+class HashEmbedder(Embedder):
+    """Bag of hashed words, L2-normalised: deterministic, instant, and texts sharing words are near.
 
+    For tests of logic, not of meaning: what a search finds with it is what the keywords find.
+    """
+
+    name = "fake-hash-384"
+    dim = 384
+
+    def embed_passages(self, texts):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                h = zlib.crc32(word.encode("utf-8"))
+                out[i, h % self.dim] += 1.0 if h & 1 else -1.0
+            out[i, 0] += 0.01  # never the zero vector
+        return normalize_rows(out)
+
+    embed_queries = embed_passages
+
+
+def register_fake_model(mp: pytest.MonkeyPatch) -> str:
+    """Make `--model fake` the hashing embedder until `mp` is undone."""
+    mp.setitem(kb.embeddings.BACKENDS, FAKE_MODEL, lambda arg: HashEmbedder())
+    mp.setitem(kb.embeddings._loaded, FAKE_MODEL, HashEmbedder())
+    return FAKE_MODEL
+
+
+@pytest.fixture(scope="module")
+def fake_model():
+    """`--model fake`, registered for the module (Hypothesis' @given refuses function-scoped fixtures)."""
+    with pytest.MonkeyPatch.context() as mp:
+        yield register_fake_model(mp)
+
+
+@pytest.fixture
+def fake_default_model(fake_model, monkeypatch):
+    """The fake embedder as the default model for this test: whatever names no model (the app, `kb serve`,
+    a Searcher) uses it."""
+    monkeypatch.setattr(kb.embeddings, "DEFAULT_MODEL", fake_model)
+    return fake_model
+
+
+# --- indexes ----------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def embed_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("embed-cache") / "embeddings.sqlite"
-
-
-def seed_embeddings(index: Path, embed_cache: Path) -> Path:
-    """An index folder whose embedding cache starts as the session's, so fixture text is embedded once."""
-    index.mkdir(parents=True, exist_ok=True)
-    if embed_cache.exists() and not (index / "embeddings.sqlite").exists():
-        shutil.copyfile(embed_cache, index / "embeddings.sqlite")
-    return index
-
-
-def index_tree(articles: Path, index: Path, embed_cache: Path, **kw):
-    """`job.run` with the real model through the session's embedding cache, which it then extends."""
-    summary = job.run(articles, seed_embeddings(index, embed_cache), progress=False, **kw)
-    shutil.copyfile(index / "embeddings.sqlite", embed_cache)
-    return summary
 
 
 @pytest.fixture
@@ -120,6 +131,26 @@ def make_index(tmp_path, embed_cache):
 
 
 @pytest.fixture
+def make_fake_index(tmp_path, fake_default_model):
+    """Index an article tree with the fake embedder, the test's default model; returns (articles dir, index dir,
+    summary)."""
+
+    def make(files: dict, name="kb", **kw):
+        articles = write_tree(tmp_path / f"{name}-articles", files)
+        index = tmp_path / f"{name}-index"
+        return articles, index, job.run(articles, index, progress=False, **kw)
+
+    return make
+
+
+@pytest.fixture
+def make_tier_index(request):
+    """make_index for a `slow` test, else make_fake_index: for a module whose tests of logic need not wait for
+    the real model while its tests of what search finds use it."""
+    return request.getfixturevalue("make_index" if request.node.get_closest_marker("slow") else "make_fake_index")
+
+
+@pytest.fixture
 def small_index(make_index):
     return make_index(SMALL_KB)
 
@@ -129,3 +160,80 @@ def sample_index(tmp_path_factory, embed_cache):
     """The sample knowledge base in articles/, indexed once per session with the real model."""
     index = tmp_path_factory.mktemp("sample-index")
     return ROOT / "articles", index, index_tree(ROOT / "articles", index, embed_cache)
+
+
+# --- the web app --------------------------------------------------------------------
+# Each test gets a fresh app over a session-wide copy of the sample's index, with rate limits off unless the
+# test turns them on. The activity database is shared by the session, so tests look for their own rows
+# rather than counting all rows.
+
+@pytest.fixture(scope="session")
+def web_index(request, tmp_path_factory) -> Path:
+    """A copy of the sample index (real model) for the web tests, so their activity rows stay out of other
+    tests' way.
+
+    KB_TEST_SAMPLE_INDEX=<dir> copies an index of articles/ built by `kb index` instead (faster local runs).
+    """
+    prebuilt = os.environ.get("KB_TEST_SAMPLE_INDEX")
+    source = Path(prebuilt) if prebuilt else request.getfixturevalue("sample_index")[1]
+    return copy_index(source, tmp_path_factory.mktemp("web") / "index")
+
+
+@pytest.fixture(scope="session")
+def fake_web_index(tmp_path_factory) -> Path:
+    """The sample knowledge base indexed with the fake embedder, once per session."""
+    index = tmp_path_factory.mktemp("fake-web") / "index"
+    with pytest.MonkeyPatch.context() as mp:
+        job.run(ROOT / "articles", index, model=register_fake_model(mp), progress=False)
+    return index
+
+
+@pytest.fixture
+def index_dir(request) -> Path:
+    """The index the web fixtures serve: the sample's, built with the fake embedder (then the default model for
+    the test), or with the real model for a `slow` test. A module overrides this to serve an index of its own."""
+    if request.node.get_closest_marker("slow"):
+        return request.getfixturevalue("web_index")
+    request.getfixturevalue("fake_default_model")
+    return request.getfixturevalue("fake_web_index")
+
+
+@pytest.fixture
+def make_app(index_dir):
+    def make(**config):
+        return create_app({"TESTING": True, "INDEX": str(index_dir), "RATELIMIT_ENABLED": False,
+                           "SECRET_KEY": "test-secret", **config})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def activity(index_dir) -> Activity:
+    return Activity(index_dir / "activity.sqlite")
+
+
+@pytest.fixture
+def agent(activity):
+    return new_user(activity, "agent")
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    login(client, agent)
+    return client
+

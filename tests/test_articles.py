@@ -3,7 +3,7 @@ import pytest
 from indexer.job import scan
 from kb import articles
 from kb.errors import ArticleError
-from tests.conftest import article, write_tree
+from tests.support import article, write_tree
 
 GOOD = article("net-wifi", "en", "Wi-Fi password", "Open the router page.\n\n## Steps\nLog in.", reviewed="2026-01-02")
 

@@ -1,19 +1,17 @@
 """The site in a real browser: Debian's chromium driven by Playwright, the app on a real server thread.
 
 Screenshots of the main pages, desktop (1280 wide) and phone (390 wide), go to
-tests/artifacts/ (not committed) for a person to look at.
+tests/artifacts/test_browser/ (not committed) for a person to look at; `shoot` also checks the phone page does not scroll sideways. The fixtures are in tests/browser_support.py.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 
-import pytest
-from browser_support import ARTIFACTS, MARKS, PASSWORD, browser, serve_app  # noqa: F401  (browser: a fixture)
-from test_web_support import web_index  # noqa: F401  (fixture: a copy of the sample index)
+from tests.browser_support import ACCOUNTS
+from tests.support import PASSWORD
 
-pytestmark = MARKS
+
 LOG = "\n".join(f"2026-11-20T08:{m:02d}:13Z [error] 2231#0: *{m} connect() failed (111: Connection refused) while "
                 f"connecting to upstream, client: 198.51.100.{m}, upstream: \"http://203.0.113.10:80/app.js\""
                 for m in range(30))
@@ -22,43 +20,7 @@ TICKET = ("Здравствуйте!\n\nС сегодняшнего утра с�
           f"{LOG}\n\nЧто нам проверить? Заранее спасибо,\nИван, ООО «Ромашка»")
 
 
-@pytest.fixture(scope="module")
-def server(web_index):
-    yield from serve_app(web_index, "browser-agent", "agent", "browser-tests")
-
-
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server, locale="en-US")
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
-    pg = context.new_page()
-    pg.set_default_timeout(20_000)
-    yield pg
-    context.close()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def artifacts():
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    return ARTIFACTS
-
-
-def shoot(page, name):
-    """Desktop and phone screenshots of the page as it is now."""
-    page.screenshot(path=str(ARTIFACTS / f"{name}-desktop.png"), full_page=True)
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)
-    page.set_viewport_size(size)
-
-
-def assert_no_horizontal_scroll(page):
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 1, f"page is {overflow}px wider than the viewport"
-
-
-def test_home_page_suggests_public_titles_while_typing(page):
+def test_home_page_suggests_public_titles_while_typing(page, shoot):
     page.goto("/en/")
     shoot(page, "home-en")
     page.fill("#q-big", "purge")
@@ -69,7 +31,7 @@ def test_home_page_suggests_public_titles_while_typing(page):
     page.wait_for_url(re.compile(r"/en/article/"))
 
 
-def test_search_in_chinese_and_open_a_result(page):
+def test_search_in_chinese_and_open_a_result(page, shoot):
     page.goto("/zh/")
     page.fill("#q-big", "推流失败 怎么办")
     page.press("#q-big", "Enter")
@@ -77,37 +39,28 @@ def test_search_in_chinese_and_open_a_result(page):
     assert page.locator(".result").count() >= 5
     assert page.locator(".result mark").count() >= 1
     shoot(page, "results-zh")
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert_no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
     page.locator(".result-title").first.click()
     page.wait_for_url(re.compile(r"/zh/article/live-push-failed"))
     assert "推流" in page.locator("h1").inner_text()
 
 
-def test_search_in_russian_lands_on_the_section(page):
+def test_search_in_russian_lands_on_the_section(page, shoot):
     page.goto("/ru/search?q=" + "как разрешить IP узлов CDN в межсетевом экране источника")
     first = page.locator(".result-title").first
     href = first.get_attribute("href")
     assert "/ru/article/" in href and "#" in href
     shoot(page, "results-ru")
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert_no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
     first.click()
     anchor = href.split("#", 1)[1]
     heading = page.locator(f"[id='{page.evaluate('decodeURIComponent', anchor)}']")
     assert heading.count() == 1 and heading.is_visible()
 
 
-def test_search_in_english_open_switch_language_and_give_feedback(page):
+def test_search_in_english_open_switch_language_and_give_feedback(page, shoot):
     page.goto("/en/search?q=502 bad gateway from the cdn")
     page.locator(".result-title").first.click()
     page.wait_for_url(re.compile(r"/en/article/cdn-502-bad-gateway"))
     shoot(page, "article-en")
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert_no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
     page.locator(".read-in a[hreflang=zh]").click()
     page.wait_for_url(re.compile(r"/zh/article/cdn-502-bad-gateway"))
     assert "502" in page.locator("h1").inner_text() and page.locator(".read-in strong").inner_text() == "中文"
@@ -124,7 +77,7 @@ def test_fallback_article_is_labelled(page):
     assert page.locator(".notice-lang").is_visible()
 
 
-def test_no_results_page(page):
+def test_no_results_page(page, shoot):
     page.goto("/zh/search?q=purge cache&product=billing&tag=cdn")
     assert page.locator(".empty h1").is_visible()
     assert page.locator(".contact a").count() == 1
@@ -149,10 +102,10 @@ def test_help_center_works_without_javascript(browser, server):
     context.close()
 
 
-def test_agent_pastes_a_long_russian_ticket_and_copies_a_section(page):
+def test_agent_pastes_a_long_russian_ticket_and_copies_a_section(page, shoot):
     page.goto("/agent/")
     page.wait_for_url(re.compile(r"/auth/login"))
-    page.fill("#username", "browser-agent")
+    page.fill("#username", ACCOUNTS["agent"])
     page.fill("#password", PASSWORD)
     page.locator("form.stack button[type=submit]").click()
     page.wait_for_url(re.compile(r"/agent/$"))

@@ -1,7 +1,7 @@
 """The writers' reports in a real browser: sign in, the overview, the translations report, sort, filter, CSV.
 
-Same chromium launch and skip as tests/test_browser.py; screenshots, desktop (1280 wide) and phone (390 wide),
-go to tests/artifacts/writers-*.png for a person to look at.
+The fixtures are tests/browser_support.py's, as for tests/test_browser.py; screenshots, desktop (1280 wide) and
+phone (390 wide), go to tests/artifacts/test_browser_writers/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -11,50 +11,14 @@ import io
 import re
 from pathlib import Path
 
-import pytest
-from browser_support import ARTIFACTS, MARKS, PASSWORD, browser, serve_app  # noqa: F401  (browser: a fixture)
-from test_web_support import web_index  # noqa: F401  (fixture: a copy of the sample index)
+from tests.browser_support import ACCOUNTS
+from tests.support import PASSWORD
 
-pytestmark = MARKS
-
-
-@pytest.fixture(scope="module")
-def server(web_index):
-    yield from serve_app(web_index, "browser-writer", "writer", "browser-writers")
-
-
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server, locale="en-US",
-                                  accept_downloads=True)
-    pg = context.new_page()
-    pg.set_default_timeout(20_000)
-    yield pg
-    context.close()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def artifacts():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # test_browser.py's screenshots stay
-    for old in ARTIFACTS.glob("writers-*.png"):
-        old.unlink()
-    return ARTIFACTS
-
-
-def shoot(page, name):
-    """Desktop and phone screenshots of the page as it is now; the phone one must not scroll sideways."""
-    page.screenshot(path=str(ARTIFACTS / f"writers-{name}-desktop.png"), full_page=True)
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(ARTIFACTS / f"writers-{name}-phone.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    page.set_viewport_size(size)
-    assert overflow <= 1, f"{name}: the phone page is {overflow}px wider than the screen"
 
 
 def sign_in(page, next_url="/writers/"):
     page.goto(f"/auth/login?next={next_url}")
-    page.fill("#username", "browser-writer")
+    page.fill("#username", ACCOUNTS["writer"])
     page.fill("#password", PASSWORD)
     page.click("form.stack button[type=submit]")
     page.wait_for_url(re.compile(re.escape(next_url) + "$"))
@@ -64,7 +28,7 @@ def row_keys(page) -> list[tuple[str, str]]:
     return [(tr.get_attribute("data-id"), tr.get_attribute("data-lang")) for tr in page.locator("tbody tr").all()]
 
 
-def test_writer_opens_the_queue_then_sorts_filters_and_downloads_translations(page):
+def test_writer_opens_the_queue_then_sorts_filters_and_downloads_translations(page, shoot):
     sign_in(page)
     assert page.locator("h1").inner_text() == "Content reports"
     assert page.locator(".w-queue tbody tr").count() == 10
@@ -101,7 +65,7 @@ def test_writer_opens_the_queue_then_sorts_filters_and_downloads_translations(pa
                                                                  ("cdn-cname-setup", "zh", "cosmetic")]
 
 
-def test_duplicates_side_by_side_and_an_article_opened_from_a_report(page):
+def test_duplicates_side_by_side_and_an_article_opened_from_a_report(page, shoot):
     sign_in(page, "/writers/duplicates")
     pair = page.locator('tr[data-id="rtc-black-screen"] .w-pair .w-side')
     assert pair.count() == 2

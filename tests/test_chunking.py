@@ -3,7 +3,7 @@ import re
 import markdown
 
 from kb import articles, chunking
-from tests.conftest import article
+from tests.support import article
 
 
 def test_sections_follow_headings_and_ignore_headings_in_code():

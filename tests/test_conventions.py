@@ -65,3 +65,23 @@ def test_every_cli_command_has_help_text():
 
     for cmd in walk(cli):
         assert cmd.help, f"`kb {cmd.name}` has no docstring"
+
+
+def test_tests_import_helpers_one_way_and_never_conftest_a_test_module_or_star():
+    """Fixtures come from tests/conftest.py, which pytest loads (importing it again makes a second module);
+    helpers from `tests.support` and the like, always spelt from `tests.`, so each is one module object."""
+    local = {p.stem for p in (ROOT / "tests").glob("*.py")}
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+                assert all(a.name != "*" for a in node.names), f"{path.name}: from {node.module} import *"
+            else:
+                continue
+            for module in modules:
+                name = module.removeprefix("tests.")
+                assert name != "conftest" and not name.startswith("test_"), f"{path.name} imports {module}"
+                assert module.startswith("tests.") or name.partition(".")[0] not in local, \
+                    f"{path.name}: import {module}; write tests.{module}"

@@ -4,10 +4,12 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 
 from kb.embeddings import get_embedder
 from kb.embeddings.e5 import E5Embedder
 
+pytestmark = pytest.mark.slow  # loads the real model
 TEXTS = ["ошибка 502", "wifi 密码", "How do I purge the CDN cache?", "推流 403 auth_key 过期",
          "Счёт и закрывающие документы", "reset console password"]
 

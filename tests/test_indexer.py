@@ -9,7 +9,7 @@ from indexer import job
 from kb import index_format
 from kb.errors import IndexCorruptError, KBError
 from kb.search import Searcher
-from tests.conftest import ROOT, SMALL_KB, article, write_tree
+from tests.support import ROOT, SMALL_KB, article, write_tree
 
 
 def test_index_reports_articles_by_language_and_skipped_files(make_index):
@@ -22,8 +22,8 @@ def test_index_reports_articles_by_language_and_skipped_files(make_index):
     assert (index / "CURRENT").read_text().strip() == summary.generation
 
 
-def test_reindexing_unchanged_content_embeds_nothing(make_index):
-    articles, index, first = make_index(SMALL_KB)
+def test_reindexing_unchanged_content_embeds_nothing(make_fake_index):
+    articles, index, first = make_fake_index(SMALL_KB)
     again = job.run(articles, index, progress=False)
     assert again.chunks_embedded == 0 and again.articles_changed == 0
     assert again.chunks_total == first.chunks_total
@@ -46,8 +46,8 @@ def test_incremental_reindex_handles_change_add_and_delete(make_index):
     assert "10 minutes" in s.article("account-reset-password", "en")[1]
 
 
-def test_failed_indexing_leaves_the_served_index_intact(make_index, monkeypatch):
-    articles, index, _ = make_index(SMALL_KB)
+def test_failed_indexing_leaves_the_served_index_intact(make_fake_index, monkeypatch):
+    articles, index, _ = make_fake_index(SMALL_KB)
     before = (index / "CURRENT").read_text()
     s = Searcher(index)
     write_tree(articles, {"cdn/new.en.md": article("cdn-purge", "en", "Purge", "Use the purge button.")})
@@ -83,7 +83,7 @@ def test_killed_indexing_is_recovered_by_the_next_run(make_index):
     assert summary.by_language["en"] == 33 and not list(index.glob("build-*"))
 
 
-def test_strict_refuses_to_index_with_problems(make_index, tmp_path):
+def test_strict_refuses_to_index_with_problems(tmp_path):
     articles = write_tree(tmp_path / "a", {"x.md": "no front matter"})
     with pytest.raises(KBError, match="--strict"):
         job.run(articles, tmp_path / "i", strict=True, progress=False)
@@ -97,8 +97,8 @@ def test_a_second_indexer_on_the_same_folder_is_refused(tmp_path):
                 pass
 
 
-def test_corrupted_index_file_is_detected_with_a_hint(make_index):
-    _, index, _ = make_index(SMALL_KB)
+def test_corrupted_index_file_is_detected_with_a_hint(make_fake_index):
+    _, index, _ = make_fake_index(SMALL_KB)
     gen = index_format.current_generation(index)
     data = (gen / "all.faiss").read_bytes()
     (gen / "all.faiss").write_bytes(data[: len(data) // 2])

@@ -10,8 +10,8 @@ case, related articles, language switchers, error pages) and none may show an
 internal id, title or marker.
 
 Indexing each generated knowledge base with the real model would take minutes,
-and this property is about logic, not meaning: a deterministic fake embedder
-(words hashed into 384 dimensions) is registered for these tests only. The same
+and this property is about logic, not meaning: the fake embedder of
+tests/conftest.py (words hashed into 384 dimensions) indexes them. The same
 surfaces are checked through the real model in test_web_visibility.py.
 """
 
@@ -19,20 +19,15 @@ from __future__ import annotations
 
 import re
 import tempfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pytest
-from conftest import article, write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import kb.embeddings
 from indexer import job
-from kb.embeddings.base import Embedder, normalize_rows
 from web import create_app
+from tests.support import article, examples, write_tree
 
 LANGS = ("en", "zh", "ru")
 VOCAB = {
@@ -42,34 +37,6 @@ VOCAB = {
 }
 # Markers are delimited on both sides, so no marker is a substring of another, of an id or of the vocabulary.
 MARKER_FORMS = ("zx{}q", "жю{}щ", "秘{}藏")
-_WORD = re.compile(r"[\u3400-\u9fff]|[^\W_]+")
-
-
-class HashEmbedder(Embedder):
-    """Bag of hashed words, L2-normalised: deterministic, instant, and similar texts are near."""
-
-    name = "fake-hash-384"
-    dim = 384
-
-    def embed_passages(self, texts):
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                h = zlib.crc32(word.encode("utf-8"))
-                out[i, h % self.dim] += 1.0 if h & 1 else -1.0
-            out[i, 0] += 0.01  # never the zero vector
-        return normalize_rows(out)
-
-    embed_queries = embed_passages
-
-
-@pytest.fixture(scope="module")
-def fake_model():
-    """Register the fake embedder as `--model fake` for this module only."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(kb.embeddings.BACKENDS, "fake", lambda arg: HashEmbedder())
-        mp.setattr(kb.embeddings, "_loaded", dict(kb.embeddings._loaded))
-        yield "fake"
 
 
 # --- generated knowledge bases ------------------------------------------------
@@ -278,7 +245,7 @@ def check_other_pages(client, kb_: KB):
         assert_hidden(kb_, client.get(path), path)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(kb_=knowledge_bases())
 def test_no_public_response_shows_an_internal_article(fake_model, kb_):
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,7 +14,7 @@ from indexer import job
 from kb.activity import Activity
 from kb.errors import KBError
 from kb.search import Searcher
-from tests.conftest import ROOT, SMALL_KB, article, write_tree
+from tests.support import ROOT, SMALL_KB, article, write_tree
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.5, 1.5, 3.0])
@@ -36,8 +36,8 @@ def test_indexing_killed_at_any_moment_leaves_the_old_index_served(make_index, d
     assert summary.by_language["en"] == 15 and not list(index.glob("build-*"))
 
 
-def test_searches_keep_succeeding_while_a_new_index_is_published(make_index):
-    articles, index, _ = make_index(SMALL_KB, name="load")
+def test_searches_keep_succeeding_while_a_new_index_is_published(make_fake_index):
+    articles, index, _ = make_fake_index(SMALL_KB, name="load")
     searcher = Searcher(index, recheck_seconds=0.0)
     errors, empty, done = [], [], threading.Event()
     seen_generations = set()

@@ -1,11 +1,9 @@
 from html.parser import HTMLParser
-from pathlib import Path
 
 from kb.articles import decode, parse
 from kb.chunking import sections
 from kb.render import plain_text, render, section_markdown
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
 
 
 def resolve_public(article_id, anchor):
@@ -32,13 +30,24 @@ def test_every_sample_article_renders_with_ids_for_all_its_section_anchors():
 
 
 class _Tags(HTMLParser):
+    """What the HTML holds, however a library spells it: tags, attributes, and each element with its text."""
+
     def __init__(self):
         super().__init__()
         self.tags, self.attrs = set(), []
+        self.elements: list[tuple[str, dict, str]] = []  # (tag, attributes, text right inside it)
+        self.counts: dict[str, int] = {}
 
     def handle_starttag(self, tag, attrs):
         self.tags.add(tag)
         self.attrs += attrs
+        self.elements.append((tag, dict(attrs), ""))
+        self.counts[tag] = self.counts.get(tag, 0) + 1
+
+    def handle_data(self, data):
+        if self.elements and not self.elements[-1][2]:
+            tag, attrs, _ = self.elements[-1]
+            self.elements[-1] = (tag, attrs, data.strip())
 
 
 def tags_of(html: str) -> _Tags:
@@ -61,16 +70,18 @@ def test_raw_html_scripts_and_javascript_links_never_survive():
 
 def test_tables_code_classes_and_external_links_are_kept():
     body = "| a | b |\n|:-|-:|\n| 1 | 2 |\n\n```bash\ncurl -v https://x\n```\n\n[status](https://status.example)"
-    html = render(body).html
-    assert "<table>" in html and '<td align="right">2</td>' in html
-    assert '<code class="language-bash">' in html
-    assert '<a href="https://status.example" rel="noopener noreferrer">status</a>' in html
+    found = tags_of(render(body).html)
+    assert "table" in found.tags and ("td", {"align": "right"}, "2") in found.elements  # the column's alignment
+    assert any(tag == "code" and "language-bash" in attrs.get("class", "").split() for tag, attrs, _ in found.elements)
+    [link] = [attrs for tag, attrs, _ in found.elements if tag == "a"]
+    assert link["href"] == "https://status.example" and set(link["rel"].split()) == {"noopener", "noreferrer"}
 
 
 def test_fenced_code_inside_a_numbered_list_keeps_the_numbering():
     body = "1. One\n2. Run:\n\n   ```bash\n   curl -v x\n   ```\n\n3. Three\n"
     html = render(body).html
-    assert html.count("<ol>") == 1 and "<pre><code" in html and "```" not in html
+    found = tags_of(html)
+    assert found.counts["ol"] == 1 and {"pre", "code"} <= found.tags and "```" not in html
 
 
 def test_article_links_are_rewritten_and_hidden_targets_become_plain_text():

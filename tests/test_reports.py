@@ -1,4 +1,7 @@
-"""Content-health reports: every planted problem found, nothing in a clean control."""
+"""Content-health reports: every planted problem found, nothing in a clean control.
+
+The reports that compare meanings (duplicates, gaps) run on the real model (`slow`); the others on the fake
+embedder (tests/conftest.py `make_tier_index`)."""
 
 import datetime as dt
 
@@ -8,7 +11,7 @@ from kb import reports
 from kb.activity import Activity
 from kb.articles import content_hash
 from kb.search import Searcher
-from tests.conftest import article
+from tests.support import article
 
 TODAY = dt.date(2026, 11, 21)
 SOURCE = """Clear cached files from the edge.
@@ -89,13 +92,13 @@ def context(index):
 
 
 @pytest.fixture
-def problems(make_index):
-    return context(make_index(kb_with_problems(), name="problems")[1])
+def problems(make_tier_index):
+    return context(make_tier_index(kb_with_problems(), name="problems")[1])
 
 
 @pytest.fixture
-def clean(make_index):
-    return context(make_index(kb_clean(), name="clean")[1])
+def clean(make_tier_index):
+    return context(make_tier_index(kb_clean(), name="clean")[1])
 
 
 def test_overdue_reviews_are_reported_with_days(problems, clean):
@@ -121,6 +124,7 @@ def test_broken_links_and_anchors(problems, clean):
     assert reports.run("links", clean) == []
 
 
+@pytest.mark.slow  # found by meaning: the real model
 def test_unlinked_translation_is_found_across_languages(problems, clean):
     rows = reports.run("duplicates", problems)
     assert [(r["kind"], {r["id"], r["other_id"]}) for r in rows] == [
@@ -151,6 +155,7 @@ def test_unused_and_missing_translations_ranked_by_demand(problems):
     assert (missing[0]["id"], missing[0]["missing_lang"], missing[0]["demand"]) == ("router-wifi", "zh", 2)
 
 
+@pytest.mark.slow  # found by meaning: the real model
 def test_search_gaps_cluster_the_same_need_across_languages(problems, clean):
     act = problems.activity
     for q, lang in [("how to change wifi password", "en"), ("如何修改 wifi 密码", "zh"), ("как поменять пароль wifi", "ru"),
@@ -169,6 +174,7 @@ def test_search_gaps_cluster_the_same_need_across_languages(problems, clean):
     assert reports.run("gaps", clean) == []
 
 
+@pytest.mark.slow  # found by meaning: the real model
 def test_priority_queue_ranks_by_severity_and_traffic(problems):
     for _ in range(20):
         problems.activity.log_view("cdn-purge", "ru", "ru", "public")

@@ -10,7 +10,7 @@ from kb import reports
 from kb.activity import Activity
 from kb.evaluation import evaluate, inline_qrels, read_queries
 from kb.search import Searcher
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 
 @pytest.fixture(scope="module")

