@@ -107,8 +107,8 @@ class Activity:
         """
         with self._conn() as c:
             top = results[0] if results else (None, None, None)
-            cur = c.execute("INSERT INTO searches (ts, query, lang, ui_lang, audience, route, results, top_score, top_id,"
-                            " answered) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            cur = c.execute("INSERT INTO searches (ts, query, lang, ui_lang, audience, route, results, top_score,"
+                            " top_id, answered) VALUES (?,?,?,?,?,?,?,?,?,?)",
                             (now(), query[:500], lang, ui_lang, audience, route, total, top[2], top[0],
                              int(bool(answered))))
             sid = cur.lastrowid
