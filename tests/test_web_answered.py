@@ -13,8 +13,9 @@ import uuid
 
 import pytest
 
+from kb.errors import KBError
 from tests.refusals import refuse_searches
-from tests.support import csrf_token, login, new_user
+from tests.support import csrf_token, login, new_user, searcher_of
 
 MASH = "qwpoeiruty zmxncbv"  # keyboard mash: what the decision refuses
 TICKET = "Hello, since this morning our site behind your CDN answers 502 Bad Gateway. What should we check?"
@@ -166,6 +167,15 @@ def test_openapi_describes_answered_on_search_and_suggest_and_every_field_return
     assert set(search) <= set(schemas["SearchResponse"]["properties"])
     assert set(suggest) <= set(schemas["Suggestions"]["properties"])
 
+
+
+# --- the setting ----------------------------------------------------------------
+
+def test_min_answer_score_setting_reaches_the_search_and_a_bad_value_stops_the_app(make_app):
+    assert searcher_of(make_app(MIN_ANSWER_SCORE=0.7)).min_answer_score == 0.7
+    assert searcher_of(make_app()).min_answer_score is None  # the decision's fitted threshold
+    with pytest.raises(KBError, match="KB_MIN_ANSWER_SCORE must be a number from 0 to 1"):
+        make_app(MIN_ANSWER_SCORE="high")
 
 # --- agents -----------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from cachetools import LRUCache
 from flask import Flask, current_app, request
 
 from kb import languages, render
+from kb.answerability import parse_threshold
 from kb.activity import Activity
 from kb.search import Searcher
 from kb.store import ArticleRow
@@ -26,7 +27,8 @@ RENDERED_ARTICLES = 512  # article pages kept rendered (HTML and table of conten
 
 def init_app(app: Flask):
     index_dir = Path(str(app.config["INDEX"]))
-    searcher = Searcher(index_dir, model=app.config["MODEL"])
+    searcher = Searcher(index_dir, model=app.config["MODEL"],
+                        min_answer_score=parse_threshold(app.config["MIN_ANSWER_SCORE"], "KB_MIN_ANSWER_SCORE"))
     languages.warm_up()
     activity = Activity(index_dir / "activity.sqlite")
     app.extensions["polykb"] = {"searcher": searcher, "activity": activity,
