@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import datasets  # noqa: E402
 from kb import fusion  # noqa: E402
-from kb.query_text import has_codes  # noqa: E402
+from kb.query_text import is_ticket  # noqa: E402
 
 EVIDENCE = datasets.WORK / "evidence"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -56,7 +56,7 @@ def load(name: str, situation: str) -> list[Query]:
         kw = {(a, lang): k for a, lang, d, k, raw in r["cands"] if k is not None}
         foreign = _foreign(dense, kw, r["det"])
         out.append(Query(r["id"], r.get("lang"), rel, dense, kw, fusion.KeywordEvidence(
-            kw, r["coverage"], r["n_tokens"], has_codes(texts[r["id"]]), foreign)))
+            kw, r["coverage"], r["n_tokens"], is_ticket(texts[r["id"]]), foreign)))
     return out
 
 
@@ -94,10 +94,10 @@ def families() -> dict[str, object]:
         out[f"convex gap w={w} tau=0.1 foreign-neutral"] = fusion.ConvexFusion(weight=w, scale=0.1,
                                                                                 foreign_neutral=True)
         for cw in (0.3, 0.5):
-            out[f"convex gap w={w} tau=0.1 codes={cw}"] = fusion.ConvexFusion(weight=w, scale=0.1, code_weight=cw)
+            out[f"convex gap w={w} tau=0.1 tickets={cw}"] = fusion.ConvexFusion(weight=w, scale=0.1, ticket_weight=cw)
     for w, tau, fn in itertools.product((0.4, 0.6), (None, 0.1, 0.2), (False, True)):
-        out[f"adaptive w={w} scale={tau} codes=0.6 FN={fn}"] = fusion.ConvexFusion(
-            weight=w, scale=tau, adaptive=True, code_weight=0.6, foreign_neutral=fn)
+        out[f"adaptive w={w} scale={tau} tickets=0.6 FN={fn}"] = fusion.ConvexFusion(
+            weight=w, scale=tau, adaptive=True, ticket_weight=0.6, foreign_neutral=fn)
     for w, p in itertools.product((0.2, 0.3, 0.4, 0.6), (1.0, 2.0)):
         for tau in (0.05, 0.1):
             out[f"adaptive gap w={w} p={p} tau={tau} foreign-neutral"] = fusion.ConvexFusion(
@@ -133,7 +133,7 @@ def without_own_language(queries: list[Query], share: float = 0.5, seed: int = 7
         kw = {k: v for k, v in q.keyword.items() if k not in gone}
         out.append(Query(q.id, q.lang, q.rel, dense, kw,
                          fusion.KeywordEvidence(kw, q.evidence.coverage, q.evidence.n_tokens,
-                                                q.evidence.codes, _foreign(dense, kw, q.lang))))
+                                                q.evidence.ticket, _foreign(dense, kw, q.lang))))
     return out
 
 

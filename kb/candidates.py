@@ -15,7 +15,7 @@ import numpy as np
 
 from . import fusion, languages, vectors
 from .generation import Generation
-from .query_text import has_codes, keyword_text
+from .query_text import is_ticket, keyword_text
 from .request import SearchRequest
 from .store import Store, article_filter
 
@@ -36,7 +36,7 @@ class KeywordSide:
     tokens: list[str]
     seconds: float = 0.0
     known: float = 1.0  # share of the query's tokens (by count) that occur anywhere in the index
-    codes: bool = False  # error codes, identifiers or log lines in the query (kb/query_text.has_codes)
+    ticket: bool = False  # a pasted message rather than a typed question (kb/query_text.is_ticket)
 
 
 NO_KEYWORDS = KeywordSide({}, 0.0, [])
@@ -70,7 +70,7 @@ def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang:
     coverage = 0.0
     if chunks:
         coverage = _coverage(gen.store, max(chunks, key=chunks.get), weights)
-    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, has_codes(query))
+    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, is_ticket(query))
 
 
 def keyword_tokens(gen: Generation, query: str, lang: str | None) -> tuple[list[str], dict[str, float], list[str],
@@ -125,7 +125,7 @@ def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide, query_l
             kw_art[a] = s
     return Evidence({c: s for c, s in chunk_dense.items() if c in chunk_article},
                     {c: s for c, s in kw.chunks.items() if c in chunk_article}, chunk_article, dense_art,
-                    fusion.KeywordEvidence(kw_art, kw.coverage, len(kw.tokens), kw.codes,
+                    fusion.KeywordEvidence(kw_art, kw.coverage, len(kw.tokens), kw.ticket,
                                            _without_own_language(gen, dense_art, query_lang)), kw.known,
                     {"dense": t_dense, "keyword": kw.seconds})
 

@@ -28,7 +28,7 @@ class KeywordEvidence:
     scores: dict[int, float]  # article version rowid -> bm25 (higher is better)
     coverage: float  # 0..1, IDF mass of query tokens present in the best keyword hit
     n_tokens: int = 0  # distinct keyword tokens in the query
-    codes: bool = False  # the query holds error codes, identifiers or log lines: exact words matter
+    ticket: bool = False  # a pasted message (several lines, or logs), not a typed question: codes matter
     # versions of articles that have no version in the query's language: a keyword miss there is no
     # evidence against them (a Chinese query's words cannot occur in a Russian-only article)
     foreign: frozenset = frozenset()
@@ -83,7 +83,7 @@ class ConvexFusion:
     scale: float | None = 0.1
     power: float = 1.0
     adaptive: bool = False
-    code_weight: float | None = None  # the weight when the query holds codes (see KeywordEvidence.codes)
+    ticket_weight: float | None = None  # the least weight for a pasted ticket (KeywordEvidence.ticket)
     foreign_neutral: bool = False  # a version in another language that keywords missed keeps its dense score
 
     def weight_for(self, evidence: KeywordEvidence) -> float:
@@ -92,8 +92,8 @@ class ConvexFusion:
         w = self.weight
         if self.adaptive:
             w = self.weight * (max(0.0, min(1.0, evidence.coverage)) ** self.power)
-        if evidence.codes and self.code_weight is not None:
-            w = max(w, self.code_weight)
+        if evidence.ticket and self.ticket_weight is not None:
+            w = max(w, self.ticket_weight)
         return w
 
     def combine(self, dense: dict[int, float], keyword: KeywordEvidence) -> dict[int, float]:

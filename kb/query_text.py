@@ -18,11 +18,14 @@ LONG_QUERY_TOKENS = 200  # above this, a query is embedded piecewise as well (ti
 _TIMESTAMP = re.compile(r"^\s*[\[(]?\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}[T ]?\d{0,2}:?\d{0,2}")
 _STACK = re.compile(r"^\s*(at\s+[\w$.<>]+\(|File \"|Traceback|\w+(\.\w+)+(Error|Exception)\b|#\d+\s+0x)")
 _KEY_VALUE = re.compile(r"\b[\w.-]+=[^\s,;]+")
-_LEVEL = re.compile(r"^\s*\[?(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|E|W|I|D)\]?[\s:]", re.I)
+# A log level opens the line: a word level, or a one-letter one only as logcat writes it ("E/", "[W]"):
+# "I want to delete my account" is a person writing.
+_LEVEL = re.compile(r"^\s*(\[?(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL)\]?[\s:]|\[[EWID]\]|[EWID]/\w)", re.I)
 
 
 def is_machine_line(line: str) -> bool:
-    """True for log lines, stack frames and key=value dumps."""
+    """True for log lines, stack frames and key=value dumps (terminal output such as `x-cache: HIT`
+    stays prose: removing it from what is embedded cost the sample's tickets nDCG 0.901 → 0.875)."""
     s = line.strip()
     if not s:
         return False
@@ -43,9 +46,17 @@ def prose(text: str) -> str:
 _CODES = re.compile(r"\b\d{3,5}\b|\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b|\b[A-Z0-9]+(?:_[A-Z0-9]+)+\b|\b[xX]-[\w-]+")
 
 
-def has_codes(text: str) -> bool:
-    """Does the text hold what only exact matching finds: an error code, an identifier, a log line?"""
-    return bool(_CODES.search(text)) or any(is_machine_line(line) for line in text.splitlines())
+TICKET_LINES = 3
+
+
+def is_ticket(text: str) -> bool:
+    """A pasted message (greeting, body, logs, signature), not a question typed into a search box.
+
+    Structure, not length: FAQ-style questions run to 30 words on one line, where a keyword weight
+    fit for tickets loses to dense retrieval (a held-out FAQ set lost 0.058 that way).
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    return len(lines) >= TICKET_LINES or any(is_machine_line(line) for line in lines)
 
 
 def keyword_text(text: str) -> str:

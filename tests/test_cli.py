@@ -51,10 +51,25 @@ def test_eval_prints_metrics_per_mode_and_language(runner, small_index, tmp_path
     qrels.write_text("1\tcdn-502\t1\n2\tlive-obs\t1\n")
     result = runner.invoke(cli, ["eval", "--queries", str(queries), "--qrels", str(qrels), "--index",
                                  str(small_index[1]), "--json"])
-    table = json.loads(result.output)
+    out = json.loads(result.output)
+    table = out["retrieval"]
     assert set(table) == {"keyword", "dense", "hybrid"}
     assert table["hybrid"]["all"]["queries"] == 2 and table["hybrid"]["all"]["mrr@10"] == 1.0
     assert set(table["dense"]) == {"all", "en", "zh"}
+    assert out["answered"]["hybrid"]["answerable"]["queries"] == 2
+
+
+def test_eval_reports_answered_and_refused_rates_by_kind_of_query(runner, small_index, tmp_path):
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "1", "text": "502 bad gateway", "relevant": ["cdn-502"]}\n'
+                       '{"id": "2", "text": "how do I renew my passport at the embassy"}\n'
+                       '{"id": "3", "text": "qwzx vbnmkj", "kind": "offdomain"}\n', encoding="utf-8")
+    result = runner.invoke(cli, ["eval", "--queries", str(queries), "--index", str(small_index[1]), "--json",
+                                 "--mode", "hybrid"])
+    rates = json.loads(result.output)["answered"]["hybrid"]
+    assert {k: (v["queries"], v["measures"]) for k, v in rates.items()} == {
+        "answerable": (1, "answered"), "unanswerable": (1, "refused"), "offdomain": (1, "refused")}
+    assert rates["answerable"]["rate"] == 1.0 and rates["offdomain"]["rate"] == 1.0
 
 
 def test_errors_are_one_line_without_traceback(runner, tmp_path):
