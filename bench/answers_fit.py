@@ -32,10 +32,11 @@ from kb import answerability, fusion  # noqa: E402
 EVIDENCE = datasets.WORK / "evidence"
 RESULTS = Path(__file__).resolve().parent / "results"
 ANSWERED_ON_TRAINING = 0.95
-SUBSETS = {"top (baseline)": ["top"], "top+known": ["top", "known"], "top+known+coverage": ["top", "known", "coverage"],
-           "top+known+agree": ["top", "known", "agree"], "no margin": ["top", "known", "coverage", "agree"],
-           "all five": list(answerability.FEATURES)}
-CHOSEN = "no margin"
+SUBSETS = {"top (baseline)": ["top"], "top+known+coverage": ["top", "known", "coverage"],
+           "+lift": ["top", "known", "coverage", "lift"], "+lift+lang": ["top", "known", "coverage", "lift", "same_lang"],
+           "+lift+lang+agree": ["top", "known", "coverage", "lift", "same_lang", "agree"],
+           "all": list(answerability.FEATURES)}
+CHOSEN = "+lift+lang"
 
 
 @dataclass
@@ -73,7 +74,9 @@ def cases_of(name: str, fuse=fusion.DEFAULT) -> list[Case]:
                 if c[4] is not None and c[4] > raw.get(c[0], -9):
                     raw[c[0]] = c[4]
             kw_best = group[max(kw, key=kw.get)] if kw else None
-            s = answerability.signals(ranked, raw, kw_best, r["coverage"], r["known"])
+            top_version = max((i for i in fused if group[i] == ranked[0]), key=fused.get) if ranked else None
+            same = top_version is not None and r["cands"][top_version][1] == r["det"]
+            s = answerability.signals(ranked, raw, kw_best, r["coverage"], r["known"], same)
             if s is None:
                 continue
             if situation == "offdomain":
@@ -100,6 +103,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2) 
 
 
 def fit(train: list[Case], features: list[int]) -> answerability.AnswerModel:
+    train = [c for c in train if c.x[answerability.FEATURES.index("known")] > 0]  # refused by rule
     x = np.array([c.x[features] for c in train])
     y = np.array([1.0 if c.kind == "answerable" else 0.0 for c in train])
     # each set and each kind weighs the same, whatever its number of queries

@@ -13,7 +13,11 @@ tuning per KB:
 - `known`: the share of the query's words the knowledge base has at all
   (mash and off-topic jargon: none or few);
 - `coverage`: the share of the query's information the best keyword hit holds;
-- `agree`: whether the keyword side's best article is the same one.
+- `agree`: whether the keyword side's best article is the same one;
+- `lift`: how far the best article's cosine stands above the median of the ten
+  best (an off-topic query finds everything equally unrelated);
+- `same_lang`: whether the best article is in the query's language (cosines
+  across languages run lower for the same relevance).
 
 A logistic model over them, fitted on the dev sets (bench/answers_fit.py,
 numbers in bench/results/answers.md), gives a probability; a search counts as
@@ -29,7 +33,7 @@ import numpy as np
 
 from .errors import KBError
 
-FEATURES = ("top", "margin", "known", "coverage", "agree")
+FEATURES = ("top", "margin", "known", "coverage", "agree", "lift", "same_lang")
 RAW_CANDIDATES = 10  # article versions, best by dense score, whose cosine is computed from the model's vectors
 
 
@@ -40,6 +44,8 @@ class Signals:
     known: float
     coverage: float
     agree: float
+    lift: float
+    same_lang: float
 
     def vector(self) -> tuple[float, ...]:
         return tuple(getattr(self, f) for f in FEATURES)
@@ -58,27 +64,32 @@ class AnswerModel:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def answered(self, s: Signals | None, threshold: float | None = None) -> bool:
-        if s is None:
+        """No word of the query in the knowledge base (after typo correction) is a refusal whatever the
+        cosines say: a linear model lets a high cosine outvote `known` = 0, and mash has high cosines."""
+        if s is None or s.known <= 0.0:
             return False
         return self.probability(s) >= (self.threshold if threshold is None else threshold)
 
 
 # Fitted on all ten dev sets (bench/answers_fit.py); placeholder until the fit lands.
-DEFAULT = AnswerModel(weights=(0.0, 0.0, 0.0, 0.0, 0.0), bias=10.0, threshold=0.5)
+DEFAULT = AnswerModel(weights=(0.0,) * len(FEATURES), bias=10.0, threshold=0.5)
 
 
 def signals(top_groups: list[str], raw: dict[str, float], keyword_best: str | None, coverage: float,
-            known: float) -> Signals | None:
+            known: float, same_lang: bool) -> Signals | None:
     """Signals from the ranked article ids (best first), each article's raw cosine (its best section;
-    missing = not among the dense candidates), the keyword side's best article and its trust."""
+    missing = not among the dense candidates), the keyword side's best article and its trust, and whether
+    the best article's matched version is in the query's language."""
     if not top_groups:
         return None
     best = top_groups[0]
     top = raw.get(best, min(raw.values(), default=0.0))
     others = [v for g, v in raw.items() if g != best]
     margin = top - max(others) if others else 0.1
+    lift = top - float(np.median(list(raw.values()))) if raw else 0.0
     return Signals(top=top, margin=margin, known=known, coverage=coverage,
-                   agree=1.0 if keyword_best is not None and keyword_best == best else 0.0)
+                   agree=1.0 if keyword_best is not None and keyword_best == best else 0.0, lift=lift,
+                   same_lang=1.0 if same_lang else 0.0)
 
 
 def raw_cosines(qvecs, chunk_vectors: dict[int, np.ndarray], chunk_group: dict[int, str]) -> dict[str, float]:

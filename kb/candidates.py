@@ -78,8 +78,11 @@ def keyword_tokens(gen: Generation, query: str, lang: str | None) -> tuple[list[
     """(tokens, their IDF weights, the common ones, which only score (see COMMON_SHARE), share known)."""
     tokens = list(dict.fromkeys(languages.tokenize(query, lang)))
     df = gen.store.doc_frequencies(tokens)
+    fixed = gen.vocabulary.correct(query, tokens, df, lang)  # words no chunk has, matched to words it has
+    tokens = fixed.tokens
+    df.update(fixed.df)
     known = sum(1 for t in tokens if df.get(t)) / len(tokens) if tokens else 0.0
-    weights = {t: fusion.idf(df.get(t, 0), gen.n_chunks) for t in tokens}
+    weights = {t: fusion.idf(df.get(t, 0), gen.n_chunks) * fixed.weight(t) for t in tokens}
     if len(tokens) > MAX_KEYWORD_TOKENS:
         present = [t for t in tokens if df.get(t)]
         tokens = sorted(present, key=weights.get, reverse=True)[:MAX_KEYWORD_TOKENS]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import index_format, vectors
 from .store import ArticleRow, Store
+from .typos import Vocabulary
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Generation:
     articles: dict[int, ArticleRow]
     groups: dict[str, list[ArticleRow]]  # article id → its versions, ordered by language
     chunk_article: dict[int, int]
+    vocabulary: Vocabulary  # the keyword index's terms, to correct typos in queries
 
     def languages(self, public: bool) -> set[str]:
         return self.langs_public if public else self.langs_all
@@ -53,7 +55,7 @@ def open_generation(path: Path, manifest: dict) -> Generation:
     chunk_article = store.chunk_articles()
     return Generation(path.name, store, vectors.load(path / "public.faiss"), vectors.load(path / "all.faiss"),
                       manifest, public, {a.lang for a in articles.values()}, len(chunk_article), main,
-                      articles, groups, chunk_article)
+                      articles, groups, chunk_article, Vocabulary.load(store))
 
 
 def current(index_dir: Path) -> tuple[Path, dict]:
