@@ -86,7 +86,8 @@ def score(method, queries: list[Query]) -> float:
 
 def families() -> dict[str, object]:
     """name → fusion object; each has .combine(dense, KeywordEvidence)."""
-    out = {"dense": None, "keyword": None, "current (adaptive 0.6, long floor)": fusion.AdaptiveFusion()}
+    out = {"dense": None, "keyword": None, "current (adaptive 0.6, long floor)": fusion.AdaptiveFusion(),
+           "product default": fusion.DEFAULT}
     for w in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
         out[f"convex minmax w={w}"] = fusion.ConvexFusion(weight=w, scale=None)
         for tau in (0.05, 0.1, 0.2):
