@@ -1,7 +1,8 @@
 """The site in a real browser: Debian's chromium driven by Playwright, the app on a real server thread.
 
-Screenshots of the main pages, desktop (1280 wide) and phone (390 wide), go to
-tests/artifacts/test_browser/ (not committed) for a person to look at; `shoot` also checks the phone page does not scroll sideways. The fixtures are in tests/browser_support.py.
+Screenshots of the main pages, desktop (1280 wide) and phone (390 wide), go to tests/artifacts/test_browser/
+(not committed) for a person to look at; `shoot` also checks that the phone page does not scroll sideways.
+The fixtures are in tests/browser_support.py.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import re
 
 from tests.browser_support import ACCOUNTS
 from tests.support import PASSWORD
-
 
 LOG = "\n".join(f"2026-11-20T08:{m:02d}:13Z [error] 2231#0: *{m} connect() failed (111: Connection refused) while "
                 f"connecting to upstream, client: 198.51.100.{m}, upstream: \"http://203.0.113.10:80/app.js\""
