@@ -27,16 +27,20 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import datasets  # noqa: E402
+from bench.evidence import OFF_DOMAIN_DEFAULT, OFF_DOMAIN_SOURCE, mash_queries  # noqa: E402
 from kb import answerability, fusion  # noqa: E402
+from kb.query_text import prose  # noqa: E402
 
 EVIDENCE = datasets.WORK / "evidence"
 RESULTS = Path(__file__).resolve().parent / "results"
 ANSWERED_ON_TRAINING = 0.95
 SUBSETS = {"top (baseline)": ["top"], "top+known+coverage": ["top", "known", "coverage"],
-           "+lift": ["top", "known", "coverage", "lift"], "+lift+lang": ["top", "known", "coverage", "lift", "same_lang"],
-           "+lift+lang+agree": ["top", "known", "coverage", "lift", "same_lang", "agree"],
-           "all": list(answerability.FEATURES)}
-CHOSEN = "+lift+lang"
+           "top+lift": ["top", "lift"], "top+lift+centred": ["top", "lift", "centred"],
+           "lift+centred": ["lift", "centred"], "top+lift+centred+coverage": ["top", "lift", "centred", "coverage"],
+           "top+lift+centred+agree": ["top", "lift", "centred", "agree"],
+           "top+lift+centred+coverage+cross": ["top", "lift", "centred", "coverage", "cross_script"],
+           "top+lift+centred+cross": ["top", "lift", "centred", "cross_script"]}
+CHOSEN = "top+lift+centred+agree"
 
 
 @dataclass
@@ -45,6 +49,11 @@ class Case:
     kind: str  # answerable | unanswerable | offdomain
     x: np.ndarray
     ndcg: float | None = None
+    signals: answerability.Signals | None = None
+
+    @property
+    def refused_by_rule(self) -> bool:
+        return self.signals.known <= 0 and self.signals.script_in_kb
 
 
 def ndcg(ranked: list[str], rel: dict[str, int]) -> float:
@@ -53,7 +62,21 @@ def ndcg(ranked: list[str], rel: dict[str, int]) -> float:
     return dcg / ideal if ideal else 0.0
 
 
+TEXTS: dict[str, str] = {}  # query id → text, for the signals that read it
+KB_LANGS: dict[str, set[str]] = {}  # set → the languages of its documents
+
+
+def load_texts(name: str):
+    ds = datasets.load(name)
+    TEXTS.update({q["id"]: q["text"] for q in ds.queries})
+    KB_LANGS[name] = {d["lang"] for d in ds.docs}
+    other = OFF_DOMAIN_SOURCE.get(name, OFF_DOMAIN_DEFAULT)
+    TEXTS.update({f"off-{q['id']}": q["text"] for q in datasets.load(other).queries})
+    TEXTS.update({q["id"]: q["text"] for q in mash_queries()})
+
+
 def cases_of(name: str, fuse=fusion.DEFAULT) -> list[Case]:
+    load_texts(name)
     out = []
     for situation in ("reduced", "offdomain"):
         path = EVIDENCE / f"{name}.{situation}.json.gz"
@@ -64,26 +87,64 @@ def cases_of(name: str, fuse=fusion.DEFAULT) -> list[Case]:
         for r in data["records"]:
             if situation == "reduced" and not data["qrels"].get(r["id"]):
                 continue
-            dense = {i: c[2] for i, c in enumerate(r["cands"]) if c[2] is not None}
-            kw = {i: c[3] for i, c in enumerate(r["cands"]) if c[3] is not None}
-            fused = fuse.combine(dense, fusion.KeywordEvidence(kw, r["coverage"], r["n_tokens"]))
-            group = {i: c[0] for i, c in enumerate(r["cands"])}
-            ranked = list(dict.fromkeys(group[i] for i in sorted(fused, key=fused.get, reverse=True)))
-            raw: dict[str, float] = {}
-            for c in r["cands"]:
-                if c[4] is not None and c[4] > raw.get(c[0], -9):
-                    raw[c[0]] = c[4]
-            kw_best = group[max(kw, key=kw.get)] if kw else None
-            top_version = max((i for i in fused if group[i] == ranked[0]), key=fused.get) if ranked else None
-            same = top_version is not None and r["cands"][top_version][1] == r["det"]
-            s = answerability.signals(ranked, raw, kw_best, r["coverage"], r["known"], same)
-            if s is None:
-                continue
             if situation == "offdomain":
-                out.append(Case(name, "offdomain", np.array(s.vector())))
+                kind, rel = "offdomain", {}
             else:
                 kind = "answerable" if data["answerable"][r["id"]] else "unanswerable"
-                out.append(Case(name, kind, np.array(s.vector()), ndcg(ranked, data["qrels"][r["id"]])))
+                rel = data["qrels"][r["id"]]
+            case = _case(name, kind, r, rel, fuse)
+            if case:
+                out.append(case)
+    return out
+
+
+def _case(name: str, kind: str, r: dict, rel: dict, fuse) -> Case | None:
+    """The signals of one dumped query, as kb/search.py computes them."""
+    dense = {i: c[2] for i, c in enumerate(r["cands"]) if c[2] is not None}
+    kw = {i: c[3] for i, c in enumerate(r["cands"]) if c[3] is not None}
+    group = {i: c[0] for i, c in enumerate(r["cands"])}
+    own = {c[0] for c in r["cands"] if c[1] == r["det"]}
+    foreign = frozenset(i for i in dense if group[i] not in own)
+    fused = fuse.combine(dense, fusion.KeywordEvidence(kw, r["coverage"], r["n_tokens"], foreign=foreign))
+    ranked = list(dict.fromkeys(group[i] for i in sorted(fused, key=fused.get, reverse=True)))
+    raw: dict[str, float] = {}
+    for c in r["cands"]:
+        if c[4] is not None and c[4] > raw.get(c[0], -9):
+            raw[c[0]] = c[4]
+    kw_best = group[max(kw, key=kw.get)] if kw else None
+    top_version = max((i for i in fused if group[i] == ranked[0]), key=fused.get) if ranked else None
+    cross = top_version is not None and answerability.cross_script(prose(TEXTS.get(r["id"], "")),
+                                                                    r["cands"][top_version][1])
+    centred = max((dense[i] for i in dense if group[i] == ranked[0]), default=0.0) if ranked else 0.0
+    kb_langs = KB_LANGS.get(name) or {c[1] for c in r["cands"]}
+    s = answerability.signals(ranked, raw, kw_best, r["coverage"], r["known"], cross, centred,
+                              answerability.script_in(prose(TEXTS.get(r["id"], "")), kb_langs))
+    if s is None:
+        return None
+    return Case(name, kind, np.array(s.vector()), ndcg(ranked, rel) if rel else None, s)
+
+
+def only_other_languages(name: str, fuse=fusion.DEFAULT, share: float = 0.5, seed: int = 7) -> list[Case]:
+    """Cross-lingual answerable queries built from xquad-cross-any: a seeded half of the groups lose their
+    version in the query's language, so the answer exists only in other languages (the full index's
+    candidates, filtered; cosines were kept for the ten best versions only)."""
+    import random
+
+    path = EVIDENCE / f"{name}.full.json.gz"
+    if name != "xquad-cross-any" or not path.exists():
+        return []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        data = json.load(f)
+    out = []
+    for r in data["records"]:
+        rel = data["qrels"].get(r["id"])
+        if not rel or len(rel) != 1 or random.Random(f"{seed}-{r['lang']}-{next(iter(rel))}").random() >= share:
+            continue
+        cands = [c for c in r["cands"] if not (c[1] == r["lang"] and
+                                                 random.Random(f"{seed}-{r['lang']}-{c[0]}").random() < share)]
+        case = _case(name, "answerable", dict(r, cands=cands), rel, fuse)
+        if case:
+            out.append(case)
     return out
 
 
@@ -103,7 +164,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2) 
 
 
 def fit(train: list[Case], features: list[int]) -> answerability.AnswerModel:
-    train = [c for c in train if c.x[answerability.FEATURES.index("known")] > 0]  # refused by rule
+    train = [c for c in train if not c.refused_by_rule]
     x = np.array([c.x[features] for c in train])
     y = np.array([1.0 if c.kind == "answerable" else 0.0 for c in train])
     # each set and each kind weighs the same, whatever its number of queries
@@ -117,8 +178,14 @@ def fit(train: list[Case], features: list[int]) -> answerability.AnswerModel:
     for i, f in enumerate(features):
         weights[f] = float(coef[i])
     model = answerability.AnswerModel(tuple(weights), bias)
-    probs = sorted(model.probability(answerability.Signals(*c.x)) for c in train if c.kind == "answerable")
-    threshold = probs[int((1 - ANSWERED_ON_TRAINING) * len(probs))]
+    # the threshold answers 95% of the training sets' answerable queries, each set weighing the same
+    probs = sorted((model.probability(c.signals), w_i) for c, w_i in zip(train, w) if c.kind == "answerable")
+    total, acc, threshold = sum(w_i for _, w_i in probs), 0.0, probs[0][0]
+    for p_i, w_i in probs:
+        acc += w_i
+        if acc > (1 - ANSWERED_ON_TRAINING) * total:
+            threshold = p_i
+            break
     return answerability.AnswerModel(tuple(weights), bias, threshold)
 
 
@@ -126,28 +193,32 @@ def rates(model: answerability.AnswerModel, cases: list[Case]) -> dict[str, floa
     out = {}
     for kind in ("answerable", "unanswerable", "offdomain"):
         sub = [c for c in cases if c.kind == kind]
-        said = [model.answered(answerability.Signals(*c.x)) for c in sub]
+        said = [model.answered(c.signals) for c in sub]
         out[kind] = (sum(said) if kind == "answerable" else len(said) - sum(said)) / max(len(sub), 1)
         out[f"n_{kind}"] = len(sub)
     ans = [c for c in cases if c.kind == "answerable"]
-    kept = [c.ndcg for c in ans if model.answered(answerability.Signals(*c.x))]
+    kept = [c.ndcg for c in ans if model.answered(c.signals)]
     out["ndcg_all"] = float(np.mean([c.ndcg for c in ans])) if ans else float("nan")
     out["ndcg_answered"] = float(np.mean(kept)) if kept else float("nan")
     return out
 
 
 def main(argv=None):
+    global EVIDENCE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="*", default=datasets.DEV_SETS)
     ap.add_argument("--out", type=Path, default=RESULTS / "answerability.md")
+    ap.add_argument("--evidence", type=Path, default=None, help="folder of bench/evidence.py's dumps")
     args = ap.parse_args(argv)
-    cases = {name: cases_of(name) for name in args.sets}
+    if args.evidence:
+        EVIDENCE = args.evidence
+    cases = {name: cases_of(name) + only_other_languages(name) for name in args.sets}
     cases = {k: v for k, v in cases.items() if v}
     names = list(cases)
     subsets = {name: [answerability.FEATURES.index(f) for f in fs] for name, fs in SUBSETS.items()}
     lines = ["# Answered or not: three rates per set, leave one dataset out", "",
              "`python bench/answers_fit.py` on the dumps of `python bench/evidence.py`. Each row's model is fitted "
-             "on the other sets only; its threshold answers 95% of their answerable queries. Targets: answered ≥ "
+             "on the other sets only; its threshold answers 95% of their answerable queries (each set weighing the same). Targets: answered ≥ "
              "0.93, unanswerable refused ≥ 0.30, off-domain refused ≥ 0.98. Cells: answered / unanswerable refused / "
              "off-domain refused.", ""]
     summary = {}
@@ -177,6 +248,11 @@ def main(argv=None):
         lines.append(f"| {name} | {r['ndcg_all']:.3f} | {r['ndcg_answered']:.3f} |")
     full = subsets[CHOSEN]
     model = fit([c for n in names for c in cases[n]], full)
+    lines += ["", f"The product's default ({CHOSEN}, fitted on every set) on each set, for comparison (in-sample):", "",
+              "| set | answered | unanswerable refused | off-domain refused |", "|---|---|---|---|"]
+    for name in names:
+        r = rates(model, cases[name])
+        lines.append(f"| {name} | {r['answerable']:.3f} | {r['unanswerable']:.3f} | {r['offdomain']:.3f} |")
     lines += ["", "## The product's default (fitted on every dev set)", "",
               f"features {answerability.FEATURES}", f"weights {tuple(round(w, 4) for w in model.weights)}, "
               f"bias {model.bias:.4f}, threshold {model.threshold:.4f}", ""]

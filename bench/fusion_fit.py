@@ -139,10 +139,14 @@ def without_own_language(queries: list[Query], share: float = 0.5, seed: int = 7
 
 
 def main(argv=None):
+    global EVIDENCE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="*", default=datasets.DEV_SETS)
     ap.add_argument("--out", type=Path, default=RESULTS / "fusion.md")
+    ap.add_argument("--evidence", type=Path, default=None, help="folder of bench/evidence.py's dumps")
     args = ap.parse_args(argv)
+    if args.evidence:
+        EVIDENCE = args.evidence
     sets = {}
     for name in args.sets:
         full, small = load(name, "full"), load(name, "small")

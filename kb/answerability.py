@@ -16,8 +16,13 @@ tuning per KB:
 - `agree`: whether the keyword side's best article is the same one;
 - `lift`: how far the best article's cosine stands above the median of the ten
   best (an off-topic query finds everything equally unrelated);
-- `same_lang`: whether the best article is in the query's language (cosines
-  across languages run lower for the same relevance).
+- `cross_script`: whether the query is written in another script than the
+  best article (a Chinese question, an English article): cosines across
+  languages run lower for the same relevance;
+- `centred`: the best article's score with each language's mean vector
+  removed (the index's own score): how much closer it is than the knowledge
+  base's average text in its language, which holds across languages where
+  raw cosines do not.
 
 A logistic model over them, fitted on the dev sets (bench/answers_fit.py,
 numbers in bench/results/answers.md), gives a probability; a search counts as
@@ -31,9 +36,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import languages
 from .errors import KBError
 
-FEATURES = ("top", "margin", "known", "coverage", "agree", "lift", "same_lang")
+FEATURES = ("top", "margin", "known", "coverage", "agree", "lift", "cross_script", "centred")
+NEUTRAL_COVERAGE = 0.5  # about what answered same-script queries have (bench/results/answerability.md)
 RAW_CANDIDATES = 10  # article versions, best by dense score, whose cosine is computed from the model's vectors
 
 
@@ -45,7 +52,10 @@ class Signals:
     coverage: float
     agree: float
     lift: float
-    same_lang: float
+    cross_script: float
+    centred: float
+    script_in_kb: bool = True  # the query's script is one the knowledge base is written in
+
 
     def vector(self) -> tuple[float, ...]:
         return tuple(getattr(self, f) for f in FEATURES)
@@ -65,8 +75,10 @@ class AnswerModel:
 
     def answered(self, s: Signals | None, threshold: float | None = None) -> bool:
         """No word of the query in the knowledge base (after typo correction) is a refusal whatever the
-        cosines say: a linear model lets a high cosine outvote `known` = 0, and mash has high cosines."""
-        if s is None or s.known <= 0.0:
+        cosines say: a linear model lets a high cosine outvote `known` = 0, and mash has high cosines.
+        Unless the knowledge base has no text in the query's script at all: a Chinese question to an
+        English-only knowledge base has no known word either, and may well be answered."""
+        if s is None or (s.known <= 0.0 and s.script_in_kb):
             return False
         return self.probability(s) >= (self.threshold if threshold is None else threshold)
 
@@ -76,10 +88,10 @@ DEFAULT = AnswerModel(weights=(0.0,) * len(FEATURES), bias=10.0, threshold=0.5)
 
 
 def signals(top_groups: list[str], raw: dict[str, float], keyword_best: str | None, coverage: float,
-            known: float, same_lang: bool) -> Signals | None:
+            known: float, cross_script: bool, centred: float, script_in_kb: bool = True) -> Signals | None:
     """Signals from the ranked article ids (best first), each article's raw cosine (its best section;
-    missing = not among the dense candidates), the keyword side's best article and its trust, and whether
-    the best article's matched version is in the query's language."""
+    missing = not among the dense candidates), the keyword side's best article and its trust, whether
+    the query's script differs from the best article's, and the best article's centred score."""
     if not top_groups:
         return None
     best = top_groups[0]
@@ -87,9 +99,11 @@ def signals(top_groups: list[str], raw: dict[str, float], keyword_best: str | No
     others = [v for g, v in raw.items() if g != best]
     margin = top - max(others) if others else 0.1
     lift = top - float(np.median(list(raw.values()))) if raw else 0.0
+    if cross_script:  # no word of the query can be in the article: coverage says nothing either way
+        coverage = NEUTRAL_COVERAGE
     return Signals(top=top, margin=margin, known=known, coverage=coverage,
                    agree=1.0 if keyword_best is not None and keyword_best == best else 0.0, lift=lift,
-                   same_lang=1.0 if same_lang else 0.0)
+                   cross_script=1.0 if cross_script else 0.0, centred=centred, script_in_kb=script_in_kb)
 
 
 def raw_cosines(qvecs, chunk_vectors: dict[int, np.ndarray], chunk_group: dict[int, str]) -> dict[str, float]:
@@ -118,3 +132,19 @@ def parse_threshold(value, name: str = "MIN_ANSWER_SCORE") -> float | None:
         raise KBError(f"{name} must be a number from 0 to 1 (the probability at which a search counts as "
                       f"answered), got {value!r}")
     return score
+
+
+def cross_script(query: str, doc_lang: str) -> bool:
+    """Is the query mostly in another script than the article's language is written in?"""
+    counts = languages.script_counts(query)
+    if not counts:
+        return False
+    return max(counts, key=counts.get) != languages.SCRIPT_OF.get(doc_lang, "latin")
+
+
+def script_in(query: str, langs) -> bool:
+    """Is the query's main script one that some of these languages are written in?"""
+    counts = languages.script_counts(query)
+    if not counts:
+        return True
+    return max(counts, key=counts.get) in {languages.SCRIPT_OF.get(lang, "latin") for lang in langs}

@@ -226,12 +226,12 @@ class Searcher:
             results.append(make_result(gen, art_id, version, langs, fused[rows[0]], chunk, query, want))
         timings["render"] = time.perf_counter() - t
         t = time.perf_counter()
-        answered = self._answered(gen, req, ev, ranked, detected.lang)
+        answered = self._answered(gen, req, ev, ranked, query)
         timings["answered"] = time.perf_counter() - t
         return Response(query, detected, want, results, len(ranked), req.mode, timings, answered)
 
     def _answered(self, gen: Generation, req: SearchRequest, ev: candidates.Evidence,
-                  ranked: list[tuple[str, list[int]]], query_lang: str | None) -> bool:
+                  ranked: list[tuple[str, list[int]]], query: str) -> bool:
         """Whether the best result is likely to answer the query (kb/answerability.py)."""
         if not ranked:
             return False
@@ -248,9 +248,11 @@ class Searcher:
         raw = answerability.raw_cosines(ev.qvecs, gen.store.chunk_vectors(chunk_ids), chunk_group)
         kw = ev.keyword.scores
         kw_best = gen.articles[max(kw, key=kw.get)].id if kw else None
-        same_lang = gen.articles[ranked[0][1][0]].lang == query_lang
+        best_version = ranked[0][1][0]
+        centred = max((ev.dense.get(v, 0.0) for v in ranked[0][1]), default=0.0)
         signals = answerability.signals([art_id for art_id, _ in ranked], raw, kw_best, ev.keyword.coverage, ev.known,
-                                        same_lang)
+                                        answerability.cross_script(prose(query), gen.articles[best_version].lang),
+                                        centred, answerability.script_in(prose(query), gen.languages(req.public)))
         return self.answer_model.answered(signals, self.min_answer_score)
 
     def _cached(self, key) -> Response | None:
