@@ -117,10 +117,10 @@ class ConvexFusion:
             dn = {k: max(0.0, 1.0 - (best - v) / self.scale) for k, v in dense.items()}
         top = max(keyword.scores.values(), default=0.0)
         kn = {k: (v / top if top > 0 else 0.0) for k, v in keyword.scores.items()}
-        if self.foreign_neutral:
+        if self.foreign_neutral:  # keywords may lift such an article, never sink it below its dense score
             for k in keyword.foreign:
-                if k not in kn and k in dn:
-                    kn[k] = dn[k]
+                if k in dn:
+                    kn[k] = max(kn.get(k, 0.0), dn[k])
         return {k: (1 - w) * dn.get(k, 0.0) + w * kn.get(k, 0.0) for k in set(dn) | set(kn)}
 
 
@@ -153,4 +153,4 @@ def idf(df: int, n: int) -> float:
 
 
 # What the Searcher uses unless told otherwise (chosen in bench/fusion_fit.py; see bench/results/fusion.md).
-DEFAULT = ConvexFusion(weight=0.6, scale=0.1, adaptive=True, ticket_weight=0.6, foreign_neutral=True)
+DEFAULT = ConvexFusion(weight=0.4, scale=0.05, ticket_weight=0.6, foreign_neutral=True)

@@ -51,12 +51,12 @@ def test_rrf_baseline_sums_reciprocal_ranks():
     assert abs(fused[1] - 1 / 61) < 1e-12
 
 
-def test_default_fusion_lets_keywords_overturn_only_what_they_cover():
-    dense = {1: 0.90, 2: 0.89, 3: 0.70}
-    fused = fusion.DEFAULT.combine(dense, fusion.KeywordEvidence({2: 12.0}, coverage=1.0, n_tokens=2))
-    assert max(fused, key=fused.get) == 2
-    fused = fusion.DEFAULT.combine(dense, fusion.KeywordEvidence({2: 12.0}, coverage=0.0, n_tokens=2))
-    assert max(fused, key=fused.get) == 1
+def test_default_fusion_lets_keywords_overturn_a_close_dense_ranking_not_a_clear_one():
+    kw = fusion.KeywordEvidence({2: 12.0}, coverage=1.0, n_tokens=2)
+    close = fusion.DEFAULT.combine({1: 0.90, 2: 0.89, 3: 0.70}, kw)
+    assert max(close, key=close.get) == 2
+    clear = fusion.DEFAULT.combine({1: 0.90, 2: 0.80, 3: 0.70}, kw)
+    assert max(clear, key=clear.get) == 1
 
 
 def test_distance_from_the_best_does_not_depend_on_how_many_candidates_there_are():
