@@ -83,8 +83,10 @@ class AnswerModel:
         return self.probability(s) >= (self.threshold if threshold is None else threshold)
 
 
-# Fitted on all ten dev sets (bench/answers_fit.py); placeholder until the fit lands.
-DEFAULT = AnswerModel(weights=(0.0,) * len(FEATURES), bias=10.0, threshold=0.5)
+# Fitted on all ten dev sets by bench/answers_fit.py (features top, lift, centred, agree; the others weigh 0):
+# bench/results/answerability.md has the rates, left-out and in-sample.
+DEFAULT = AnswerModel(weights=(15.104, 0.0, 0.0, 0.0, 1.2696, -6.403, 0.0, 42.7371), bias=-17.1702,
+                      threshold=0.1133)
 
 
 def signals(top_groups: list[str], raw: dict[str, float], keyword_best: str | None, coverage: float,
