@@ -1,23 +1,25 @@
 """Typo tolerance of the keyword side: clean queries, typo'd ones, and typo'd ones corrected (kb/typos.py).
 
-    python bench/typos.py                         # 300 queries per set; rewrites bench/results/typos.md
+    python bench/typos.py --max-queries 1000      # rewrites bench/results/typos.md (3 min)
     python bench/typos.py --sets cmrc2018 --max-queries 100 --no-large
+    python bench/typos.py --hybrid 300            # also hybrid with the real model (indexes each set with it)
 
 Each set is indexed by polykb's own indexer (`indexer.job.run` on the set written
 as articles, as bench/quality.py does) with a hashing stand-in for the embedding
 model: this measures the keyword side only, and embedding every chunk with the
 real model would take ~0.1 s a chunk. Queries get 1-2 seeded typos each
-(`typo`): in letters, a substitution, deletion, swap of neighbours or insertion
+(`Typist`): in letters, a substitution, deletion, swap of neighbours or insertion
 in a word of 4+ letters; in Chinese, a character replaced by one that sounds
-the same (pinyin without tones; what a pinyin keyboard gets wrong) or, half the
+the same (pinyin without tones: what a pinyin keyboard gets wrong) or, half the
 time, by a random common character.
 
 Columns: keyword-only nDCG@10 / Recall@10 of the same queries clean and typo'd,
 each without and with correction, ranked the way `kb search --mode keyword`
-ranks (one result per article, best bm25 chunk). "Searcher" runs the typo'd
-queries through `Searcher.search(mode="keyword")`: it equals "typo'd, corrected"
-once the search calls kb.typos, "typo'd" before. `--large` measures the cost at
-100k chunks on an FTS-only knowledge base recombined from the same corpora.
+ranks (one result per article, best bm25 chunk). "Searcher, typo'd" runs the
+typo'd queries through `Searcher.search(mode="keyword")`, which calls kb.typos
+(kb/candidates.py): it must equal "typo'd, corrected". Unless `--no-large`,
+the cost is measured at 100k chunks on an FTS-only knowledge base recombined
+from the corpora bench/synth.py uses.
 """
 
 from __future__ import annotations
@@ -197,6 +199,35 @@ def measure_set(name: str, lang: str, max_queries: int, typist: Typist) -> dict:
     }
 
 
+class Uncorrected:
+    """Stands in for a generation's vocabulary in the search: every query stays as typed."""
+
+    def correct(self, text, tokens, df, lang=None) -> typos.Correction:
+        return typos.Correction(list(tokens))
+
+
+def measure_hybrid(name: str, max_queries: int, typist: Typist) -> dict:
+    """Hybrid nDCG@10 through `Searcher.search_many` with the real model: clean, typo'd, typo'd corrected."""
+    from bench.quality import index_dataset
+
+    ds = datasets.load(name, max_queries)
+    index = index_dataset(ds)
+    searcher, plain = Searcher(index), Searcher(index)
+    plain.generation().vocabulary = Uncorrected()
+    plain._embedder = searcher._embedder  # one query-vector cache for both
+    queries = [Query(q["id"], q["text"], q.get("lang")) for q in ds.queries]
+    typod = [typist(q.id, q.text) for q in queries]
+    out = {}
+    for label, texts, s in (("hybrid, clean", [q.text for q in queries], searcher),
+                            ("hybrid, typo'd", typod, plain), ("hybrid, typo'd, corrected", typod, searcher)):
+        run = {}
+        for start in range(0, len(texts), 64):
+            for q, r in zip(queries[start:start + 64], s.search_many(texts[start:start + 64], k=10)):
+                run[q.id] = [x.id for x in r.results]
+        out[label] = evaluate(run, queries, ds.qrels)["all"]
+    return dict(out, queries=len(queries))
+
+
 def _ms(seconds: list[float]) -> dict:
     if not seconds:
         return {}
@@ -272,7 +303,8 @@ LABELS = ("clean", "clean, corrected", "typo'd", "typo'd, corrected", "Searcher,
 
 def write(results: dict, large: dict | None, args, seconds: float) -> Path:
     lines = [f"# Typo tolerance of the keyword side ({dt.date.today().isoformat()})", "",
-             f"`python bench/typos.py --max-queries {args.max_queries}` ({seconds / 60:.0f} min). "
+             f"`python bench/typos.py --max-queries {args.max_queries}"
+             + (f" --hybrid {args.hybrid}" if args.hybrid else "") + f"` ({seconds / 60:.0f} min). "
              "Keyword-only nDCG@10 / Recall@10 of the same queries, clean and with 1-2 seeded typos, without and "
              "with correction (kb/typos.py); how the typos and the ranking are made: the docstring of "
              "bench/typos.py.", "",
@@ -288,6 +320,17 @@ def write(results: dict, large: dict | None, args, seconds: float) -> Path:
         lines.append(f"| {name} | {r['typo_changed_tokens']} | {r['corrected']} | {r['restored']} | "
                      f"{r['clean_touched']} | {ms.get('mean', 0):.2f} / {ms.get('p95', 0):.2f} | "
                      f"{r['vocab_load_ms']:.0f} |")
+    hybrid = {name: r["hybrid"] for name, r in results.items() if r.get("hybrid")}
+    if hybrid:
+        lines += ["", "## Hybrid, through the search with the real model (`--hybrid`)", "",
+                  "nDCG@10 / Recall@10 of `Searcher.search_many` in hybrid mode, each set indexed as "
+                  "bench/quality.py indexes it. \"typo'd\": the search with its vocabulary replaced by one that "
+                  "corrects nothing; \"corrected\": the search as it is.", "",
+                  "| set | queries | hybrid, clean | hybrid, typo'd | hybrid, typo'd, corrected |", "|---|---|---|---|---|"]
+        for name, h in hybrid.items():
+            lines.append(f"| {name} | {h['queries']} | " + " | ".join(
+                f"{h[k]['ndcg@10']:.3f} / {h[k]['recall@10']:.3f}"
+                for k in ("hybrid, clean", "hybrid, typo'd", "hybrid, typo'd, corrected")) + " |")
     if large:
         lines += ["", f"## Cost at {large['chunks']:,} chunks", "",
                   f"FTS-only knowledge base recombined from the corpora bench/synth.py uses ({large['terms']:,} terms, "
@@ -315,6 +358,8 @@ def main(argv=None):
     ap.add_argument("--sets", nargs="*", default=list(SETS))
     ap.add_argument("--max-queries", type=int, default=300, help="an even sample of each set's queries")
     ap.add_argument("--no-large", action="store_true", help="skip the cost measurement at 100k chunks")
+    ap.add_argument("--hybrid", type=int, default=0, metavar="N",
+                    help="also run N queries per set in hybrid mode with the real model (indexes each set with it)")
     ap.add_argument("--out", type=Path, default=RESULTS / "typos.md")
     args = ap.parse_args(argv)
     embeddings.BACKENDS[MODEL] = lambda arg: HashEmbedder()
@@ -324,6 +369,8 @@ def main(argv=None):
     for name in args.sets:
         print(f"{name}:", flush=True)
         results[name] = measure_set(name, SETS[name], args.max_queries, typist)
+        if args.hybrid:
+            results[name]["hybrid"] = measure_hybrid(name, args.hybrid, typist)
         for label, s in results[name]["scores"].items():
             print(f"  {label:20} nDCG@10 {s['ndcg@10']:.3f}  R@10 {s['recall@10']:.3f}", flush=True)
     large = None if args.no_large else measure_large(typist)

@@ -129,6 +129,7 @@ class Vocabulary:
             if t not in replaced:
                 out.append(t)
             out += [w for w, (s, _) in added.items() if s == t and w not in out]
+        out += [w for w in added if w not in out]  # a Han run cut on its own may name a suspect the query lacks
         return Correction(out, {w: d for w, (_, d) in added.items()}, {w: s for w, (s, _) in added.items()})
 
     def _first_shared(self, ranked: list[str], context: list[str]) -> str:
@@ -273,7 +274,7 @@ def _typed_lengths(text: str, suspects: list[str], lang: str | None) -> dict[str
     """
     out: dict[str, int] = {}
     wanted = set(suspects)
-    for word in _WORDS.findall(unicodedata.normalize("NFKC", text).lower()):
+    for word in _WORDS.findall(languages.HAN_RUN.sub(" ", unicodedata.normalize("NFKC", text).lower())):
         stems = languages.tokenize(word, lang) if len(word) >= MIN_LETTERS else []
         if len(stems) == 1 and stems[0] in wanted:
             out[stems[0]] = max(out.get(stems[0], 0), len(word))
