@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from . import fusion, languages, vectors
 from .generation import Generation
@@ -137,15 +136,6 @@ def _without_own_language(gen: Generation, versions, lang: str | None) -> frozen
     """The versions among these whose article has no version in `lang` at all."""
     return frozenset(a for a in versions
                      if lang and all(v.lang != lang for v in gen.groups[gen.articles[a].id]))
-
-
-def section_vectors(store: Store, rowid: int, qvecs) -> dict[int, float]:
-    """chunk rowid → best cosine with the query, for every chunk of one article version."""
-    ids, mat = store.vectors_of(rowid)
-    if not len(ids) or qvecs is None:
-        return {}
-    scores = (mat @ np.asarray(qvecs).T).max(axis=1)
-    return {int(i): float(s) for i, s in zip(ids, scores)}
 
 
 def _coverage(store: Store, chunk_id: int, weights: dict[str, float]) -> float:

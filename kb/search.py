@@ -222,7 +222,7 @@ class Searcher:
         results = []
         for art_id, rows in page:
             version, langs = shown_version(gen, req, art_id, rows, want)
-            chunk = sections.section_to_show(gen.store, version.rowid, ev)
+            chunk = sections.section_to_show(gen, version.rowid, ev)
             results.append(make_result(gen, art_id, version, langs, fused[rows[0]], chunk, query, want))
         timings["render"] = time.perf_counter() - t
         t = time.perf_counter()

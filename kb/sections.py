@@ -9,19 +9,25 @@ problem matches the "Symptoms" section best, but wants the steps.
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import section_roles
-from .candidates import Evidence, section_vectors
-from .store import ChunkRow, Store
+from .candidates import Evidence
+from .generation import Generation
+from .store import ChunkRow
 
 KEYWORD_BONUS = 0.1  # bm25 relative to the query's best keyword chunk, scaled into the cosine range
 
 
-def section_to_show(store: Store, rowid: int, ev: Evidence) -> ChunkRow | None:
+def section_to_show(gen: Generation, rowid: int, ev: Evidence) -> ChunkRow | None:
     """The section of one article version that answers the query best (None: the version has no chunk)."""
-    chunks = store.chunks_of(rowid)
+    chunks, ids, mat = gen.sections(rowid)
     if not chunks:
         return None
-    dense = section_vectors(store, rowid, ev.qvecs)
+    dense = {}
+    if ev.qvecs is not None and len(ids):
+        scores = (mat @ np.asarray(ev.qvecs).T).max(axis=1)
+        dense = {int(i): float(s) for i, s in zip(ids, scores)}
     kw_max = max(ev.chunk_kw.values(), default=1.0) or 1.0
     return section_roles.choose([(c, dense.get(c.rowid, 0.0) + KEYWORD_BONUS * ev.chunk_kw.get(c.rowid, 0.0) / kw_max)
                                  for c in chunks])
