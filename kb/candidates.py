@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-
 from . import fusion, languages, vectors
 from .generation import Generation
 from .query_text import is_ticket, keyword_text
