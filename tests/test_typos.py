@@ -66,9 +66,13 @@ def test_the_russian_typos_of_the_issue_are_corrected(correct):
 def test_the_chinese_typo_of_the_issue_finds_the_words_jieba_cut_apart(correct):
     # jieba cuts 推流失拜 into 推 / 流失 / 拜: the run is corrected, then cut again
     fixed = correct("推流失拜", "zh")
-    assert {"推流", "失败"} <= set(fixed.tokens)
-    assert "拜" not in fixed.tokens
+    assert fixed.tokens == ["推流", "失败"]  # as for 推流失败: the typo's 推 and 流失 are gone with 拜
     assert fixed.fixed["失败"] == "拜"
+
+
+def test_words_of_another_chinese_run_stay_when_one_run_is_corrected(correct):
+    fixed = correct("推流失拜，推流地址", "zh")
+    assert {"推流", "失败", "地址"} <= set(fixed.tokens) and "拜" not in fixed.tokens
 
 
 def test_a_chinese_word_jieba_coins_from_a_typo_is_corrected(correct):
