@@ -377,7 +377,7 @@ def main(argv=None):
         for label, s in results[name]["scores"].items():
             print(f"  {label:20} nDCG@10 {s['ndcg@10']:.3f}  R@10 {s['recall@10']:.3f}", flush=True)
     large = None if args.no_large else measure_large(typist)
-    (RESULTS / "typos.json").write_text(json.dumps({"sets": results, "large": large}, indent=1, sort_keys=True,
+    args.out.with_suffix(".json").write_text(json.dumps({"sets": results, "large": large}, indent=1, sort_keys=True,
                                                    ensure_ascii=False))
     print(f"wrote {write(results, large, args, time.monotonic() - started)}")
 
