@@ -87,6 +87,14 @@ class AnswerModel:
 # bench/results/answerability.md has the rates, left-out and in-sample.
 DEFAULT = AnswerModel(weights=(15.104, 0.0, 0.0, 0.0, 1.2696, -6.403, 0.0, 42.7371), bias=-17.1702,
                       threshold=0.1133)
+FITTED_FOR = "e5:"  # cosines of another embedding model mean other things: only the no-known-word rule holds
+RULE_ONLY = AnswerModel(weights=(0.0,) * len(FEATURES), bias=50.0, threshold=0.5)
+
+
+def model_for(embedder_name: str) -> AnswerModel:
+    """The fitted model for the embedder it was fitted on; for any other, the rule alone (every search that
+    has a known word counts as answered unless KB_MIN_ANSWER_SCORE says otherwise of its probability 1)."""
+    return DEFAULT if embedder_name.startswith(FITTED_FOR) else RULE_ONLY
 
 
 def signals(top_groups: list[str], raw: dict[str, float], keyword_best: str | None, coverage: float,

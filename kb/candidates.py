@@ -75,7 +75,7 @@ def keyword_tokens(gen: Generation, query: str, lang: str | None) -> tuple[list[
                                                                           float]:
     """(tokens, their IDF weights, the common ones, which only score (see COMMON_SHARE), share known)."""
     tokens = list(dict.fromkeys(languages.tokenize(query, lang)))
-    df = gen.store.doc_frequencies(tokens)
+    df = gen.store.term_counts(tokens)  # the vocab copy: FTS5's vocabulary table scans (2 ms at 100k chunks)
     fixed = gen.vocabulary.correct(query, tokens, df, lang)  # words no chunk has, matched to words it has
     tokens = fixed.tokens
     df.update(fixed.df)

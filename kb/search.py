@@ -89,6 +89,7 @@ class Searcher:
                 f"search with the model that built it, or re-index with `kb index --model ...`")
         if self._embedder is None:
             self._embedder = CachedEmbedder(get_embedder(self._model_spec))
+            self.answer_model = answerability.model_for(built)
 
     @property
     def embedder(self) -> CachedEmbedder:

@@ -77,3 +77,17 @@ def test_internal_runbooks_are_found_for_agents_but_never_for_customers(sample_i
         assert not {r.id for r in public.results} & internal
         agent = s.search(q.text, audience="internal", k=5)
         assert set(q.relevant) & {r.id for r in agent.results}, q.id
+
+
+def test_what_the_sample_answers_and_what_it_refuses_with_the_real_model(sample_index):
+    """The answered decision through the real model on the sample: the customers' queries are answered,
+    keyboard mash and questions about things the sample never covers are not (regression guards; the
+    rates on the dev sets are in bench/results/answerability.md)."""
+    s = Searcher(sample_index[1])
+    queries = read_queries(ROOT / "tests/data/sample_queries.jsonl")
+    answered = [s.search(q.text).answered for q in queries]
+    assert sum(answered) / len(answered) >= 0.9
+    for text in ("asdkjh qwe zxcv", "йцукен фывап", "遻寉瀥饁餞", "kubernetes helm chart values override",
+                 "how do I delete my account"):
+        resp = s.search(text)
+        assert resp.results and not resp.answered, text  # closest articles still there, labelled by the UI
