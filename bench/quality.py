@@ -131,6 +131,11 @@ def write(args, seconds):
              "Peers, run in the same script: bm25s (jieba for zh, Snowball stems elsewhere; told the query "
              "language) and all-MiniLM-L6-v2 + FAISS flat over whole documents. On the English sets polykb "
              "also runs with that MiniLM model (`--model st:...`), rows \"(MiniLM)\".", ""]
+    peers_from = sorted({s.get("peers_from") for s in saved.values() if s.get("peers_from")})
+    if peers_from:
+        lines += [f"This run used `--no-peers`: the peers' rows (bm25s, MiniLM + FAISS) are those measured on "
+                  f"{', '.join(peers_from)} on the same queries (they do not depend on polykb's code); polykb's "
+                  "own rows are from this run, and its MiniLM rows were not re-run.", ""]
     lines += ["## nDCG@10, all queries", ""]
     preferred = ["polykb keyword", "polykb dense", "polykb hybrid", "bm25s", "minilm+faiss",
                  "polykb dense (MiniLM)", "polykb hybrid (MiniLM)"]
