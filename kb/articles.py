@@ -94,7 +94,7 @@ class _Loader(yaml.CSafeLoader):
 
     libyaml's parser, not PyYAML's pure-Python one: a re-index reads every
     file's front matter, and at 10k chunks that was 1.9 of 2.6 s
-    (bench/speed.py); with libyaml the whole scan takes 0.5 s.
+    (bench/speed); with libyaml the whole scan takes 0.5 s.
     """
 
 

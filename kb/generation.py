@@ -3,7 +3,7 @@
 A generation never changes once published, so what every search needs from it
 (article rows, each chunk's article, the translation groups) is read once, at
 open: a search then reads from SQLite only the texts of the sections it shows
-(bench/speed.py, `fusion` stage).
+(bench/speed, `fusion` stage).
 """
 
 from __future__ import annotations

@@ -216,7 +216,7 @@ def warm_up():
     """Load langdetect's profiles and jieba's dictionary now (~0.3 s and ~0.6 s).
 
     Both load on first use; a server calls this at start so that its first
-    visitors do not wait for them (bench/speed.py saw them as 0.3-0.6 s
+    visitors do not wait for them (bench/speed saw them as 0.3-0.6 s
     requests at the start of every run).
     """
     _detector_factory()

@@ -158,7 +158,7 @@ class Searcher:
 
         Repeats of a recent search are answered from an LRU of whole responses,
         keyed by the generation and the whole request, so a new index is never
-        answered from the old one. bench/speed.py: a repeat with only its
+        answered from the old one. bench/speed: a repeat with only its
         embedding cached still cost 10-15 ms of CPU (detection, keyword side,
         fusion, snippets); from this cache it is well under a millisecond.
         """

@@ -333,7 +333,7 @@ class Store:
 
         Ranked inside FTS5 first and only the best 4 x limit joined to their
         articles and filtered: joining every match before sorting was most of
-        a search's time at 100k chunks (bench/speed.py, `keyword` stage: 57 →
+        a search's time at 100k chunks (bench/speed, `keyword` stage: 57 →
         33 ms). When the filter keeps fewer than `limit` of those, the full
         query runs, so results are the same.
         """

@@ -75,7 +75,7 @@ def search(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[int, flo
 
     One query is a few milliseconds of math even at 100k chunks: an OpenMP team
     per server thread only makes the teams' spinning threads fight the embedder
-    for the cores (bench/speed.py, `dense` stage). The setting is per thread,
+    for the cores (bench/speed, `dense` stage). The setting is per thread,
     so index building elsewhere keeps every core.
     """
     if index.ntotal == 0 or k <= 0:

