@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import datasets  # noqa: E402
 from indexer import job  # noqa: E402
+from kb import answerability  # noqa: E402
 from kb.search import Searcher  # noqa: E402
 
 OUT = datasets.WORK / "evidence"
@@ -113,17 +114,12 @@ def dump(searcher: Searcher, queries: list[dict]) -> list[dict]:
     for start in range(0, len(queries), 64):
         batch = queries[start:start + 64]
         for q, (ev, det) in zip(batch, searcher.evidence([q["text"] for q in batch])):
-            best_chunk: dict[int, tuple[float, int]] = {}
-            for cid, s in ev.chunk_dense.items():
-                a = ev.chunk_article[cid]
-                if s > best_chunk.get(a, (-9.0, 0))[0]:
-                    best_chunk[a] = (s, cid)
-            top = sorted(best_chunk.items(), key=lambda kv: kv[1][0], reverse=True)[:10]
+            top = sorted(ev.dense, key=ev.dense.get, reverse=True)[:answerability.RAW_CANDIDATES]
             raw = {}
             if top and ev.qvecs is not None:
-                vecs = gen.store.chunk_vectors([cid for _, (_, cid) in top])
+                vecs = gen.store.chunk_vectors([ev.best_chunk[a] for a in top])
                 qv = np.asarray(ev.qvecs)
-                raw = {a: float((qv @ vecs[cid]).max()) for a, (_, cid) in top}
+                raw = {a: float((qv @ vecs[ev.best_chunk[a]]).max()) for a in top}
             cands = []
             for rowid in set(ev.dense) | set(ev.keyword.scores):
                 art = gen.articles[rowid]
@@ -132,6 +128,15 @@ def dump(searcher: Searcher, queries: list[dict]) -> list[dict]:
                         "coverage": ev.keyword.coverage, "n_tokens": ev.keyword.n_tokens, "known": ev.known,
                         "chars": len(q["text"]), "cands": cands})
     return out
+
+
+def load(name: str, situation: str, folder: Path = OUT) -> dict | None:
+    """A dump written by `save` ({"records", "qrels"?, ...}); None when this set was not dumped."""
+    path = folder / f"{name}.{situation}.json.gz"
+    if not path.exists():
+        return None
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return json.load(f)
 
 
 def save(name: str, situation: str, records: list[dict], extra: dict):

@@ -56,7 +56,6 @@ class Signals:
     centred: float
     script_in_kb: bool = True  # the query's script is one the knowledge base is written in
 
-
     def vector(self) -> tuple[float, ...]:
         return tuple(getattr(self, f) for f in FEATURES)
 
@@ -146,15 +145,16 @@ def parse_threshold(value, name: str = "MIN_ANSWER_SCORE") -> float | None:
 
 def cross_script(query: str, doc_lang: str) -> bool:
     """Is the query mostly in another script than the article's language is written in?"""
-    counts = languages.script_counts(query)
-    if not counts:
-        return False
-    return max(counts, key=counts.get) != languages.SCRIPT_OF.get(doc_lang, "latin")
+    script = _main_script(query)
+    return script is not None and script != languages.SCRIPT_OF.get(doc_lang, "latin")
 
 
 def script_in(query: str, langs) -> bool:
     """Is the query's main script one that some of these languages are written in?"""
-    counts = languages.script_counts(query)
-    if not counts:
-        return True
-    return max(counts, key=counts.get) in {languages.SCRIPT_OF.get(lang, "latin") for lang in langs}
+    script = _main_script(query)
+    return script is None or script in {languages.SCRIPT_OF.get(lang, "latin") for lang in langs}
+
+
+def _main_script(text: str) -> str | None:
+    counts = languages.script_counts(text)
+    return max(counts, key=counts.get) if counts else None

@@ -48,6 +48,7 @@ class Evidence:
     chunk_kw: dict[int, float]  # chunk rowid → bm25
     chunk_article: dict[int, int]  # chunk rowid → article version rowid (allowed ones only)
     dense: dict[int, float]  # article version rowid → best chunk cosine
+    best_chunk: dict[int, int]  # article version rowid → that best chunk's rowid
     keyword: fusion.KeywordEvidence  # article version rowid → best chunk bm25, and how far to trust it
     known: float = 1.0  # share of the query's keyword tokens the index has at all (keyboard mash: 0)
     timings: dict[str, float] = field(default_factory=dict)
@@ -115,17 +116,19 @@ def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide, query_l
         if req.allows(arts[a]):
             chunk_article[cid] = a
     dense_art: dict[int, float] = {}
+    best_chunk: dict[int, int] = {}
     kw_art: dict[int, float] = {}
     for cid, s in chunk_dense.items():
         a = chunk_article.get(cid)
         if a is not None and s > dense_art.get(a, -9):
             dense_art[a] = s
+            best_chunk[a] = cid
     for cid, s in kw.chunks.items():
         a = chunk_article.get(cid)
         if a is not None and s > kw_art.get(a, -9):
             kw_art[a] = s
     return Evidence({c: s for c, s in chunk_dense.items() if c in chunk_article},
-                    {c: s for c, s in kw.chunks.items() if c in chunk_article}, chunk_article, dense_art,
+                    {c: s for c, s in kw.chunks.items() if c in chunk_article}, chunk_article, dense_art, best_chunk,
                     fusion.KeywordEvidence(kw_art, kw.coverage, len(kw.tokens), kw.ticket,
                                            _without_own_language(gen, dense_art, query_lang)), kw.known,
                     {"dense": t_dense, "keyword": kw.seconds})

@@ -165,7 +165,8 @@ class Searcher:
         queries = [checked_query(q) for q in queries]
         req = SearchRequest(**request).checked()
         gen = self.generation()
-        keys = [(q, gen.name, self.fusion, self.answer_model, self.min_answer_score, req) if len(q) <= CACHEABLE_CHARS else None for q in queries]
+        args = (gen.name, self.fusion, self.answer_model, self.min_answer_score, req)
+        keys = [(q, *args) if len(q) <= CACHEABLE_CHARS else None for q in queries]
         out: list[Response | None] = [self._cached(key) for key in keys]
         todo = [i for i, r in enumerate(out) if r is None]
         if not todo:
@@ -238,22 +239,17 @@ class Searcher:
             return False
         if req.mode == "keyword" or ev.qvecs is None:  # no cosine to judge by: words the index has at all
             return ev.known > 0
-        best: dict[int, tuple[float, int]] = {}  # version → (cosine, chunk) of its best dense chunk
-        for cid, s in ev.chunk_dense.items():
-            a = ev.chunk_article[cid]
-            if s > best.get(a, (-9.0, 0))[0]:
-                best[a] = (s, cid)
-        top = sorted(best, key=lambda a: best[a][0], reverse=True)[:answerability.RAW_CANDIDATES]
-        chunk_ids = [best[a][1] for a in top]
-        chunk_group = {best[a][1]: gen.articles[a].id for a in top}
-        raw = answerability.raw_cosines(ev.qvecs, gen.store.chunk_vectors(chunk_ids), chunk_group)
+        top = sorted(ev.dense, key=ev.dense.get, reverse=True)[:answerability.RAW_CANDIDATES]
+        chunk_group = {ev.best_chunk[a]: gen.articles[a].id for a in top}
+        raw = answerability.raw_cosines(ev.qvecs, gen.store.chunk_vectors(list(chunk_group)), chunk_group)
         kw = ev.keyword.scores
         kw_best = gen.articles[max(kw, key=kw.get)].id if kw else None
         best_version = ranked[0][1][0]
         centred = max((ev.dense.get(v, 0.0) for v in ranked[0][1]), default=0.0)
+        text = prose(query)
         signals = answerability.signals([art_id for art_id, _ in ranked], raw, kw_best, ev.keyword.coverage, ev.known,
-                                        answerability.cross_script(prose(query), gen.articles[best_version].lang),
-                                        centred, answerability.script_in(prose(query), gen.languages(req.public)))
+                                        answerability.cross_script(text, gen.articles[best_version].lang),
+                                        centred, answerability.script_in(text, gen.languages(req.public)))
         return self.answer_model.answered(signals, self.min_answer_score)
 
     def _cached(self, key) -> Response | None:
