@@ -8,6 +8,7 @@ tests/artifacts/<test module>/ (not committed) for a person to look at; each mod
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -99,3 +100,13 @@ def shoot(artifacts):
         assert overflow <= 1, f"{name}: the phone page is {overflow}px wider than the screen"
 
     return shoot
+
+
+def log_in_as_agent(page):
+    """Sign in through the login form as the agent account and land on the agent page."""
+    page.goto("/agent/")
+    page.wait_for_url(re.compile(r"/auth/login"))
+    page.fill("#username", ACCOUNTS["agent"])
+    page.fill("#password", PASSWORD)
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/agent/$"))

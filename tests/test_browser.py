@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser_support import ACCOUNTS
-from tests.support import PASSWORD
+from tests.browser_support import log_in_as_agent
 
 LOG = "\n".join(f"2026-11-20T08:{m:02d}:13Z [error] 2231#0: *{m} connect() failed (111: Connection refused) while "
                 f"connecting to upstream, client: 198.51.100.{m}, upstream: \"http://203.0.113.10:80/app.js\""
@@ -103,12 +102,7 @@ def test_help_center_works_without_javascript(browser, server):
 
 
 def test_agent_pastes_a_long_russian_ticket_and_copies_a_section(page, shoot):
-    page.goto("/agent/")
-    page.wait_for_url(re.compile(r"/auth/login"))
-    page.fill("#username", ACCOUNTS["agent"])
-    page.fill("#password", PASSWORD)
-    page.locator("form.stack button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/agent/$"))
+    log_in_as_agent(page)
     page.fill("#ticket", TICKET)
     page.locator("#ticket-form button[type=submit]").click()
     page.locator(".answer").first.wait_for()

@@ -10,13 +10,12 @@ section nor the customer's own words. Screenshots go to tests/artifacts/test_bro
 from __future__ import annotations
 
 import json
-import re
 from urllib.parse import unquote
 
 import pytest
 
-from tests.browser_support import ACCOUNTS
-from tests.support import PASSWORD, ROOT
+from tests.browser_support import log_in_as_agent
+from tests.support import ROOT
 
 TICKETS = {t["id"]: t for t in (json.loads(line) for line in (ROOT / "tests/data/agent-queries.jsonl").read_text(
     encoding="utf-8").splitlines() if line.strip())}
@@ -41,15 +40,6 @@ CASES = {
         not_fix=["Static files that are already cached load normally", "Slow pages, exports or large generated",
                  "heavy database queries", "77c0e3d1a9b24f86", "report/export?month"]),
 }
-
-
-def log_in_as_agent(page):
-    page.goto("/agent/")
-    page.wait_for_url(re.compile(r"/auth/login"))
-    page.fill("#username", ACCOUNTS["agent"])
-    page.fill("#password", PASSWORD)
-    page.locator("form.stack button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/agent/$"))
 
 
 def anchor_of(href: str) -> str:

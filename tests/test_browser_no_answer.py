@@ -12,8 +12,7 @@ import re
 import pytest
 
 from tests.refusals import refuse_searches
-from tests.browser_support import ACCOUNTS
-from tests.support import PASSWORD
+from tests.browser_support import log_in_as_agent
 
 MASH = {"en": "asdf jkl qwer uiop", "zh": "嗯嗯嗯 啊啊 哦哦哦 呃", "ru": "фыва олдж йцук енгш"}
 TITLE = {"en": "We could not find an answer", "zh": "我们没有找到答案", "ru": "Нам не удалось найти ответ"}
@@ -59,12 +58,7 @@ def test_results_page_heading_names_the_query(page, shoot):
 
 def test_agent_sees_the_closest_sections_of_an_unanswered_ticket_as_weak_matches(page, shoot, refuse):
     refuse.add(TICKET)
-    page.goto("/agent/")
-    page.wait_for_url(re.compile(r"/auth/login"))
-    page.fill("#username", ACCOUNTS["agent"])
-    page.fill("#password", PASSWORD)
-    page.locator("form.stack button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/agent/$"))
+    log_in_as_agent(page)
     page.fill("#ticket", TICKET)
     page.locator("#ticket-form button[type=submit]").click()
     page.locator(".answer").first.wait_for()
