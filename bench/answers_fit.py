@@ -16,8 +16,6 @@ product's default. Beside it, the baseline the issue names: one threshold on the
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +24,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import datasets  # noqa: E402
-from bench.evidence import OFF_DOMAIN_DEFAULT, OFF_DOMAIN_SOURCE, mash_queries  # noqa: E402
+from bench import datasets, evidence  # noqa: E402
 from kb import answerability, fusion  # noqa: E402
 from kb.query_text import prose  # noqa: E402
 
-EVIDENCE = datasets.WORK / "evidence"
+EVIDENCE = evidence.OUT
 RESULTS = Path(__file__).resolve().parent / "results"
 ANSWERED_ON_TRAINING = 0.95
 SUBSETS = {"top (baseline)": ["top"], "top+known+coverage": ["top", "known", "coverage"],
@@ -70,20 +67,18 @@ def load_texts(name: str):
     ds = datasets.load(name)
     TEXTS.update({q["id"]: q["text"] for q in ds.queries})
     KB_LANGS[name] = {d["lang"] for d in ds.docs}
-    other = OFF_DOMAIN_SOURCE.get(name, OFF_DOMAIN_DEFAULT)
+    other = evidence.OFF_DOMAIN_SOURCE.get(name, evidence.OFF_DOMAIN_DEFAULT)
     TEXTS.update({f"off-{q['id']}": q["text"] for q in datasets.load(other).queries})
-    TEXTS.update({q["id"]: q["text"] for q in mash_queries()})
+    TEXTS.update({q["id"]: q["text"] for q in evidence.mash_queries()})
 
 
 def cases_of(name: str, fuse=fusion.DEFAULT) -> list[Case]:
     load_texts(name)
     out = []
     for situation in ("reduced", "offdomain"):
-        path = EVIDENCE / f"{name}.{situation}.json.gz"
-        if not path.exists():
+        data = evidence.load(name, situation, EVIDENCE)
+        if data is None:
             return []
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            data = json.load(f)
         for r in data["records"]:
             if situation == "reduced" and not data["qrels"].get(r["id"]):
                 continue
@@ -130,11 +125,9 @@ def only_other_languages(name: str, fuse=fusion.DEFAULT, share: float = 0.5, see
     candidates, filtered; cosines were kept for the ten best versions only)."""
     import random
 
-    path = EVIDENCE / f"{name}.full.json.gz"
-    if name != "xquad-cross-any" or not path.exists():
+    data = evidence.load(name, "full", EVIDENCE) if name == "xquad-cross-any" else None
+    if data is None:
         return []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        data = json.load(f)
     out = []
     for r in data["records"]:
         rel = data["qrels"].get(r["id"])

@@ -12,9 +12,7 @@ FAQ set before. Each set's `small` variant (70 documents: FAQ-sized) counts as p
 from __future__ import annotations
 
 import argparse
-import gzip
 import itertools
-import json
 import math
 import sys
 from dataclasses import dataclass
@@ -22,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import datasets  # noqa: E402
+from bench import datasets, evidence  # noqa: E402
 from kb import fusion  # noqa: E402
 from kb.query_text import is_ticket  # noqa: E402
 
-EVIDENCE = datasets.WORK / "evidence"
+EVIDENCE = evidence.OUT
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -41,11 +39,9 @@ class Query:
 
 
 def load(name: str, situation: str) -> list[Query]:
-    path = EVIDENCE / f"{name}.{situation}.json.gz"
-    if not path.exists():
+    data = evidence.load(name, situation, EVIDENCE)
+    if data is None:
         return []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        data = json.load(f)
     texts = {q["id"]: q["text"] for q in datasets.load(name).queries}
     out = []
     for r in data["records"]:
