@@ -126,10 +126,20 @@ class Activity:
             c.execute("INSERT INTO views (ts, article_id, lang, ui_lang, audience) VALUES (?,?,?,?,?)",
                       (now(), article_id, lang, ui_lang, audience))
 
-    def add_feedback(self, article_id: str, lang: str, helpful: bool, reason: str | None, source: str = "visitor"):
+    def add_feedback(self, article_id: str, lang: str, helpful: bool, reason: str | None,
+                     source: str = "visitor") -> int:
         with self._conn() as c:
-            c.execute("INSERT INTO feedback (ts, article_id, lang, helpful, reason, source) VALUES (?,?,?,?,?,?)",
-                      (now(), article_id, lang, int(bool(helpful)), (reason or "").strip()[:1000] or None, source))
+            return c.execute("INSERT INTO feedback (ts, article_id, lang, helpful, reason, source) VALUES (?,?,?,?,?,?)",
+                      (now(), article_id, lang, int(bool(helpful)), (reason or "").strip()[:1000] or None,
+                       source)).lastrowid
+
+    def add_feedback_reason(self, feedback_id: int, reason: str) -> bool:
+        """What was missing, sent after the vote ("No", then the reason box); once per vote, never overwritten."""
+        reason = (reason or "").strip()[:1000]
+        if not reason:
+            return False
+        with self._conn() as c:
+            return c.execute("UPDATE feedback SET reason=? WHERE id=? AND reason IS NULL", (reason, feedback_id)).rowcount > 0
 
     def add_mark(self, article_id: str, lang: str | None, mark: str, query: str | None, user: str | None):
         if mark not in MARKS:

@@ -64,9 +64,14 @@ def test_search_in_english_open_switch_language_and_give_feedback(page, shoot):
     page.wait_for_url(re.compile(r"/zh/article/cdn-502-bad-gateway"))
     assert "502" in page.locator("h1").inner_text() and page.locator(".read-in strong").inner_text() == "中文"
     shoot(page, "article-zh")
-    page.locator(".feedback-reason summary").click()
-    page.fill("#reason", "步骤很清楚")
-    page.locator(".feedback-buttons button[value=yes]").click()
+    page.locator(".feedback-buttons button[value=no]").click()
+    page.wait_for_url(re.compile(r"feedback=no"))
+    assert page.locator("#reason").is_visible()  # shown at once, not behind a link
+    assert page.locator(".feedback-more a.button").inner_text() == "联系技术支持"
+    assert page.locator(".feedback-more .article-item").count() >= 1
+    shoot(page, "feedback-no-zh")
+    page.fill("#reason", "步骤和控制台不一致")
+    page.locator(".feedback-reason-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"feedback=thanks"))
     assert page.locator(".thanks").is_visible()
 
@@ -96,6 +101,9 @@ def test_help_center_works_without_javascript(browser, server):
     page.locator(".result-title").first.click()
     page.wait_for_url(re.compile(r"/ru/article/"))
     page.locator(".feedback-buttons button[value=no]").click()
+    page.wait_for_url(re.compile(r"feedback=no"))
+    page.fill("#reason", "не нашёл, где очистить кэш для папки")
+    page.locator(".feedback-reason-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"feedback=thanks"))
     assert page.locator(".thanks").is_visible()
     context.close()

@@ -41,7 +41,7 @@ def test_no_answer_page_offers_the_closest_articles_and_the_contact_link(page, s
     assert 1 <= items.count() <= 3
     contact = page.locator(".contact a")
     assert contact.inner_text() == CONTACT[lang] and contact.is_visible()
-    assert contact.get_attribute("href") == f"/{lang}/article/contact-support"
+    assert contact.get_attribute("href").startswith(f"/{lang}/contact/?subject=")
     shoot(page, f"no-answer-{lang}")
     title = items.first.inner_text()
     items.first.click()

@@ -64,7 +64,7 @@ def test_unanswered_search_shows_the_no_answer_page_with_up_to_three_closest_art
     links = closest_links(page)
     assert 1 <= len(links) <= 3 and all(link.startswith(f"/{lang}/article/") for link in links)
     assert 'class="result"' not in page and 'class="result-title"' not in page  # closest, not results
-    assert f'href="/{lang}/article/contact-support"' in page and contact in page
+    assert f'href="/{lang}/contact/?subject=' in page and contact in page  # the contact form, subject filled
     assert MASH in htmllib.unescape(page)  # "nothing clearly answers “…”"
 
 
@@ -78,10 +78,13 @@ def test_search_results_page_has_one_top_level_heading_naming_the_query(client, 
 
 def test_contact_link_is_the_contact_url_setting_when_set_and_absent_when_nothing_is_set(make_app, refuse):
     refuse.add(MASH)
+    page = text(make_app(CONTACT_URL=None, CONTACT_FORM=False).test_client().get(f"/en/search?q={MASH}"))
+    assert 'href="/en/article/contact-support"' in page  # without the form: the contact article
     url = "https://support.example.com/new-ticket?from=kb"
     page = text(make_app(CONTACT_URL=url).test_client().get(f"/en/search?q={MASH}"))
     assert f'href="{htmllib.escape(url)}"' in page
-    page = text(make_app(CONTACT_URL=None, CONTACT_ARTICLE=None).test_client().get(f"/en/search?q={MASH}"))
+    bare = make_app(CONTACT_URL=None, CONTACT_FORM=False, CONTACT_ARTICLE=None)
+    page = text(bare.test_client().get(f"/en/search?q={MASH}"))
     assert headings(page, 1) == ["We could not find an answer"] and 'class="contact"' not in page
     assert closest_links(page)
 

@@ -114,7 +114,7 @@ def test_no_results_page_offers_closest_articles_and_contact_support(client):
     html = text(r)
     assert r.status_code == 200 and "No articles match" in html
     assert "Closest articles" in html and "/en/article/cdn-purge-cache" in html
-    assert 'href="/en/article/contact-support"' in html
+    assert 'href="/en/contact/?subject=purge+cache"' in html
     zh = text(client.get("/zh/search?q=purge cache&product=billing&tag=cdn"))
     assert "没有与" in zh and "联系技术支持" in zh
 

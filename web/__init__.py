@@ -4,7 +4,7 @@
 folder's `config.py` and `KB_*` environment variables (`KB_INDEX=/srv/kb`,
 `KB_SECRET_KEY=...`), or a test config instead of both. Each audience has its
 blueprint: `help_center` (public pages), `agent` (suggested answers),
-`writers` (content-health reports), `api` (JSON) and `auth` (log in and out). Blueprints never import each other; what
+`writers` (content-health reports), `contact` (the contact form), `api` (JSON) and `auth` (log in and out). Blueprints never import each other; what
 they share lives in `resources`, `security`, `i18n`, `answers` and `errors`.
 """
 
@@ -21,14 +21,17 @@ DEFAULTS = {
     "MIN_ANSWER_SCORE": None,  # 0-1: how sure a search must be to count as answered; None: the fitted default
     "SECRET_KEY": None,  # None: generated once and kept in <INDEX>/secret_key (mode 600)
     "SITE_NAME": None,  # shown in the header; None: "Help Center" in the visitor's language
-    "CONTACT_URL": None,  # "contact support" link on the no-answer page; None: the CONTACT_ARTICLE
+    "CONTACT_URL": None,  # "contact support" link (no-answer page, "No" votes); None: the contact form, else CONTACT_ARTICLE
     "CONTACT_ARTICLE": "contact-support",  # article id used when CONTACT_URL is not set
+    "CONTACT_FORM": True,  # the help center's own contact form (/<lang>/contact/), used when CONTACT_URL is not set
+    "REQUEST_WEBHOOK": None,  # URL that receives each contact request as JSON (a helpdesk's intake), with retries
     "PAGE_SIZE": 10,  # results per page in the help center
     "MAX_QUERY_CHARS": 500,  # longest public search query (agents may paste up to 20,000 characters)
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_SEARCH": "60 per minute",  # per client address: help center search, suggestions, /api/search
     "RATELIMIT_FEEDBACK": "10 per minute",  # "Was this helpful?" votes, form and API
     "RATELIMIT_LOGIN": "10 per minute",  # login attempts
+    "RATELIMIT_CONTACT": "5 per 10 minutes",  # contact requests sent
     "RATELIMIT_API": "120 per minute",  # /api/articles and /api/suggest
     "RATELIMIT_STORAGE_URI": "memory://",  # per process; several processes share e.g. redis://host:6379
     "PROXY_FIX": 0,  # number of trusted reverse proxies setting X-Forwarded-For/-Proto/-Host
@@ -66,7 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
 
-    from . import agent, api, auth, help_center, writers
+    from . import agent, api, auth, contact, help_center, writers
 
     app.register_blueprint(help_center.bp)
     app.register_blueprint(help_center.root)
@@ -74,5 +77,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(writers.bp)
+    app.register_blueprint(contact.bp)
     security.csrf.exempt(api.bp)  # the JSON API takes tokens or JSON bodies, never forms
     return app

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from . import i18n
 from .resources import get_activity, get_searcher, rendered_article
@@ -137,7 +138,7 @@ def _closest(q, resp, offset, product, tag) -> list:
 @bp.get("/article/<article_id>")
 def article(article_id):
     if article_id != article_id.lower():
-        return redirect(url_for(".article", article_id=article_id.lower(), **_args("s", "r", "feedback")), 301)
+        return redirect(url_for(".article", article_id=article_id.lower(), **_args("s", "r", "feedback", "fb")), 301)
     searcher = get_searcher()
     found = searcher.article(article_id, g.lang, AUDIENCE)
     if found is None:
@@ -151,9 +152,12 @@ def article(article_id):
     search_id, rank = _int_arg("s"), _int_arg("r")
     if search_id is not None:
         activity.log_click(search_id, article_id, row.lang, rank)
+    said_no = request.args.get("feedback") == "no" and _vote_id(request.args.get("fb", "")) is not None
     return render_template("article.html", row=row, html=rendered.html, toc=rendered.toc, versions=versions,
                            related=related, fallback=row.lang != g.lang,
-                           thanks=request.args.get("feedback") == "thanks")
+                           thanks=request.args.get("feedback") == "thanks",
+                           said_no=said_no, vote_token=request.args.get("fb") if said_no else None,
+                           contact_url=_contact_url(subject=row.title, article=article_id) if said_no else None)
 
 
 @bp.post("/article/<article_id>/feedback")
@@ -169,7 +173,21 @@ def feedback(article_id):
     if lang not in versions:
         abort(400, _("This article has no version in that language."))
     reason = request.form.get("reason", "")[:1000]
-    get_activity().add_feedback(article_id, lang, helpful == "yes", reason, source="help_center")
+    vote = get_activity().add_feedback(article_id, lang, helpful == "yes", reason, source="help_center")
+    if helpful == "no" and not reason.strip():  # then ask what was missing, and offer help
+        return redirect(url_for(".article", article_id=article_id, feedback="no", fb=_vote_token(vote),
+                                _anchor="feedback"), 303)
+    return redirect(url_for(".article", article_id=article_id, feedback="thanks", _anchor="feedback"), 303)
+
+
+@bp.post("/article/<article_id>/feedback/reason")
+@rate_limit("FEEDBACK")
+def feedback_reason(article_id):
+    """What was missing, after a "No": added to that vote (the signed `fb` names it), never a second vote."""
+    vote = _vote_id(request.form.get("fb", ""))
+    if vote is None:
+        abort(400, _("This feedback form has expired. Please vote again."))
+    get_activity().add_feedback_reason(vote, request.form.get("reason", "")[:1000])
     return redirect(url_for(".article", article_id=article_id, feedback="thanks", _anchor="feedback"), 303)
 
 
@@ -263,10 +281,27 @@ def _groups() -> dict:
     return groups
 
 
-def _contact_url() -> str | None:
+def _vote_token(vote_id: int) -> str:
+    return URLSafeSerializer(current_app.secret_key, salt="feedback-vote").dumps(vote_id)
+
+
+def _vote_id(token: str) -> int | None:
+    try:
+        value = URLSafeSerializer(current_app.secret_key, salt="feedback-vote").loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _contact_url(subject: str | None = None, article: str | None = None) -> str | None:
+    """Where "contact support" leads: KB_CONTACT_URL, else the contact form (its subject filled with what was
+    searched, or the article's title after a "No"), else the contact article."""
     cfg = current_app.config
     if cfg["CONTACT_URL"]:
         return cfg["CONTACT_URL"]
+    if cfg["CONTACT_FORM"]:
+        return url_for("contact.form", lang=g.lang, subject=subject or request.args.get("q") or None,
+                       article=article)
     art = cfg["CONTACT_ARTICLE"]
     if art and get_searcher().versions(art, AUDIENCE):
         return url_for(".article", article_id=art)

@@ -93,9 +93,10 @@ def site_name() -> str:
 
 def switch_url(code: str) -> str:
     """This page in another language; pages without a language in the URL set the cookie and come back."""
-    if request.blueprint == "help_center" and request.url_rule is not None and request.view_args is not None:
+    rule = request.url_rule
+    if rule is not None and "lang" in rule.arguments and request.view_args is not None:
         args = {k: v for k, v in request.args.items() if k in ("q", "product", "tag")}
-        return url_for(request.url_rule.endpoint, **{**request.view_args, "lang": code}, **args)
+        return url_for(rule.endpoint, **{**request.view_args, "lang": code}, **args)
     return url_for("root.set_language", code=code, next=request.full_path if request.query_string else request.path)
 
 

@@ -1,8 +1,9 @@
-"""Resources shared by every request: the searcher and the activity log (flaskr's db.py idiom).
+"""Resources shared by every request: the searcher, the activity log, contact requests (flaskr's db.py idiom).
 
 Both are opened once per app in `init_app`, so a missing or corrupt index
 stops `kb serve` at start with a clear message instead of failing the first
-visitor. The Searcher picks up a newly published index by itself.
+visitor. The Searcher picks up a newly published index by itself. With KB_REQUEST_WEBHOOK set,
+each app runs one background sender for the contact requests' outbox (kb.outbox).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from flask import Flask, current_app, request
 from kb import languages, render
 from kb.answerability import parse_threshold
 from kb.activity import Activity
+from kb.contact_store import ContactStore
+from kb.outbox import Sender
 from kb.search import Searcher
 from kb.store import ArticleRow
 
@@ -31,7 +34,10 @@ def init_app(app: Flask):
                         min_answer_score=parse_threshold(app.config["MIN_ANSWER_SCORE"], "KB_MIN_ANSWER_SCORE"))
     languages.warm_up()
     activity = Activity(index_dir / "activity.sqlite")
-    app.extensions["polykb"] = {"searcher": searcher, "activity": activity,
+    contacts = ContactStore(index_dir / "activity.sqlite")
+    webhook = app.config.get("REQUEST_WEBHOOK")
+    app.extensions["polykb"] = {"searcher": searcher, "activity": activity, "contacts": contacts,
+                                "sender": Sender(contacts, webhook).start() if webhook else None,
                                 "rendered": LRUCache(RENDERED_ARTICLES), "rendered_lock": threading.Lock()}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = stored_secret(index_dir)
@@ -43,6 +49,17 @@ def get_searcher() -> Searcher:
 
 def get_activity() -> Activity:
     return current_app.extensions["polykb"]["activity"]
+
+
+def get_contacts() -> ContactStore:
+    return current_app.extensions["polykb"]["contacts"]
+
+
+def wake_sender():
+    """Send a request just queued now rather than at the sender's next look (no-op without a webhook)."""
+    sender = current_app.extensions["polykb"]["sender"]
+    if sender is not None:
+        sender.wake()
 
 
 def rendered_article(row: ArticleRow, body: str, resolve: render.Resolver, audience: str,
