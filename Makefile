@@ -53,12 +53,11 @@ lock: $(VENV)/bin/python
 # The published results are 1000-query even samples of each set; QUALITY_ARGS= runs every query (hours).
 QUALITY_ARGS ?= --max-queries 1000
 
-# The speed benchmark's load generator (wrk, Debian) and its peer's server (gunicorn).
+# The speed benchmark's load generator (wrk, Debian); its peer's server (gunicorn) is in the locks.
 bench-tools: $(VENV)/.test-deps
 	@command -v wrk >/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
 	  { echo "error: the speed benchmark needs wrk (apt-get install wrk)"; exit 1; }
-	@test -x $(BIN)/gunicorn || $(BIN)/pip install -q gunicorn
 
 bench: bench-tools
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/quality.py $(QUALITY_ARGS)

@@ -264,33 +264,53 @@ def report(name, articles_dir, index_dir, model, fmt, owner, lang, product, days
 @model_option
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="KB_HOST", help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, envvar="KB_PORT", help="Port to listen on.")
-@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Threads serving requests (waitress).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="KB_WORKERS",
+              help="Server processes (gunicorn; each loads its own app and embedder). Env KB_WORKERS.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), envvar="KB_THREADS",
+              help="Threads serving requests in each process. Env KB_THREADS.")
 @click.option("--dev", is_flag=True, help="Flask's development server with reloader and debugger (never in production).")
 @reports_errors
-def serve(articles_dir, index_dir, model, host, port, workers, dev):
+def serve(articles_dir, index_dir, model, host, port, workers, threads, dev):
     """Serve the help center, agent assist and JSON API (indexes the articles first if there is no index)."""
     _ensure_index(articles_dir, index_dir, model)
-    app = _web_app(index_dir, model, articles_dir)
-    click.echo(f"polykb serving {index_dir} on http://{host}:{port}/ ({'dev server' if dev else f'{workers} threads'})")
     if dev:
-        app.run(host=host, port=port, debug=True, use_reloader=True)
+        click.echo(f"polykb serving {index_dir} on http://{host}:{port}/ (dev server)")
+        _web_app(index_dir, model, articles_dir).run(host=host, port=port, debug=True, use_reloader=True)
         return
-    from waitress import serve as waitress_serve
+    from web import serving
 
-    waitress_serve(app, host=host, port=port, threads=workers, ident="polykb")
+    if workers == 1:  # one process: fail here, before printing the address, if the index is unusable
+        app = _web_app(index_dir, model, articles_dir)
+        factory = lambda: app  # noqa: E731
+    else:  # each worker makes its own app; a missing or foreign index is still refused here, once
+        from .generation import current
+
+        current(index_dir)
+        _web_app_settings(index_dir, model, articles_dir)
+        factory = _web_factory
+    click.echo(f"polykb serving {index_dir} on http://{host}:{port}/ ({workers} x {threads} threads)")
+    serving.serve(factory, host, port, workers=workers, threads=threads, log=lambda m: click.echo(m, err=True))
 
 
-def _web_app(index_dir, model, articles_dir=None):
-    """The web app for an index folder; options become KB_* settings, which the app factory reads."""
+def _web_app_settings(index_dir, model, articles_dir=None):
+    """Options become KB_* settings, which the app factory reads (in this process or a server's workers)."""
     os.environ["KB_INDEX"] = json.dumps(str(index_dir))
     if model:
         os.environ["KB_MODEL"] = json.dumps(model)
     if articles_dir:
         os.environ["KB_ARTICLES"] = json.dumps(str(articles_dir))
+
+
+def _web_factory():
     from web import create_app
 
     return create_app()
+
+
+def _web_app(index_dir, model, articles_dir=None):
+    """The web app for an index folder."""
+    _web_app_settings(index_dir, model, articles_dir)
+    return _web_factory()
 
 
 def _activity(index_dir):

@@ -165,11 +165,70 @@ def test_kb_serve_runs_waitress_with_the_index_and_thread_count(monkeypatch, ind
     for var in ("KB_INDEX", "KB_MODEL", "KB_ARTICLES"):  # recorded, so what serve sets is undone afterwards
         monkeypatch.setenv(var, "")
         monkeypatch.delenv(var)
-    result = CliRunner().invoke(cli, ["serve", "--index", str(index_dir), "--port", "5123", "--workers", "3"])
+    result = CliRunner().invoke(cli, ["serve", "--index", str(index_dir), "--port", "5123", "--threads", "3"])
     assert result.exit_code == 0, result.output
     assert (seen["host"], seen["port"], seen["threads"]) == ("127.0.0.1", 5123, 3)
     assert seen["app"].config["INDEX"] == str(index_dir)
     assert seen["app"].test_client().get("/en/").status_code == 200
+
+
+def test_kb_serve_with_workers_runs_gunicorn_processes_with_one_engine_and_one_thread_each(monkeypatch, index_dir):
+    from web import serving
+
+    seen = {}
+
+    class FakeGunicorn:
+        def __init__(self, factory, options):
+            seen.update(options, factory=factory)
+
+        def run(self):
+            seen["app"] = seen["factory"]()  # what a worker does after the fork
+
+    monkeypatch.setattr(serving, "gunicorn_app", FakeGunicorn)
+    for var in ("KB_INDEX", "KB_MODEL", "KB_ARTICLES", "KB_EMBED_ENGINES", "OMP_NUM_THREADS"):
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
+    result = CliRunner().invoke(cli, ["serve", "--index", str(index_dir), "--port", "5124", "--workers", "3",
+                                      "--threads", "2"])
+    assert result.exit_code == 0, result.output
+    assert (seen["bind"], seen["workers"], seen["threads"], seen["worker_class"]) == ("127.0.0.1:5124", 3, 2, "gthread")
+    assert os.environ["KB_EMBED_ENGINES"] == "1" and os.environ["OMP_NUM_THREADS"] == "1"
+    assert seen["app"].test_client().get("/en/").status_code == 200
+
+
+def test_kb_serve_with_workers_refuses_a_missing_index_before_forking(tmp_path, monkeypatch):
+    from web import serving
+
+    monkeypatch.setattr(serving, "gunicorn_app", lambda *a: pytest.fail("started without an index"))
+    for var in ("KB_INDEX", "KB_ARTICLES"):
+        monkeypatch.setenv(var, "")
+    result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path / "idx"), "--articles", str(tmp_path / "none"),
+                                      "--workers", "2"])
+    assert result.exit_code == 1 and "kb index" in result.output
+
+
+def test_waitress_serves_more_threads_where_gunicorn_cannot_run(monkeypatch):
+    from flask import Flask
+
+    from web import serving
+
+    seen = {}
+    monkeypatch.setattr(serving, "gunicorn_available", lambda: False)
+    monkeypatch.setattr("waitress.serve", lambda app, **kw: seen.update(kw))
+    said = []
+    assert serving.serve(lambda: Flask("x"), "127.0.0.1", 5125, workers=2, threads=3, log=said.append) == "waitress"
+    assert seen["threads"] == 6 and "gunicorn cannot run here" in said[0]
+
+
+def test_kb_embed_engines_sets_the_engine_count_and_a_bad_value_says_what_is_expected(monkeypatch):
+    from kb.embeddings import e5
+    from kb.errors import ConfigError
+
+    monkeypatch.setenv("KB_EMBED_ENGINES", "2")
+    assert e5.engines_setting() == 2
+    monkeypatch.setenv("KB_EMBED_ENGINES", "many")
+    with pytest.raises(ConfigError, match="KB_EMBED_ENGINES='many': expected a whole number"):
+        e5.engines_setting()
 
 
 def test_kb_serve_without_an_index_or_articles_says_how_to_build_one(tmp_path, monkeypatch):

@@ -42,4 +42,10 @@ def get_embedder(spec: str | None = None) -> Embedder:
     return _loaded[spec]
 
 
+def forget_loaded():
+    """Drop the models loaded so far: a forked server worker loads its own (a parent's engine pool has no threads
+    in the child)."""
+    _loaded.clear()
+
+
 __all__ = ["Embedder", "CachedEmbedder", "get_embedder", "DEFAULT_MODEL", "BACKENDS"]
