@@ -250,10 +250,10 @@ def eval_cmd(queries, qrels, articles_dir, index_dir, model, internal, as_json, 
 def report(name, articles_dir, index_dir, model, fmt, owner, lang, product, days):
     """Content-health reports for writers (reads the index and the activity log; no server needed)."""
     from . import reports
-    from .activity import Activity
+    from .storage.activity import Activity
 
     searcher = _searcher(index_dir, model, articles_dir)
-    ctx = reports.Context(store=searcher.store, activity=Activity(Path(index_dir) / "activity.sqlite"),
+    ctx = reports.Context(store=searcher.store, activity=Activity(_database(index_dir)),
                           window_days=days, embedder=searcher.embedder, searcher=searcher)
     click.echo(reports.render(reports.run(name, ctx, owner=owner, lang=lang, product=product), fmt))
 
@@ -313,16 +313,22 @@ def _web_app(index_dir, model, articles_dir=None):
     return _web_factory()
 
 
-def _activity(index_dir):
-    from .activity import Activity
+def _database(index_dir):
+    """The shared database: $KB_DATABASE_URL, else the SQLite file in the index folder."""
+    from .storage import database_url, open_database
 
-    Path(index_dir).mkdir(parents=True, exist_ok=True)
-    return Activity(Path(index_dir) / "activity.sqlite")
+    return open_database(database_url(index_dir))
+
+
+def _accounts(index_dir):
+    from .storage.accounts import Accounts
+
+    return Accounts(_database(index_dir))
 
 
 @cli.group()
 def user():
-    """Accounts for agents, writers and admins (kept in <index>/activity.sqlite)."""
+    """Accounts for agents, writers and admins (kept in the shared database: $KB_DATABASE_URL or <index>/activity.sqlite)."""
 
 
 @user.command(name="add")
@@ -337,7 +343,7 @@ def user_add(name, role, password_stdin, index_dir):
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    _activity(index_dir).add_user(name, password, role)
+    _accounts(index_dir).add_user(name, password, role)
     click.echo(f"user {name!r} saved with role {role}")
 
 
@@ -352,7 +358,7 @@ def token():
 @reports_errors
 def token_add(name, index_dir):
     """Create a token and print it once: only its hash is stored."""
-    click.echo(_activity(index_dir).add_token(name))
+    click.echo(_accounts(index_dir).add_token(name))
     click.echo(f"token {name!r} created; store it now, it cannot be shown again", err=True)
 
 
@@ -362,10 +368,15 @@ def token_add(name, index_dir):
 @reports_errors
 def token_revoke(name, index_dir):
     """Revoke every active token with this name."""
-    n = _activity(index_dir).revoke_token(name)
+    n = _accounts(index_dir).revoke_token(name)
     if not n:
         raise click.ClickException(f"no active token named {name!r}")
     click.echo(f"revoked {n} token(s) named {name!r}")
+
+
+from .cli_db import db  # noqa: E402 - it takes the options above
+
+cli.add_command(db)
 
 
 def main():  # pragma: no cover - python -m kb.cli

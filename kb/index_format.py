@@ -6,7 +6,7 @@
         public.faiss, all.faiss  vectors of public chunks / of all chunks
         manifest.json            format, versions, embedder, build time, file sizes and hashes
     <index>/embeddings.sqlite    embedding cache shared by every generation
-    <index>/activity.sqlite      searches, views, feedback, users (survives re-indexing)
+    <index>/activity.sqlite      searches, views, feedback, users (kb.storage; survives re-indexing)
     <index>/build-*/             a build in progress; removed by the next run if it died
 
 A build writes a whole new generation beside the served one, fsyncs it, and

@@ -3,7 +3,7 @@
 A generation's database is written once by the indexer and then only read:
 readers open it immutable, so searches never take a lock and never see a
 half-written index. Activity (searches, clicks, feedback) lives elsewhere
-(`kb.activity`), because it must survive re-indexing.
+(`kb.storage`), because it must survive re-indexing.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PASSWORD
+from tests.support import PASSWORD, accounts_at
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -49,12 +49,11 @@ def server(web_index):
     """The base URL of the app on 127.0.0.1 over the sample's index (real model), with the ACCOUNTS."""
     from werkzeug.serving import make_server
 
-    from kb.activity import Activity
     from web import create_app
 
-    activity = Activity(web_index / "activity.sqlite")
+    accounts = accounts_at(web_index / "activity.sqlite")
     for role, name in ACCOUNTS.items():
-        activity.add_user(name, PASSWORD, role)
+        accounts.add_user(name, PASSWORD, role)
     app = create_app({"INDEX": str(web_index), "RATELIMIT_ENABLED": False, "SECRET_KEY": "browser-tests"})
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)

@@ -27,9 +27,10 @@ from hypothesis import settings
 
 import kb.embeddings
 from indexer import job
-from kb.activity import Activity
+from kb.storage.accounts import Accounts
+from kb.storage.activity import Activity
 from kb.embeddings.base import Embedder, normalize_rows
-from tests.support import ROOT, SMALL_KB, copy_index, index_tree, login, new_user, write_tree
+from tests.support import ROOT, SMALL_KB, activity_at, copy_index, index_tree, login, new_user, write_tree
 from web import create_app
 
 pytest_plugins = ["tests.browser_support"]
@@ -224,7 +225,12 @@ def runner(app):
 
 @pytest.fixture
 def activity(index_dir) -> Activity:
-    return Activity(index_dir / "activity.sqlite")
+    return activity_at(index_dir / "activity.sqlite")
+
+
+@pytest.fixture
+def accounts(activity) -> Accounts:
+    return Accounts(activity.db)
 
 
 @pytest.fixture

@@ -16,7 +16,9 @@ import pytest
 from hypothesis import settings
 
 from indexer import job
-from kb.activity import Activity
+from kb.storage import open_database, sqlite_url
+from kb.storage.accounts import Accounts
+from kb.storage.activity import Activity
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
@@ -123,11 +125,31 @@ def minilm_spec() -> str:
     return "st:" + str(Path(gt.__file__).parent / "model")
 
 
+# --- the shared database ----------------------------------------------------------
+
+def activity_at(path: Path) -> Activity:
+    """The activity log in the SQLite file `path` (created or migrated as `kb serve` would)."""
+    return Activity(open_database(sqlite_url(path)))
+
+
+def accounts_at(path: Path) -> Accounts:
+    return Accounts(open_database(sqlite_url(path)))
+
+
+def run_sql(repository, sql: str, params=()) -> list[tuple]:
+    """Raw SQL on a repository's SQLite database (qmark parameters), committed: for tests that look at the rows
+    themselves, or change them behind the application's back. Application code uses the repositories."""
+    with repository.db.write() as conn:
+        result = conn.exec_driver_sql(sql, tuple(params))
+        return [tuple(r) for r in result] if result.returns_rows else []
+
+
 # --- the web app: accounts, logins, CSRF, the error shape --------------------------
 
-def new_user(activity: Activity, role: str) -> str:
+def new_user(repository, role: str) -> str:
+    """A new user with PASSWORD and `role`, in the database of `repository` (Activity, Accounts, ...)."""
     name = f"{role}-{uuid.uuid4().hex[:8]}"
-    activity.add_user(name, PASSWORD, role)
+    Accounts(repository.db).add_user(name, PASSWORD, role)
     return name
 
 

@@ -11,10 +11,9 @@ import time
 import pytest
 
 from indexer import job
-from kb.activity import Activity
 from kb.errors import KBError
 from kb.search import Searcher
-from tests.support import ROOT, SMALL_KB, article, write_tree
+from tests.support import ROOT, SMALL_KB, activity_at, article, run_sql, write_tree
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.5, 1.5, 3.0])
@@ -69,7 +68,7 @@ def test_searches_keep_succeeding_while_a_new_index_is_published(make_fake_index
 
 
 def _write_feedback(path, n, worker):
-    act = Activity(path)
+    act = activity_at(path)
     for i in range(n):
         act.add_feedback(f"a-{worker}", "en", i % 2 == 0, f"reason {i}")
         act.log_search(f"q {worker} {i}", "en", "en", "public", "search", [("a", "en", 0.5)], 1)
@@ -77,7 +76,7 @@ def _write_feedback(path, n, worker):
 
 def test_concurrent_writers_lose_no_row(tmp_path):
     path = tmp_path / "activity.sqlite"
-    Activity(path)
+    activity_at(path)
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_write_feedback, args=(path, 200, w)) for w in range(4)]
     for p in procs:
@@ -85,10 +84,10 @@ def test_concurrent_writers_lose_no_row(tmp_path):
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    act = Activity(path)
-    assert act.execute("SELECT count(*) FROM feedback")[0][0] == 800
-    assert act.execute("SELECT count(*) FROM searches")[0][0] == 800
-    assert act.execute("SELECT count(*) FROM shown")[0][0] == 800
+    act = activity_at(path)
+    assert run_sql(act, "SELECT count(*) FROM feedback")[0][0] == 800
+    assert run_sql(act, "SELECT count(*) FROM searches")[0][0] == 800
+    assert run_sql(act, "SELECT count(*) FROM shown")[0][0] == 800
 
 
 def test_corrupt_activity_database_is_reported_and_never_overwritten(tmp_path):
@@ -96,5 +95,5 @@ def test_corrupt_activity_database_is_reported_and_never_overwritten(tmp_path):
     garbage = b"this is not sqlite" * 100
     path.write_bytes(garbage)
     with pytest.raises(KBError, match="unreadable.*left untouched"):
-        Activity(path)
+        activity_at(path)
     assert path.read_bytes() == garbage

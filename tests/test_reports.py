@@ -8,10 +8,9 @@ import datetime as dt
 import pytest
 
 from kb import reports
-from kb.activity import Activity
 from kb.articles import content_hash
 from kb.search import Searcher
-from tests.support import article
+from tests.support import activity_at, article
 
 TODAY = dt.date(2026, 11, 21)
 SOURCE = """Clear cached files from the edge.
@@ -87,7 +86,7 @@ def kb_clean():
 
 def context(index):
     s = Searcher(index)
-    return reports.Context(store=s.store, activity=Activity(index / "activity.sqlite"), today=TODAY,
+    return reports.Context(store=s.store, activity=activity_at(index / "activity.sqlite"), today=TODAY,
                            embedder=s.embedder, searcher=s)
 
 

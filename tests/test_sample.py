@@ -7,10 +7,9 @@ import pytest
 
 from indexer.job import scan
 from kb import reports
-from kb.activity import Activity
 from kb.evaluation import evaluate, inline_qrels, read_queries
 from kb.search import Searcher
-from tests.support import ROOT
+from tests.support import ROOT, activity_at
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +20,7 @@ def sample_scan():
 @pytest.fixture
 def ctx(sample_index, tmp_path):
     s = Searcher(sample_index[1])
-    return reports.Context(store=s.store, activity=Activity(tmp_path / "activity.sqlite"),
+    return reports.Context(store=s.store, activity=activity_at(tmp_path / "activity.sqlite"),
                            today=dt.date(2026, 11, 21), embedder=s.embedder, searcher=s)
 
 

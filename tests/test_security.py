@@ -265,10 +265,10 @@ def staff_routes(app) -> list[tuple[str, str]]:
     return out
 
 
-def test_every_agent_and_writer_route_refuses_anonymous_callers_even_with_an_api_token(app, client, activity):
+def test_every_agent_and_writer_route_refuses_anonymous_callers_even_with_an_api_token(app, client, accounts):
     routes = staff_routes(app)
     assert {p for _, p in routes} >= {"/agent/", "/agent/mark", "/writers/", "/writers/gaps"}
-    bearer = {"Authorization": f"Bearer {activity.add_token(f'sec-{uuid.uuid4().hex[:6]}')}"}
+    bearer = {"Authorization": f"Bearer {accounts.add_token(f'sec-{uuid.uuid4().hex[:6]}')}"}
     token = csrf_token(client)
     for method, path in routes:
         for headers in ({}, bearer):
@@ -382,11 +382,11 @@ def test_security_headers_are_on_error_pages_and_json_too(client):
 
 # --- secrets at rest and brute force ------------------------------------------------
 
-def test_api_tokens_and_passwords_are_stored_only_as_hashes(activity, index_dir, client):
-    token = activity.add_token(f"hashed-{uuid.uuid4().hex[:6]}")
+def test_api_tokens_and_passwords_are_stored_only_as_hashes(accounts, index_dir, client):
+    token = accounts.add_token(f"hashed-{uuid.uuid4().hex[:6]}")
     password = f"pw-{uuid.uuid4().hex}"
     name = f"agent-{uuid.uuid4().hex[:6]}"
-    activity.add_user(name, password, "agent")
+    accounts.add_user(name, password, "agent")
     assert client.post("/api/suggest", json={"text": "CDN 502"},
                        headers={"Authorization": f"Bearer {token}"}).status_code == 200
     raw = b"".join(p.read_bytes() for p in index_dir.glob("activity.sqlite*"))

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.support import PASSWORD, csrf_token, login, new_user
+from tests.support import PASSWORD, csrf_token, login, new_user, run_sql
 
 LOG = "\n".join(f"2026-11-20T08:{m:02d}:13Z edge-hkg1 upstream connect error 111 (Connection refused) "
                 f"while connecting to upstream, client: 198.51.100.{m}, request: \"GET /app.js HTTP/1.1\""
@@ -85,8 +85,7 @@ def test_logout_needs_a_post_with_csrf(agent_client):
 
 
 def test_removed_user_loses_the_session(agent_client, activity, agent):
-    activity.execute("DELETE FROM users WHERE name = ?", (agent,))
-    activity._conn().commit()
+    run_sql(activity, "DELETE FROM users WHERE name = ?", (agent,))
     assert agent_client.get("/agent/").status_code == 302
 
 
@@ -144,7 +143,7 @@ def test_marks_are_stored_with_the_agent_name(agent_client, agent, activity):
     r = agent_client.post("/agent/mark", data={"csrf_token": token, "article_id": "internal-edgectl-tool",
                                                "mark": "not_relevant", "query": q})
     assert r.status_code == 200 and "Thanks, noted." in page(r)
-    rows = activity.execute("SELECT article_id, mark, user FROM agent_marks WHERE query = ? ORDER BY id", (q,))
+    rows = run_sql(activity, "SELECT article_id, mark, user FROM agent_marks WHERE query = ? ORDER BY id", (q,))
     assert rows == [("cdn-502-bad-gateway", "solved", agent), ("internal-edgectl-tool", "not_relevant", agent)]
 
 
@@ -165,5 +164,5 @@ def test_agents_can_read_internal_articles(agent_client, client):
 def test_agent_searches_are_logged_as_internal(agent_client, activity):
     marker = uuid.uuid4().hex[:8]
     ask(agent_client, f"CDN 502 после смены источника {marker}")
-    rows = activity.execute("SELECT audience, route FROM searches WHERE query LIKE ?", (f"%{marker}%",))
+    rows = run_sql(activity, "SELECT audience, route FROM searches WHERE query LIKE ?", (f"%{marker}%",))
     assert rows == [("internal", "agent")]

@@ -15,7 +15,7 @@ import pytest
 
 from kb.errors import KBError
 from tests.refusals import refuse_searches
-from tests.support import csrf_token, login, new_user, searcher_of
+from tests.support import csrf_token, login, new_user, run_sql, searcher_of
 
 MASH = "qwpoeiruty zmxncbv"  # keyboard mash: what the decision refuses
 TICKET = "Hello, since this morning our site behind your CDN answers 502 Bad Gateway. What should we check?"
@@ -116,19 +116,19 @@ def test_unanswered_search_is_logged_as_failed_with_its_closest_articles_as_what
     q = mash()
     refuse.add(q)
     links = closest_links(text(client.get(f"/en/search?q={q}")))
-    [(sid, answered, results)] = activity.execute("SELECT id, answered, results FROM searches WHERE query = ?", (q,))
-    shown = activity.execute("SELECT article_id, rank FROM shown WHERE search_id = ? ORDER BY rank", (sid,))
+    [(sid, answered, results)] = run_sql(activity, "SELECT id, answered, results FROM searches WHERE query = ?", (q,))
+    shown = run_sql(activity, "SELECT article_id, rank FROM shown WHERE search_id = ? ORDER BY rank", (sid,))
     assert answered == 0 and results > 0
     assert [f"/en/article/{a}" for a, _ in shown] == [link.split("?")[0].split("#")[0] for link in links]
     assert [rank for _, rank in shown] == list(range(1, len(links) + 1))
     client.get(htmllib.unescape(links[1]))  # opening a closest article is a click of that search, and a view
-    assert activity.execute("SELECT rank FROM clicks WHERE search_id = ?", (sid,)) == [(2,)]
+    assert run_sql(activity, "SELECT rank FROM clicks WHERE search_id = ?", (sid,)) == [(2,)]
 
 
 def test_answered_search_is_logged_as_answered(client, refuse, activity):
     q = f"purge cache {uuid.uuid4().hex[:6]}"
     client.get(f"/en/search?q={q}")
-    assert activity.execute("SELECT answered FROM searches WHERE query = ?", (q,)) == [(1,)]
+    assert run_sql(activity, "SELECT answered FROM searches WHERE query = ?", (q,)) == [(1,)]
 
 
 # --- the API --------------------------------------------------------------------
@@ -140,7 +140,7 @@ def test_api_search_says_whether_it_answered_and_still_returns_the_closest_resul
     refused = client.get("/api/search", query_string={"q": q, "k": 3}).get_json()
     assert answered["answered"] is True and refused["answered"] is False
     assert len(refused["results"]) == 3 and refused["total"] > 0
-    assert activity.execute("SELECT answered FROM searches WHERE id = ?", (refused["search_id"],)) == [(0,)]
+    assert run_sql(activity, "SELECT answered FROM searches WHERE id = ?", (refused["search_id"],)) == [(0,)]
 
 
 def test_api_search_with_no_results_is_not_answered(client):
@@ -148,23 +148,23 @@ def test_api_search_with_no_results_is_not_answered(client):
     assert data["total"] == 0 and data["answered"] is False
 
 
-def test_api_suggest_says_whether_it_answered(client, refuse, activity):
-    token = activity.add_token(f"helpdesk-{uuid.uuid4().hex[:6]}")
+def test_api_suggest_says_whether_it_answered(client, refuse, activity, accounts):
+    token = accounts.add_token(f"helpdesk-{uuid.uuid4().hex[:6]}")
     headers = {"Authorization": f"Bearer {token}"}
     answered = client.post("/api/suggest", json={"text": TICKET, "k": 3}, headers=headers).get_json()
     refuse.add(TICKET)
     weak = client.post("/api/suggest", json={"text": TICKET, "k": 3}, headers=headers).get_json()
     assert answered["answered"] is True and weak["answered"] is False
     assert [a["id"] for a in weak["results"]] == [a["id"] for a in answered["results"]] and weak["results"]
-    assert activity.execute("SELECT answered FROM searches WHERE id = ?", (weak["search_id"],)) == [(0,)]
+    assert run_sql(activity, "SELECT answered FROM searches WHERE id = ?", (weak["search_id"],)) == [(0,)]
 
 
-def test_openapi_describes_answered_on_search_and_suggest_and_every_field_returned(client, refuse, activity):
+def test_openapi_describes_answered_on_search_and_suggest_and_every_field_returned(client, refuse, accounts):
     schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
     for name in ("SearchResponse", "Suggestions"):
         assert schemas[name]["properties"]["answered"]["type"] == "boolean" and "answered" in schemas[name]["required"]
     refuse.add(MASH)
-    token = activity.add_token(f"openapi-{uuid.uuid4().hex[:6]}")
+    token = accounts.add_token(f"openapi-{uuid.uuid4().hex[:6]}")
     search = client.get(f"/api/search?q={MASH}").get_json()
     suggest = client.post("/api/suggest", json={"text": MASH}, headers={"Authorization": f"Bearer {token}"}).get_json()
     assert set(search) <= set(schemas["SearchResponse"]["properties"])

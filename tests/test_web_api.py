@@ -8,14 +8,14 @@ import uuid
 
 import pytest
 
-from tests.support import error_of, login, new_user
+from tests.support import error_of, login, new_user, run_sql
 
 TICKET_RU = "Здравствуйте! Сайт через CDN отдаёт 502 Bad Gateway, хотя напрямую источник работает. Что проверить?"
 
 
 @pytest.fixture
-def token(activity):
-    return activity.add_token(f"helpdesk-{uuid.uuid4().hex[:6]}")
+def token(accounts):
+    return accounts.add_token(f"helpdesk-{uuid.uuid4().hex[:6]}")
 
 
 @pytest.mark.slow
@@ -78,7 +78,7 @@ def test_feedback_is_stored(client, activity):
     reason = f"api {uuid.uuid4().hex[:6]}"
     r = client.post("/api/feedback", json={"article_id": "rtc-echo", "lang": "zh", "helpful": False, "reason": reason})
     assert r.status_code == 201 and r.get_json() == {"ok": True}
-    assert activity.execute("SELECT article_id, lang, helpful, source FROM feedback WHERE reason=?", (reason,)) == [
+    assert run_sql(activity, "SELECT article_id, lang, helpful, source FROM feedback WHERE reason=?", (reason,)) == [
         ("rtc-echo", "zh", 0, "api")]
 
 
@@ -151,10 +151,10 @@ def test_suggest_includes_internal_runbooks_flagged_without_public_link(client, 
     assert any(a["id"] == "internal-edgectl-tool" for a in internal)
 
 
-def test_revoked_token_is_refused(client, activity):
+def test_revoked_token_is_refused(client, accounts):
     name = f"old-{uuid.uuid4().hex[:6]}"
-    token = activity.add_token(name)
-    activity.revoke_token(name)
+    token = accounts.add_token(name)
+    accounts.revoke_token(name)
     r = client.post("/api/suggest", json={"text": "x"}, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
 

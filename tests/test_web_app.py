@@ -7,11 +7,10 @@ import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
-from kb.activity import Activity
 from kb.cli import cli
 from kb.errors import IndexMissingError
 from web import create_app, i18n
-from tests.support import PASSWORD, login
+from tests.support import PASSWORD, accounts_at, login
 
 
 def test_factory_uses_test_config(app):
@@ -134,7 +133,7 @@ def test_kb_user_add_reads_the_password_from_stdin_and_login_works(index_dir, cl
     result = CliRunner().invoke(cli, ["user", "add", "cli-agent", "--role", "agent", "--password-stdin",
                                       "--index", str(index_dir)], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
-    assert Activity(index_dir / "activity.sqlite").check_user("cli-agent", PASSWORD) == "agent"
+    assert accounts_at(index_dir / "activity.sqlite").check_user("cli-agent", PASSWORD) == "agent"
     assert login(client, "cli-agent").headers["Location"].endswith("/agent/")
 
 
@@ -147,10 +146,10 @@ def test_kb_token_add_prints_a_token_once_and_revoke_disables_it(tmp_path):
     runner = CliRunner()
     result = runner.invoke(cli, ["token", "add", "helpdesk", "--index", str(tmp_path)])
     token = result.stdout.strip()
-    activity = Activity(tmp_path / "activity.sqlite")
-    assert token.startswith("kb_") and activity.check_token(token) == "helpdesk"
+    accounts = accounts_at(tmp_path / "activity.sqlite")
+    assert token.startswith("kb_") and accounts.check_token(token) == "helpdesk"
     assert runner.invoke(cli, ["token", "revoke", "helpdesk", "--index", str(tmp_path)]).exit_code == 0
-    assert activity.check_token(token) is None
+    assert accounts.check_token(token) is None
     again = runner.invoke(cli, ["token", "revoke", "helpdesk", "--index", str(tmp_path)])
     assert again.exit_code == 1 and "no active token" in again.output
 

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.support import csrf_token
+from tests.support import csrf_token, run_sql
 
 
 def text(response) -> str:
@@ -70,13 +70,13 @@ def test_every_search_is_logged_without_ip_and_clicks_are_logged(client, activit
     q = f"purge cache {uuid.uuid4().hex[:6]}"
     html = text(client.get(f"/en/search?q={q}", environ_base={"REMOTE_ADDR": "203.0.113.9"},
                            headers={"User-Agent": "Secret/1.0"}))
-    row = activity.execute("SELECT id, query, ui_lang, audience, route, results FROM searches WHERE query = ?", (q,))
+    row = run_sql(activity, "SELECT id, query, ui_lang, audience, route, results FROM searches WHERE query = ?", (q,))
     assert len(row) == 1 and row[0][2:5] == ("en", "public", "help_center") and row[0][5] > 0
-    dump = "\n".join(str(r) for t in ("searches", "shown", "clicks", "views") for r in activity.execute(f"SELECT * FROM {t}"))
+    dump = "\n".join(str(r) for t in ("searches", "shown", "clicks", "views") for r in run_sql(activity, f"SELECT * FROM {t}"))
     assert "203.0.113.9" not in dump and "Secret/1.0" not in dump
     link = result_links(html)[1].replace("&amp;", "&")
     client.get(link)
-    clicks = activity.execute("SELECT article_id, rank FROM clicks WHERE search_id = ?", (row[0][0],))
+    clicks = run_sql(activity, "SELECT article_id, rank FROM clicks WHERE search_id = ?", (row[0][0],))
     assert clicks and clicks[0][1] == 2 and clicks[0][0] in link
 
 
@@ -137,9 +137,9 @@ def test_article_ids_are_case_insensitive_by_redirect(client):
 
 
 def test_article_views_are_logged(client, activity):
-    before = activity.execute("SELECT count(*) FROM views WHERE article_id='cdn-purge-cache' AND lang='ru'")[0][0]
+    before = run_sql(activity, "SELECT count(*) FROM views WHERE article_id='cdn-purge-cache' AND lang='ru'")[0][0]
     client.get("/ru/article/cdn-purge-cache")
-    after = activity.execute("SELECT count(*) FROM views WHERE article_id='cdn-purge-cache' AND lang='ru'")[0][0]
+    after = run_sql(activity, "SELECT count(*) FROM views WHERE article_id='cdn-purge-cache' AND lang='ru'")[0][0]
     assert after == before + 1
 
 
@@ -149,7 +149,7 @@ def test_feedback_is_stored_with_csrf_and_thanks_the_visitor(client, activity):
     r = client.post("/ru/article/rtc-echo/feedback", data={"csrf_token": token, "helpful": "yes", "version": "ru",
                                                            "reason": reason})
     assert r.status_code == 303 and r.headers["Location"].endswith("/ru/article/rtc-echo?feedback=thanks#feedback")
-    row = activity.execute("SELECT article_id, lang, helpful, source FROM feedback WHERE reason = ?", (reason,))
+    row = run_sql(activity, "SELECT article_id, lang, helpful, source FROM feedback WHERE reason = ?", (reason,))
     assert row == [("rtc-echo", "ru", 1, "help_center")]
     assert "Спасибо за отзыв!" in text(client.get("/ru/article/rtc-echo?feedback=thanks"))
 
@@ -158,7 +158,7 @@ def test_feedback_without_csrf_token_is_refused(client, activity):
     reason = f"no token {uuid.uuid4().hex[:6]}"
     r = client.post("/en/article/rtc-echo/feedback", data={"helpful": "no", "reason": reason})
     assert r.status_code == 400 and "form expired" in text(r)
-    assert not activity.execute("SELECT 1 FROM feedback WHERE reason = ?", (reason,))
+    assert not run_sql(activity, "SELECT 1 FROM feedback WHERE reason = ?", (reason,))
 
 
 def test_feedback_validates_input(client):

@@ -15,10 +15,9 @@ import re
 import pytest
 
 from kb import reports
-from kb.activity import Activity
 from kb.search import Searcher
 from web import create_app
-from tests.support import PASSWORD, copy_index, login, new_user
+from tests.support import PASSWORD, accounts_at, activity_at, copy_index, login, new_user, run_sql
 
 FORMULA = "=HYPERLINK(\"http://evil.example\",\"click\")"
 
@@ -28,7 +27,7 @@ def writers_index(fake_web_index, tmp_path_factory):
     """The sample index (fake embedder) with an activity log of its own: unhelpful votes, an agent's mark,
     failed searches."""
     index = copy_index(fake_web_index, tmp_path_factory.mktemp("writers") / "index")
-    activity = Activity(index / "activity.sqlite")
+    activity = activity_at(index / "activity.sqlite")
     for reason in ("steps are wrong", "still 502", None):
         activity.add_feedback("cdn-502-bad-gateway", "en", False, reason)
     activity.add_mark("rtc-echo", "zh", "not_relevant", "echo on the call", "someone")
@@ -58,7 +57,7 @@ def writer_client(client, activity):
 def expected(writers_index, fake_model):
     """What `kb.reports` itself says about the same index and log."""
     searcher = Searcher(writers_index, model=fake_model)
-    ctx = reports.Context(store=searcher.store, activity=Activity(writers_index / "activity.sqlite"),
+    ctx = reports.Context(store=searcher.store, activity=activity_at(writers_index / "activity.sqlite"),
                           embedder=searcher.embedder, searcher=searcher, window_days=90)
     return {name: reports.run(name, ctx) for name in reports.REPORTS}, ctx
 
@@ -175,9 +174,9 @@ def test_rows_link_to_the_article_as_writers_read_it_internal_ones_too(writer_cl
 
 
 def test_reading_an_article_from_the_reports_is_not_counted_as_a_view(writer_client, activity):
-    before = activity.execute("SELECT count(*) FROM views")[0][0]
+    before = run_sql(activity, "SELECT count(*) FROM views")[0][0]
     writer_client.get("/writers/article/cdn-purge-cache")
-    assert activity.execute("SELECT count(*) FROM views")[0][0] == before
+    assert run_sql(activity, "SELECT count(*) FROM views")[0][0] == before
 
 
 def test_duplicates_report_shows_both_articles_side_by_side(writer_client):
@@ -201,7 +200,7 @@ def test_an_empty_report_says_there_is_nothing_to_fix(fake_web_index, fake_model
     index = copy_index(fake_web_index, tmp_path / "index")  # a log without a single vote or search
     client = create_app({"TESTING": True, "INDEX": str(index), "MODEL": fake_model, "RATELIMIT_ENABLED": False,
                          "SECRET_KEY": "test"}).test_client()
-    Activity(index / "activity.sqlite").add_user("empty-writer", PASSWORD, "writer")
+    accounts_at(index / "activity.sqlite").add_user("empty-writer", PASSWORD, "writer")
     login(client, "empty-writer")
     for name in ("feedback", "gaps"):
         page = text(client.get(f"/writers/{name}"))

@@ -18,6 +18,7 @@ from flask import Flask
 DEFAULTS = {
     "INDEX": ".kb-index",  # index folder built by `kb index`; activity.sqlite and secret_key live there too
     "MODEL": None,  # embedding model spec; None: the one that built the index
+    "DATABASE_URL": None,  # shared state (activity, accounts); None: sqlite:///<INDEX>/activity.sqlite
     "MIN_ANSWER_SCORE": None,  # 0-1: how sure a search must be to count as answered; None: the fitted default
     "SECRET_KEY": None,  # None: generated once and kept in <INDEX>/secret_key (mode 600)
     "SITE_NAME": None,  # shown in the header; None: "Help Center" in the visitor's language

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, g, jsonify, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from kb import languages
-from kb.activity import MARKS
+from kb.storage.activity import MARKS
 
 from . import answers, i18n
 from .resources import get_activity, get_searcher, rendered_article

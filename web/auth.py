@@ -6,7 +6,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from . import i18n
-from .resources import get_activity
+from .resources import get_accounts
 from .security import check_rate, login_user, logout_user, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -20,7 +20,7 @@ def login():
         check_rate("LOGIN")
         name = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        role = get_activity().check_user(name, password) if name and password else None
+        role = get_accounts().check_user(name, password) if name and password else None
         if role is not None:
             login_user(name)
             if next_url:

@@ -252,9 +252,7 @@ def _pick(versions, lang):
 
 def _popular(lang: str) -> list:
     """Most viewed public articles (by views in this language first), filled with recently updated ones."""
-    rows = get_activity().execute(
-        "SELECT article_id, SUM(CASE WHEN lang = ? THEN 2 ELSE 1 END) AS n FROM views WHERE audience = 'public'"
-        " GROUP BY article_id ORDER BY n DESC, article_id LIMIT 100", (lang,))
+    rows = get_activity().popular(lang, AUDIENCE)
     groups = _groups()
     out = []
     for article_id, _n in rows:

@@ -1,8 +1,9 @@
-"""Resources shared by every request: the searcher, the activity log, contact requests (flaskr's db.py idiom).
+"""Resources shared by every request: the searcher, the shared database's repositories, contact requests
+(flaskr's db.py idiom).
 
-Both are opened once per app in `init_app`, so a missing or corrupt index
-stops `kb serve` at start with a clear message instead of failing the first
-visitor. The Searcher picks up a newly published index by itself. With KB_REQUEST_WEBHOOK set,
+They are opened once per app in `init_app`, so a missing or corrupt index or
+database stops `kb serve` at start with a clear message instead of failing the
+first visitor. The Searcher picks up a newly published index by itself. With KB_REQUEST_WEBHOOK set,
 each app runs one background sender for the contact requests' outbox (kb.outbox).
 """
 
@@ -18,9 +19,11 @@ from flask import Flask, current_app, request
 
 from kb import languages, render
 from kb.answerability import parse_threshold
-from kb.activity import Activity
 from kb.contact_store import ContactStore
 from kb.outbox import Sender
+from kb.storage import Database, database_url, open_database
+from kb.storage.accounts import Accounts
+from kb.storage.activity import Activity
 from kb.search import Searcher
 from kb.store import ArticleRow
 
@@ -33,10 +36,11 @@ def init_app(app: Flask):
     searcher = Searcher(index_dir, model=app.config["MODEL"],
                         min_answer_score=parse_threshold(app.config["MIN_ANSWER_SCORE"], "KB_MIN_ANSWER_SCORE"))
     languages.warm_up()
-    activity = Activity(index_dir / "activity.sqlite")
-    contacts = ContactStore(index_dir / "activity.sqlite")
+    db = open_database(database_url(index_dir, app.config.get("DATABASE_URL")))
+    contacts = ContactStore(index_dir / "activity.sqlite")  # raw sqlite3 still: to move onto kb.storage
     webhook = app.config.get("REQUEST_WEBHOOK")
-    app.extensions["polykb"] = {"searcher": searcher, "activity": activity, "contacts": contacts,
+    app.extensions["polykb"] = {"searcher": searcher, "db": db, "activity": Activity(db), "accounts": Accounts(db),
+                                "contacts": contacts,
                                 "sender": Sender(contacts, webhook).start() if webhook else None,
                                 "rendered": LRUCache(RENDERED_ARTICLES), "rendered_lock": threading.Lock()}
     if not app.config.get("SECRET_KEY"):
@@ -47,8 +51,16 @@ def get_searcher() -> Searcher:
     return current_app.extensions["polykb"]["searcher"]
 
 
+def get_db() -> Database:
+    return current_app.extensions["polykb"]["db"]
+
+
 def get_activity() -> Activity:
     return current_app.extensions["polykb"]["activity"]
+
+
+def get_accounts() -> Accounts:
+    return current_app.extensions["polykb"]["accounts"]
 
 
 def get_contacts() -> ContactStore:

@@ -2,7 +2,7 @@
 
 - Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure when
   KB_SESSION_COOKIE_SECURE); they hold the user name only, and the role is
-  read from the activity database on each request, so removing a user or
+  read from the accounts (kb.storage) on each request, so removing a user or
   changing a role takes effect at once.
 - Every HTML form carries a CSRF token (Flask-WTF). The JSON API is exempt:
   it takes bearer tokens, or an agent session with a JSON body, which a
@@ -34,7 +34,7 @@ from werkzeug.exceptions import TooManyRequests, Unauthorized
 
 from kb.errors import ConfigError
 
-from .resources import get_activity
+from .resources import get_accounts
 
 csrf = CSRFProtect()
 STAFF = ("agent", "admin")
@@ -56,7 +56,7 @@ def init_app(app: Flask):
         g.user, g.role = None, None
         name = session.get("user")
         if name:
-            role = get_activity().user_role(name)
+            role = get_accounts().user_role(name)
             if role is None:  # removed since they signed in
                 session.clear()
             else:
@@ -173,7 +173,7 @@ def api_caller() -> str:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("use 'Authorization: Bearer <token>'; create a token with `kb token add NAME`",
                                www_authenticate=WWWAuthenticate("Bearer"))
-        name = get_activity().check_token(token.strip())
+        name = get_accounts().check_token(token.strip())
         if name is None:
             raise Unauthorized("the API token is not valid or was revoked", www_authenticate=WWWAuthenticate("Bearer", {"error": "invalid_token"}))
         return f"token:{name}"

@@ -25,12 +25,7 @@ SEVERITY = {
 
 def priority(ctx: Context) -> list[dict]:
     """One queue from all reports: severity × log(2 + traffic), the first thing to open on Monday."""
-    traffic: dict[str, int] = dict(ctx.activity.execute(
-        "SELECT article_id, count(*) FROM views WHERE ts >= ? GROUP BY article_id", (ctx.since,)))
-    for aid, n in ctx.activity.execute(
-            "SELECT s.article_id, count(*) FROM shown s JOIN searches q ON q.id = s.search_id WHERE q.ts >= ?"
-            " GROUP BY s.article_id", (ctx.since,)):
-        traffic[aid] = traffic.get(aid, 0) + n
+    traffic = ctx.activity.traffic(ctx.since)
     items = []
 
     def add(report, row, severity, problem):

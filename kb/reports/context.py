@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..activity import Activity
+from ..storage.activity import Activity
 from ..store import Store
 
 

@@ -11,12 +11,8 @@ from .context import Context
 
 def feedback(ctx: Context) -> list[dict]:
     """Articles readers found unhelpful (enough votes, low helpful share) or agents marked not relevant."""
-    votes = ctx.activity.execute(
-        "SELECT article_id, lang, sum(helpful), count(*), group_concat(CASE WHEN helpful=0 THEN reason END, ' | ')"
-        " FROM feedback WHERE ts >= ? GROUP BY article_id, lang", (ctx.since,))
-    marks = {(a, lang_): (n_bad, n_good) for a, lang_, n_bad, n_good in ctx.activity.execute(
-        "SELECT article_id, coalesce(lang, ''), sum(mark='not_relevant'), sum(mark='solved') FROM agent_marks"
-        " WHERE ts >= ? GROUP BY article_id, coalesce(lang, '')", (ctx.since,))}
+    votes = ctx.activity.feedback_votes(ctx.since)
+    marks = ctx.activity.mark_counts(ctx.since)
     known = {(a.id, a.lang): a for a in ctx.store.articles()}
     rows = []
     seen = set()
@@ -42,7 +38,7 @@ def unused(ctx: Context) -> list[dict]:
     articles are offered as "not quite", and a catch-all article that is closest to every question
     nobody can answer is unused all the same. Opening it from there is a view, and counts.
     """
-    viewed = {r[0] for r in ctx.activity.execute("SELECT DISTINCT article_id FROM views WHERE ts >= ?", (ctx.since,))}
+    viewed = ctx.activity.viewed_articles(ctx.since)
     shown = ctx.activity.shown_by_answered_searches(ctx.since)
     rows = []
     for a in ctx.store.articles("visibility = 'public'"):
@@ -55,13 +51,7 @@ def unused(ctx: Context) -> list[dict]:
 def demand(ctx: Context) -> dict[tuple[str, str], int]:
     """(article id, reader language) -> searches in that language that showed it + views by such readers."""
     out: Counter = Counter()
-    for aid, lang, n in ctx.activity.execute(
-            "SELECT s.article_id, q.lang, count(*) FROM shown s JOIN searches q ON q.id = s.search_id"
-            " WHERE q.ts >= ? AND q.lang IS NOT NULL AND s.rank <= 3 GROUP BY s.article_id, q.lang", (ctx.since,)):
-        out[(aid, lang)] += n
-    for aid, lang, n in ctx.activity.execute(
-            "SELECT article_id, ui_lang, count(*) FROM views WHERE ts >= ? AND ui_lang IS NOT NULL"
-            " GROUP BY article_id, ui_lang", (ctx.since,)):
+    for aid, lang, n in ctx.activity.demand(ctx.since):
         out[(aid, lang)] += n
     return out
 

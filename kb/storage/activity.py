@@ -1,0 +1,174 @@
+"""What people did: searches, results shown, clicks, views, feedback, agent marks; and what reports ask of it.
+
+No personal data: no IP addresses, no user agents; the query text and article
+ids only (agents' names only on their own marks). Kept apart from the index
+generations, so it survives re-indexing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, case, exists, func, insert, not_, or_, select, update
+
+from ..errors import KBError
+from .database import Database, now
+from .schema import agent_marks, clicks, feedback, searches, shown, views
+
+# where a search is shown to a person whose clicks we log: an unclicked search there is a failed one
+CLICK_TRACKED_ROUTES = ("help_center",)
+MARKS = ("solved", "not_relevant")
+
+_INSERT_SEARCH = insert(searches)
+_INSERT_SHOWN = insert(shown)
+_INSERT_CLICK = insert(clicks)
+_INSERT_VIEW = insert(views)
+_INSERT_FEEDBACK = insert(feedback)
+_INSERT_MARK = insert(agent_marks)
+
+
+class Activity:
+    """The activity log: one method per thing logged, one per question a report asks."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --- logging -----------------------------------------------------------
+
+    def log_search(self, query: str, lang: str | None, ui_lang: str | None, audience: str, route: str,
+                   results: list[tuple[str, str, float]], total: int, *, answered: bool = True) -> int:
+        """Log one search and the results shown: (article id, lang, score) in rank order.
+
+        `answered` False: the search found nothing likely to answer, and `results` are the closest
+        articles shown as such (a failed search; they do not count as shown by a search in reports).
+        """
+        top = results[0] if results else (None, None, None)
+        with self.db.write() as c:
+            sid = c.execute(_INSERT_SEARCH, {
+                "ts": now(), "query": query[:500], "lang": lang, "ui_lang": ui_lang, "audience": audience,
+                "route": route, "results": total, "top_score": top[2], "top_id": top[0],
+                "answered": int(bool(answered))}).inserted_primary_key[0]
+            if results:
+                c.execute(_INSERT_SHOWN, [{"search_id": sid, "article_id": aid, "lang": lang_, "rank": i + 1}
+                                          for i, (aid, lang_, _) in enumerate(results)])
+        return sid
+
+    def log_click(self, search_id: int | None, article_id: str, lang: str | None, rank: int | None):
+        with self.db.write() as c:
+            c.execute(_INSERT_CLICK, {"ts": now(), "search_id": search_id, "article_id": article_id, "lang": lang,
+                                      "rank": rank})
+
+    def log_view(self, article_id: str, lang: str, ui_lang: str | None, audience: str):
+        with self.db.write() as c:
+            c.execute(_INSERT_VIEW, {"ts": now(), "article_id": article_id, "lang": lang, "ui_lang": ui_lang,
+                                     "audience": audience})
+
+    def add_feedback(self, article_id: str, lang: str, helpful: bool, reason: str | None,
+                     source: str = "visitor") -> int:
+        with self.db.write() as c:
+            return c.execute(_INSERT_FEEDBACK, {"ts": now(), "article_id": article_id, "lang": lang,
+                                                "helpful": int(bool(helpful)),
+                                                "reason": (reason or "").strip()[:1000] or None,
+                                                "source": source}).inserted_primary_key[0]
+
+    def add_feedback_reason(self, feedback_id: int, reason: str) -> bool:
+        """What was missing, sent after the vote ("No", then the reason box); once per vote, never overwritten."""
+        reason = (reason or "").strip()[:1000]
+        if not reason:
+            return False
+        with self.db.write() as c:
+            return c.execute(update(feedback).where(feedback.c.id == feedback_id, feedback.c.reason.is_(None))
+                             .values(reason=reason)).rowcount > 0
+
+    def add_mark(self, article_id: str, lang: str | None, mark: str, query: str | None, user: str | None):
+        if mark not in MARKS:
+            raise KBError(f"mark must be one of {list(MARKS)}, got {mark!r}")
+        with self.db.write() as c:
+            c.execute(_INSERT_MARK, {"ts": now(), "article_id": article_id, "lang": lang, "mark": mark,
+                                     "query": (query or "")[:2000], "user": user})
+
+    # --- reading -----------------------------------------------------------
+
+    def _rows(self, stmt) -> list[tuple]:
+        with self.db.read() as c:
+            return [tuple(r) for r in c.execute(stmt)]
+
+    def shown_by_answered_searches(self, since: str) -> set[str]:
+        """Ids of articles shown as results of searches that answered, since `since` (ISO date).
+
+        A search that showed results but did not answer (`answered` 0) showed its closest articles only:
+        they were offered as "not quite", not found. Searches logged before `answered` was recorded
+        count as answered when they had results.
+        """
+        stmt = (select(shown.c.article_id).distinct().join(searches, searches.c.id == shown.c.search_id)
+                .where(searches.c.ts >= since, searches.c.results > 0,
+                       or_(searches.c.answered.is_(None), searches.c.answered != 0)))
+        return {r[0] for r in self._rows(stmt)}
+
+    def failed_searches(self, since: str, audience: str = "public", limit: int = 2000) -> list[tuple]:
+        """(query, lang, count, unanswered count) of failed searches since `since`, the most repeated first.
+
+        A search failed when it returned nothing, did not answer, or showed results in the help center
+        and nobody clicked one. Repeats are the same text up to case and outer spaces.
+        """
+        q = searches.c
+        unanswered = or_(q.results == 0, q.answered == 0)  # NULL (rows from before `answered`) is not 0
+        clicked = exists().where(clicks.c.search_id == q.id)
+        failed = or_(unanswered, and_(q.route.in_(CLICK_TRACKED_ROUTES), not_(clicked)))
+        n = func.count()
+        stmt = (select(func.min(q.query), q.lang, n, func.sum(case((unanswered, 1), else_=0)))
+                .where(q.ts >= since, q.audience == audience, failed)
+                .group_by(func.lower(func.trim(q.query)), q.lang)
+                .order_by(n.desc(), func.min(q.query)).limit(limit))
+        return self._rows(stmt)
+
+    def viewed_articles(self, since: str) -> set[str]:
+        """Ids of articles opened since `since`."""
+        return {r[0] for r in self._rows(select(views.c.article_id).distinct().where(views.c.ts >= since))}
+
+    def popular(self, lang: str, audience: str = "public", limit: int = 100) -> list[tuple[str, int]]:
+        """(article id, weight) by views, a view in `lang` counting twice: the help center's home page list."""
+        weight = func.sum(case((views.c.lang == lang, 2), else_=1))
+        stmt = (select(views.c.article_id, weight).where(views.c.audience == audience)
+                .group_by(views.c.article_id).order_by(weight.desc(), views.c.article_id).limit(limit))
+        return self._rows(stmt)
+
+    def traffic(self, since: str) -> dict[str, int]:
+        """Article id -> views plus times shown by a search, since `since`: how much a problem in it matters."""
+        out = dict(self._rows(select(views.c.article_id, func.count()).where(views.c.ts >= since)
+                              .group_by(views.c.article_id)))
+        stmt = (select(shown.c.article_id, func.count()).join(searches, searches.c.id == shown.c.search_id)
+                .where(searches.c.ts >= since).group_by(shown.c.article_id))
+        for aid, n in self._rows(stmt):
+            out[aid] = out.get(aid, 0) + n
+        return out
+
+    def demand(self, since: str) -> list[tuple[str, str, int]]:
+        """(article id, reader language, count): searches in that language that showed it in the top 3, and
+        views by readers of that UI language (two rows when both)."""
+        q = searches.c
+        shown_in = (select(shown.c.article_id, q.lang, func.count()).join(searches, q.id == shown.c.search_id)
+                    .where(q.ts >= since, q.lang.is_not(None), shown.c.rank <= 3).group_by(shown.c.article_id, q.lang))
+        viewed_in = (select(views.c.article_id, views.c.ui_lang, func.count())
+                     .where(views.c.ts >= since, views.c.ui_lang.is_not(None))
+                     .group_by(views.c.article_id, views.c.ui_lang))
+        return self._rows(shown_in) + self._rows(viewed_in)
+
+    def feedback_votes(self, since: str) -> list[tuple[str, str, int, int, str | None]]:
+        """(article id, lang, helpful votes, votes, the unhelpful votes' reasons joined by " | ") since `since`."""
+        stmt = (select(feedback.c.article_id, feedback.c.lang, feedback.c.helpful, feedback.c.reason)
+                .where(feedback.c.ts >= since).order_by(feedback.c.id))
+        votes: dict[tuple[str, str], list] = {}
+        for aid, lang, helpful, reason in self._rows(stmt):
+            v = votes.setdefault((aid, lang), [0, 0, []])
+            v[0] += helpful
+            v[1] += 1
+            if not helpful and reason:
+                v[2].append(reason)
+        return [(aid, lang, h, n, " | ".join(reasons) or None) for (aid, lang), (h, n, reasons) in votes.items()]
+
+    def mark_counts(self, since: str) -> dict[tuple[str, str], tuple[int, int]]:
+        """(article id, lang or "") -> (not relevant marks, solved marks) since `since`."""
+        lang = func.coalesce(agent_marks.c.lang, "")
+        count = lambda mark: func.sum(case((agent_marks.c.mark == mark, 1), else_=0))  # noqa: E731
+        stmt = (select(agent_marks.c.article_id, lang, count("not_relevant"), count("solved"))
+                .where(agent_marks.c.ts >= since).group_by(agent_marks.c.article_id, lang))
+        return {(a, lang_): (bad, good) for a, lang_, bad, good in self._rows(stmt)}

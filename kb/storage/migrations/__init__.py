@@ -1,0 +1,1 @@
+"""Alembic's environment and revisions for the shared database (see kb/storage/__init__.py)."""

@@ -1,0 +1,114 @@
+"""Every table of the shared database, in one MetaData: the schema the newest migration gives.
+
+One place for the whole schema, so `kb db copy` copies every table and the
+migration test can compare what the Alembic chain builds against this file.
+A module that needs a table appends it here AND adds an Alembic revision that
+creates it (see `kb/storage/__init__.py`); the test fails when they differ.
+
+Times are ISO-8601 UTC strings (`storage.now()`): they sort as text on both
+engines, and files from the sqlite3 era hold them that way. Ids are BIGINT on
+PostgreSQL and plain INTEGER on SQLite, where that makes them the rowid.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, Table, Text
+from sqlalchemy.dialects.sqlite import REAL
+
+metadata = MetaData()
+
+#: ids and references to them: INTEGER on SQLite (a primary key of it is the rowid), BIGINT on PostgreSQL
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+#: a float: REAL as the sqlite3-era files declared it, double precision on PostgreSQL
+Real = Float().with_variant(REAL(), "sqlite")
+
+# --- activity (kb.storage.activity): what readers and agents did -------------------
+
+searches = Table(
+    "searches", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("ts", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("lang", Text),
+    Column("ui_lang", Text),
+    Column("audience", Text, nullable=False),
+    Column("route", Text, nullable=False),
+    Column("results", Integer, nullable=False),
+    Column("top_score", Real),
+    Column("top_id", Text),
+    # 1 answered, 0 showed only its closest articles; NULL: logged before this was recorded
+    Column("answered", Integer),
+)
+Index("searches_ts", searches.c.ts)
+
+# the results a search showed, in rank order (no key: rows are only ever read by search or article)
+shown = Table(
+    "shown", metadata,
+    Column("search_id", RowId, nullable=False),
+    Column("article_id", Text, nullable=False),
+    Column("lang", Text),
+    Column("rank", Integer, nullable=False),
+)
+Index("shown_article", shown.c.article_id)
+
+clicks = Table(
+    "clicks", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("ts", Text, nullable=False),
+    Column("search_id", RowId),
+    Column("article_id", Text, nullable=False),
+    Column("lang", Text),
+    Column("rank", Integer),
+)
+
+views = Table(
+    "views", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("ts", Text, nullable=False),
+    Column("article_id", Text, nullable=False),
+    Column("lang", Text, nullable=False),
+    Column("ui_lang", Text),
+    Column("audience", Text, nullable=False),
+)
+Index("views_article", views.c.article_id)
+
+feedback = Table(
+    "feedback", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("ts", Text, nullable=False),
+    Column("article_id", Text, nullable=False),
+    Column("lang", Text, nullable=False),
+    Column("helpful", Integer, nullable=False),
+    Column("reason", Text),
+    Column("source", Text, nullable=False),
+)
+
+agent_marks = Table(
+    "agent_marks", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("ts", Text, nullable=False),
+    Column("article_id", Text, nullable=False),
+    Column("lang", Text),
+    Column("mark", Text, nullable=False),
+    Column("query", Text),
+    Column("user", Text),
+)
+
+# --- accounts (kb.storage.accounts) -----------------------------------------------
+
+users = Table(
+    "users", metadata,
+    Column("name", Text, primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("created", Text, nullable=False),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("created", Text, nullable=False),
+    Column("revoked", Text),
+)

@@ -1,0 +1,189 @@
+"""The shared database (kb.storage): migrations build exactly schema.py, files of the sqlite3 era upgrade in
+place with nothing lost, SQLite files stay private, and the repositories answer the same on every engine."""
+
+import logging
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import stat
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+
+from kb.cli import cli
+from kb.errors import KBError
+from kb.storage import Database, migrate, open_database, sqlite_url
+from kb.storage.accounts import Accounts
+from kb.storage.activity import Activity
+from kb.storage.schema import metadata
+from tests.legacy_activity import SEARCHES, TOKEN, dump, sqlite3_era_file
+from tests.support import PASSWORD, activity_at, run_sql
+
+
+def schema_differences(db: Database, *, sqlite3_era: bool = False) -> list:
+    """What Alembic's autogenerate would change to make the database match schema.py (nothing, we hope).
+
+    A file of the sqlite3 era declared its keys `INTEGER PRIMARY KEY` and `TEXT PRIMARY KEY`, which SQLite
+    reports as nullable (the rowid never is NULL; the users' name is always set by the code): the only
+    difference such a file may keep."""
+    with db.read() as conn:
+        found = compare_metadata(MigrationContext.configure(conn), metadata)
+    if sqlite3_era:
+        keys = {(t.name, c.name) for t in metadata.tables.values() for c in t.primary_key}
+        found = [d for d in found if not (isinstance(d, list) and d[0][0] == "modify_nullable"
+                                          and d[0][2:4] in keys)]
+    return found
+
+
+def tables_and_indexes(path) -> dict:
+    conn = sqlite3.connect(str(path))
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        out = {t: [(r[1], r[2]) for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+        out["indexes"] = sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'"))
+        return out
+    finally:
+        conn.close()
+
+
+# --- migrations ---------------------------------------------------------------------
+
+def test_the_migrations_form_one_chain_and_build_exactly_schema_py(tmp_path):
+    db = open_database(sqlite_url(tmp_path / "new.sqlite"))
+    assert migrate.current(db) == migrate.head()
+    assert schema_differences(db) == []
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_a_file_of_the_sqlite3_era_is_upgraded_in_place_with_nothing_lost(tmp_path, version):
+    path = sqlite3_era_file(tmp_path / "activity.sqlite", version)
+    before = dump(path, version)
+    inode = path.stat().st_ino
+    act = activity_at(path)
+    assert path.stat().st_ino == inode  # the same file: no copy, nothing beside it
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("activity.sqlite")) == []
+    assert dump(path, version) == before and all(before.values())  # every row of every table, as it was
+    answered = [(None,)] * 4 if version == 0 else [(int(s[2] > 0),) for s in SEARCHES]  # not recorded in v0
+    assert run_sql(act, "SELECT answered FROM searches ORDER BY id") == answered
+    assert migrate.current(act.db) == migrate.head()
+    assert run_sql(act, "PRAGMA integrity_check") == [("ok",)]
+    assert schema_differences(act.db, sqlite3_era=True) == []
+    accounts = Accounts(act.db)  # the old accounts still work, and new searches record whether they answered
+    assert accounts.check_user("olga", PASSWORD) == "agent" and accounts.check_token(TOKEN) == "helpdesk"
+    new = act.log_search("qwerty", "en", "en", "public", "help_center", [("cdn-502", "en", 0.2)], 9, answered=False)
+    assert run_sql(act, "SELECT answered FROM searches WHERE id = ?", (new,)) == [(0,)]
+
+
+def test_an_upgraded_file_has_the_tables_columns_and_indexes_of_a_new_one(tmp_path):
+    upgraded = sqlite3_era_file(tmp_path / "old.sqlite")
+    activity_at(upgraded)
+    activity_at(tmp_path / "new.sqlite")
+    assert tables_and_indexes(upgraded) == tables_and_indexes(tmp_path / "new.sqlite")
+
+
+def test_opening_an_upgraded_file_again_changes_nothing(tmp_path):
+    path = sqlite3_era_file(tmp_path / "activity.sqlite")
+    activity_at(path).log_search("q", "en", "en", "public", "api", [], 0, answered=False)
+    before = dump(path)
+    act = activity_at(path)
+    assert dump(path) == before and migrate.current(act.db) == migrate.head()
+
+
+BROKEN = '''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "9999"
+down_revision = "{head}"
+
+
+def upgrade():
+    op.add_column("searches", sa.Column("extra", sa.Integer))
+    op.add_column("no_such_table", sa.Column("x", sa.Integer))
+'''
+
+
+def test_a_failed_upgrade_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    path = sqlite3_era_file(tmp_path / "activity.sqlite")
+    before, columns = dump(path), tables_and_indexes(path)
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrate.SCRIPT_LOCATION, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "9999_broken.py").write_text(BROKEN.format(head=migrate.head()))
+    monkeypatch.setattr(migrate, "SCRIPT_LOCATION", scripts)
+    with pytest.raises(KBError, match="(?s)9999 failed.*left untouched"):
+        activity_at(path)
+    assert tables_and_indexes(path) == columns  # 0001's `answered` and the first column of 9999 undone too
+    assert dump(path) == before and "alembic_version" not in columns
+
+
+def test_a_database_from_a_newer_release_is_refused_with_what_to_do(tmp_path):
+    act = activity_at(tmp_path / "activity.sqlite")
+    run_sql(act, "UPDATE alembic_version SET version_num = 'f00d'")
+    with pytest.raises(KBError, match="revision f00d, which this polykb release does not know"):
+        activity_at(tmp_path / "activity.sqlite")
+
+
+def _open_and_log(path):
+    activity_at(path).log_search("from a worker", "en", "en", "public", "api", [], 0, answered=False)
+
+
+def test_servers_starting_together_upgrade_an_old_file_once(tmp_path):
+    path = sqlite3_era_file(tmp_path / "activity.sqlite")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_open_and_log, args=(path,)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    act = activity_at(path)
+    assert run_sql(act, "SELECT count(*) FROM searches WHERE query = 'from a worker' AND answered = 0") == [(4,)]
+    assert run_sql(act, "SELECT count(*) FROM alembic_version") == [(1,)]
+
+
+def test_kb_db_upgrade_and_status_say_where_the_schema_is(tmp_path):
+    path = sqlite3_era_file(tmp_path / "activity.sqlite")
+    runner = CliRunner()
+    status = runner.invoke(cli, ["db", "status", "--index", str(tmp_path)])
+    assert status.exit_code == 0 and "revision none" in status.output and "run `kb db upgrade`" in status.output
+    upgrade = runner.invoke(cli, ["db", "upgrade", "--index", str(tmp_path)])
+    assert upgrade.exit_code == 0 and f"revision {migrate.head()} (was empty)" in upgrade.output
+    assert "up to date" in runner.invoke(cli, ["db", "status", "--database-url", sqlite_url(path)]).output
+
+
+# --- the SQLite file ------------------------------------------------------------------
+
+def test_a_new_sqlite_file_and_its_wal_and_shm_are_private(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "umask", os.umask)  # restored below even if the test fails
+    old = os.umask(0o022)  # the usual umask, which made the sqlite3-era file 0644
+    try:
+        act = activity_at(tmp_path / "kb" / "activity.sqlite")
+        act.log_view("a", "en", "en", "public")
+        with act.db.read() as conn:  # a reader holds the WAL open, so -wal and -shm exist now
+            conn.exec_driver_sql("SELECT count(*) FROM views").fetchall()
+            files = sorted((tmp_path / "kb").iterdir())
+            assert [p.name for p in files] == ["activity.sqlite", "activity.sqlite-shm", "activity.sqlite-wal"]
+            assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {p.name: "0o600" for p in files}
+    finally:
+        os.umask(old)
+
+
+def test_a_sqlite_file_readable_by_others_is_reported_at_start(tmp_path, caplog):
+    path = tmp_path / "activity.sqlite"
+    activity_at(path)
+    caplog.set_level(logging.WARNING, logger="kb.storage")
+    activity_at(path)
+    assert not caplog.records
+    path.chmod(0o644)
+    activity_at(path)
+    assert any(str(path) in r.getMessage() and "chmod 600" in r.getMessage() for r in caplog.records)
+
+
+def test_a_database_url_that_is_neither_sqlite_nor_postgresql_is_refused(tmp_path):
+    with pytest.raises(KBError, match="SQLite .* or PostgreSQL"):
+        Database("mysql://kb@localhost/kb")
+    with pytest.raises(KBError, match="not valid"):
+        Database("not a url")
