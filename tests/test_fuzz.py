@@ -336,7 +336,7 @@ def api(tmp_path_factory, fake_model):
     job.run(write_tree(base / "articles", SMALL_KB), index, model=fake_model, progress=False)
     app = create_app({"TESTING": True, "INDEX": str(index), "MODEL": fake_model, "RATELIMIT_ENABLED": False,
                       "SECRET_KEY": "fuzz"})
-    token = app.extensions["polykb"]["activity"].add_token(f"fuzz-{uuid.uuid4().hex[:6]}")
+    token = app.extensions["polykb"]["accounts"].add_token(f"fuzz-{uuid.uuid4().hex[:6]}")
     return app.test_client(), {"Authorization": f"Bearer {token}"}
 
 
