@@ -7,7 +7,7 @@ import re
 import uuid
 from urllib.parse import unquote
 
-from tests.support import csrf_token
+from tests.support import csrf_token, run_sql
 
 
 def text(r) -> str:
@@ -21,7 +21,7 @@ def vote_no(client, lang="en", article="cdn-502-bad-gateway"):
 
 
 def test_no_shows_the_reason_box_related_articles_and_the_contact_form(client, activity):
-    before = activity.execute("SELECT count(*) FROM feedback")[0][0]
+    before = run_sql(activity, "SELECT count(*) FROM feedback")[0][0]
     r = vote_no(client, "ru")
     assert r.status_code == 303 and "feedback=no" in r.headers["Location"]
     page = text(client.get(r.headers["Location"]))
@@ -29,7 +29,7 @@ def test_no_shows_the_reason_box_related_articles_and_the_contact_form(client, a
     assert "Жаль, что статья не помогла." in page and "Всё ещё нужна помощь?" in page
     contact = re.search(r'href="(/ru/contact/\?[^"]+)"', page).group(1)
     assert "article=cdn-502-bad-gateway" in contact and "subject=" in contact
-    assert activity.execute("SELECT count(*) FROM feedback")[0][0] == before + 1
+    assert run_sql(activity, "SELECT count(*) FROM feedback")[0][0] == before + 1
     assert client.get(unquote(contact).replace("&amp;", "&")).status_code == 200
 
 
@@ -38,14 +38,14 @@ def test_the_reason_is_added_to_that_vote_once(client, activity):
     fb = re.search(r'name="fb" value="([^"]+)"', page).group(1)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     reason = f"my error is not there {uuid.uuid4().hex[:6]}"
-    count = activity.execute("SELECT count(*) FROM feedback")[0][0]
+    count = run_sql(activity, "SELECT count(*) FROM feedback")[0][0]
     for text_ in (reason, "overwrite attempt"):
         r = client.post("/en/article/cdn-502-bad-gateway/feedback/reason",
                         data={"csrf_token": token, "fb": fb, "reason": text_})
         assert r.status_code == 303 and r.headers["Location"].endswith("feedback=thanks#feedback")
-    assert activity.execute("SELECT helpful FROM feedback WHERE reason=?", (reason,)) == [(0,)]
-    assert activity.execute("SELECT count(*) FROM feedback")[0][0] == count
-    assert activity.execute("SELECT count(*) FROM feedback WHERE reason='overwrite attempt'") == [(0,)]
+    assert run_sql(activity, "SELECT helpful FROM feedback WHERE reason=?", (reason,)) == [(0,)]
+    assert run_sql(activity, "SELECT count(*) FROM feedback")[0][0] == count
+    assert run_sql(activity, "SELECT count(*) FROM feedback WHERE reason='overwrite attempt'") == [(0,)]
 
 
 def test_a_forged_vote_token_is_refused(client):
