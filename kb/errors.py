@@ -37,3 +37,11 @@ class ModelMismatchError(KBError):
 
 class QueryError(KBError):
     """A search request is malformed (empty, too long, bad language, bad k)."""
+
+
+class BusyError(KBError):
+    """Every embedding slot stayed taken for the bounded wait: come back in `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int = 2):
+        self.retry_after = retry_after
+        super().__init__(message)

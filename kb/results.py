@@ -51,6 +51,9 @@ class Response:
     # False when nothing found is likely to answer the query: the help center shows its no-answer page
     # and logs a failed search; agents still see the closest sections, marked as weak matches.
     answered: bool = True
+    # stages skipped or cut short to stay within the request's budget (kb/budget.py): "dense" (keyword-only
+    # results), "keyword" (dense-only), "render" (the results rendered before time ran out)
+    degraded: tuple[str, ...] = ()
 
 
 def rank_groups(gen: Generation, fused: dict[int, float]) -> list[tuple[str, list[int]]]:

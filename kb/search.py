@@ -7,6 +7,11 @@ sides (kb/candidates.py), fusion (kb/fusion.py), whether anything answers
 search an index that contains no internal chunk at all, and every SQL query
 filters on visibility as well: internal text cannot leak through search,
 snippets or counts.
+
+What one search may cost is bounded (kb/budget.py): the stages work on the
+bounded text of the query (kb/query_text.bounded), the embedder gets at most
+`Budget.embed_tokens` tokens of it, and a stage that overruns its time is
+skipped or cut short, which the response says (`Response.degraded`).
 """
 
 from __future__ import annotations
@@ -15,18 +20,20 @@ import dataclasses
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 import numpy as np
 from cachetools import LRUCache
 
 from . import answerability, candidates, languages, sections, vectors
+from .budget import DENSE, KEYWORD, RENDER, Budget, EmbeddingSlots
 from . import fusion as fusion_mod
 from .embeddings import CachedEmbedder, get_embedder
 from .errors import ModelMismatchError
 from .generation import Generation, current, open_generation
 from .index_format import current_token
-from .query_text import embedding_pieces, prose
+from .query_text import bounded, embedding_pieces, prose, within_tokens
 from .request import CANDIDATES, MAX_K, MAX_QUERY_CHARS, MODES, SearchRequest, checked_query  # noqa: F401
 from .results import Response, Result, display_language, make_result, rank_groups, shown_version
 from .store import ArticleRow, Store
@@ -42,7 +49,7 @@ class Searcher:
     """Searches the served generation of an index folder; picks up new generations by itself."""
 
     def __init__(self, index_dir: Path, model: str | None = None, fusion=None, recheck_seconds: float = 1.0,
-                 min_answer_score: float | None = None):
+                 min_answer_score: float | None = None, budget: Budget | None = None):
         self.index_dir = Path(index_dir)
         self.answer_model = answerability.DEFAULT
         self.min_answer_score = min_answer_score  # None: the model's own threshold
@@ -56,6 +63,8 @@ class Searcher:
         self._responses: LRUCache = LRUCache(RESPONSE_CACHE)
         self._responses_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(KEYWORD_THREADS, thread_name_prefix="kb-keyword")
+        self.budget = budget or Budget()
+        self._slots: EmbeddingSlots | None = None
         self.generation()  # fail at start, not on the first visitor, if the index is missing or corrupt
 
     # --- generations -------------------------------------------------------
@@ -90,6 +99,8 @@ class Searcher:
         if self._embedder is None:
             self._embedder = CachedEmbedder(get_embedder(self._model_spec))
             self.answer_model = answerability.model_for(built)
+            engines = getattr(self._embedder.inner, "engines", 2)
+            self._slots = EmbeddingSlots(self.budget.slots or engines, self.budget.slot_wait)
 
     @property
     def embedder(self) -> CachedEmbedder:
@@ -171,10 +182,10 @@ class Searcher:
         todo = [i for i, r in enumerate(out) if r is None]
         if not todo:
             return out
-        for i, ev, detected in self._evidence(gen, req, [queries[i] for i in todo]):
-            resp = self._respond(gen, req, queries[todo[i]], ev, detected)
+        for i, ev, detected, degraded in self._evidence(gen, req, [bounded(queries[i]) for i in todo]):
+            resp = self._respond(gen, req, queries[todo[i]], ev, detected, degraded)
             out[todo[i]] = resp
-            if keys[todo[i]] is not None:
+            if keys[todo[i]] is not None and not resp.degraded:  # a degraded answer is not the answer
                 with self._responses_lock:
                     self._responses[keys[todo[i]]] = resp
         return [_copy(r) for r in out]
@@ -183,10 +194,11 @@ class Searcher:
         """What both retrieval sides found for each query, before fusion (benchmarks fit fusion on this)."""
         req = SearchRequest(**request).checked()
         gen = self.generation()
-        return [(ev, det) for _, ev, det in self._evidence(gen, req, [checked_query(q) for q in queries])]
+        return [(ev, det) for _, ev, det, _ in self._evidence(gen, req, [bounded(checked_query(q)) for q in queries])]
 
     def _evidence(self, gen: Generation, req: SearchRequest, queries: list[str]):
-        """(position, Evidence, Detection) per query; keyword sides run on the pool while this thread embeds."""
+        """(position, Evidence, Detection, stages degraded) per query, for bounded query texts; keyword sides run on
+        the pool while the query is embedded."""
         available = gen.languages(req.public)
         detected, keyword, detect_seconds = [], [], []
         for q in queries:
@@ -197,22 +209,36 @@ class Searcher:
                            if req.mode != "dense" else None)
         t0 = time.perf_counter()
         qvecs = self._embed_queries(queries) if req.mode != "keyword" else [None] * len(queries)
+        degraded = {DENSE} if qvecs is None else set()
+        qvecs = qvecs or [None] * len(queries)
         t_embed = (time.perf_counter() - t0) / len(queries)
+        kw_deadline = t0 + self.budget.keyword_seconds
         for i, (qv, kw) in enumerate(zip(qvecs, keyword)):
-            side = kw.result() if isinstance(kw, Future) else candidates.NO_KEYWORDS
+            side, late = self._keyword_result(kw, kw_deadline)
             ev = candidates.collect(gen, req, qv, side, detected[i].lang)
             ev.qvecs = qv
             ev.timings.update(detect=detect_seconds[i], embed=t_embed)
-            yield i, ev, detected[i]
+            yield i, ev, detected[i], degraded | late
+
+    @staticmethod
+    def _keyword_result(kw, deadline: float) -> tuple[candidates.KeywordSide, set[str]]:
+        """The keyword side's result, or none (and the stage marked degraded) once its time is up."""
+        if not isinstance(kw, Future):
+            return candidates.NO_KEYWORDS, set()
+        try:
+            return kw.result(timeout=max(0.0, deadline - time.perf_counter())), set()
+        except FutureTimeout:
+            return candidates.NO_KEYWORDS, {KEYWORD}
 
     def _respond(self, gen: Generation, req: SearchRequest, query: str, ev: candidates.Evidence,
-                 detected: languages.Detection) -> Response:
+                 detected: languages.Detection, degraded: set[str] = frozenset()) -> Response:
         want = req.lang or display_language(query, detected, req.ui_lang, gen.languages(req.public))
+        work = bounded(query)
         timings = dict(ev.timings)
         t = time.perf_counter()
-        if req.mode == "dense":
+        if req.mode == "dense" or KEYWORD in degraded:
             fused = ev.dense
-        elif req.mode == "keyword":
+        elif req.mode == "keyword" or DENSE in degraded:
             fused = ev.keyword.scores
         else:
             fused = self.fusion.combine(ev.dense, ev.keyword)
@@ -223,14 +249,18 @@ class Searcher:
         page = ranked[req.offset:req.offset + req.k]
         results = []
         for art_id, rows in page:
+            if time.perf_counter() - t > self.budget.render_seconds:
+                degraded = degraded | {RENDER}  # the results rendered so far
+                break
             version, langs = shown_version(gen, req, art_id, rows, want)
             chunk = sections.section_to_show(gen, version.rowid, ev)
-            results.append(make_result(gen, art_id, version, langs, fused[rows[0]], chunk, query, want))
+            results.append(make_result(gen, art_id, version, langs, fused[rows[0]], chunk, work, want))
         timings["render"] = time.perf_counter() - t
         t = time.perf_counter()
-        answered = self._answered(gen, req, ev, ranked, query)
+        answered = self._answered(gen, req, ev, ranked, work)
         timings["answered"] = time.perf_counter() - t
-        return Response(query, detected, want, results, len(ranked), req.mode, timings, answered)
+        return Response(query, detected, want, results, len(ranked), req.mode, timings, answered,
+                        tuple(sorted(degraded)))
 
     def _answered(self, gen: Generation, req: SearchRequest, ev: candidates.Evidence,
                   ranked: list[tuple[str, list[int]]], query: str) -> bool:
@@ -262,10 +292,18 @@ class Searcher:
             return None
         return dataclasses.replace(resp, results=list(resp.results), timings={"cache": time.perf_counter() - t})
 
-    def _embed_queries(self, queries: list[str]) -> list[np.ndarray]:
-        """One matrix per query: its prose, plus each paragraph-sized piece of a long one (tickets)."""
-        pieces = [embedding_pieces(prose(q)) for q in queries]
-        vecs = self._embedder.embed_queries([p for ps in pieces for p in ps])
+    def _embed_queries(self, queries: list[str]) -> list[np.ndarray] | None:
+        """One matrix per query: its prose, plus each paragraph-sized piece of a long one (tickets), within the
+        token budget; None when the embedding overran its time (it finishes in the background, into the cache)."""
+        count = self._embedder.count_tokens
+        pieces = [within_tokens(embedding_pieces(prose(q)), count, self.budget.embed_tokens) for q in queries]
+        flat = [p for ps in pieces for p in ps]
+        if self._embedder.has_queries(flat):
+            vecs = self._embedder.embed_queries(flat)
+        else:
+            vecs = self._slots.run(self._embedder.embed_queries, flat, timeout=self.budget.embed_seconds)
+            if vecs is None:
+                return None
         out, pos = [], 0
         for ps in pieces:
             out.append(vecs[pos:pos + len(ps)])

@@ -27,7 +27,10 @@ DEFAULTS = {
     "CONTACT_FORM": True,  # the help center's own contact form (/<lang>/contact/), used when CONTACT_URL is not set
     "REQUEST_WEBHOOK": None,  # URL that receives each contact request as JSON (a helpdesk's intake), with retries
     "PAGE_SIZE": 10,  # results per page in the help center
-    "MAX_QUERY_CHARS": 500,  # longest public search query (agents may paste up to 20,000 characters)
+    "MAX_QUERY_CHARS": 500,
+    # What one search may cost (kb/budget.py), as changes to its defaults: {"embed_tokens": 256,
+    # "embed_seconds": 4, "keyword_seconds": 3, "render_seconds": 2, "slots": <engines>, "slot_wait": 3}
+    "SEARCH_BUDGET": None,  # longest public search query (agents may paste up to 20,000 characters)
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_SEARCH": "60 per minute",  # per client address: help center search, suggestions, /api/search
     "RATELIMIT_FEEDBACK": "10 per minute",  # "Was this helpful?" votes, form and API

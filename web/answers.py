@@ -10,12 +10,14 @@ because translated headings have different anchors.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from flask import url_for
 
 from kb import render
+from kb.budget import RENDER
 from kb.search import Response, Result, Searcher
 
 from .resources import get_activity, get_searcher
@@ -52,6 +54,12 @@ class Suggestions:
     customer_lang: str | None
     answers: list[Answer]
     search_id: int
+    cut_short: bool = False  # rendering ran out of time: the answers rendered so far
+
+    @property
+    def degraded(self) -> tuple[str, ...]:
+        """Stages skipped or cut short to keep the request within its budget (kb/budget.py)."""
+        return tuple(sorted(set(self.response.degraded) | ({RENDER} if self.cut_short else set())))
 
     @property
     def answered(self) -> bool:
@@ -64,11 +72,18 @@ def suggest(text: str, customer_lang: str | None, k: int, route: str) -> Suggest
     searcher = get_searcher()
     resp = searcher.search(text, ui_lang=customer_lang, k=k, audience="internal")
     want = customer_lang or resp.detected.lang
-    answers = [a for a in (_answer(searcher, r, want) for r in resp.results) if a is not None]
+    answers, cut_short, start = [], False, time.perf_counter()
+    for r in resp.results:  # each answer renders its section twice (preview, text): k=50 of them adds up
+        if time.perf_counter() - start > searcher.budget.render_seconds:
+            cut_short = True
+            break
+        a = _answer(searcher, r, want)
+        if a is not None:
+            answers.append(a)
     search_id = get_activity().log_search(text, resp.detected.lang, customer_lang, "internal", route,
                                           [(a.id, a.lang, a.score) for a in answers], resp.total,
                                           answered=resp.answered)
-    return Suggestions(resp, want, answers, search_id)
+    return Suggestions(resp, want, answers, search_id, cut_short)
 
 
 def _answer(searcher: Searcher, r: Result, want: str | None) -> Answer | None:

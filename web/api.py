@@ -48,7 +48,7 @@ def search():
                     "detected": {"lang": resp.detected.lang, "confidence": round(resp.detected.confidence, 3),
                                  "reason": resp.detected.reason},
                     "lang": resp.lang, "total": resp.total, "offset": offset, "answered": resp.answered,
-                    "results": results})
+                    **_degraded(resp.degraded), "results": results})
 
 
 @bp.get("/autocomplete")
@@ -134,13 +134,20 @@ def suggest():
     det = result.response.detected
     return jsonify({"detected": {"lang": det.lang, "confidence": round(det.confidence, 3), "reason": det.reason},
                     "lang": result.customer_lang, "search_id": result.search_id,
-                    "answered": result.answered, "results": [a.to_json() for a in result.answers]})
+                    "answered": result.answered, **_degraded(result.degraded),
+                    "results": [a.to_json() for a in result.answers]})
 
 
 @bp.get("/openapi.json")
 def openapi_json():
     """This API described as OpenAPI 3.1."""
     return jsonify(openapi.SPEC)
+
+
+def _degraded(stages: tuple[str, ...]) -> dict:
+    """`degraded`: the request hit its budget (kb/budget.py) and `degraded_stages` says where: "dense" (keyword
+    results only), "keyword" (dense only), "render" (fewer results than asked, the ones rendered in time)."""
+    return {"degraded": bool(stages), "degraded_stages": list(stages)}
 
 
 # --- validation -------------------------------------------------------------

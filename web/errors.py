@@ -12,9 +12,9 @@ import logging
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
-from kb.errors import QueryError
+from kb.errors import BusyError, QueryError
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def _default_message(e: HTTPException) -> str:
         413: _("The request is too large."),
         429: _("Too many requests. Please wait a minute and try again."),
         500: _("Something went wrong on our side. Please try again."),
+        503: _("Search is busy right now. Please try again in a few seconds."),
     }
     return messages.get(e.code, e.name)
 
@@ -65,6 +66,10 @@ def init_app(app: Flask):
     @app.errorhandler(QueryError)
     def query_error(e: QueryError):
         return respond(BadRequest(str(e)))
+
+    @app.errorhandler(BusyError)
+    def busy(e: BusyError):  # every embedding slot taken (kb/budget.py): come back soon, not a queue that grows
+        return respond(ServiceUnavailable(retry_after=e.retry_after))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e: CSRFError):

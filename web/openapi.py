@@ -33,6 +33,13 @@ ANSWERED = {"type": "boolean", "description": (
     "false when nothing found is likely to answer the question: the results are then the closest articles, "
     "to be shown as such (the help center shows its no-answer page with the contact link)")}
 
+DEGRADED = {
+    "degraded": {"type": "boolean", "description": (
+        "true when the request hit its cost budget and was answered in part: see degraded_stages")},
+    "degraded_stages": {"type": "array", "items": {"enum": ["dense", "keyword", "render"]}, "description": (
+        "dense: results from keywords only; keyword: from the dense side only; render: fewer results than asked, "
+        "the ones rendered in time")}}
+
 DETECTED = {"type": "object", "properties": {"lang": {"type": ["string", "null"]}, "confidence": {"type": "number"},
                                              "reason": {"type": "string"}}}
 
@@ -85,7 +92,7 @@ SPEC = {
             "SearchResponse": {"type": "object", "required": ["query", "answered", "results"], "properties": {
                 "query": {"type": "string"}, "search_id": {"type": "integer"}, "detected": DETECTED,
                 "lang": {"type": ["string", "null"]}, "total": {"type": "integer"}, "offset": {"type": "integer"},
-                "answered": ANSWERED, "results": {"type": "array", "items": RESULT}}},
+                "answered": ANSWERED, **DEGRADED, "results": {"type": "array", "items": RESULT}}},
             "Article": {"type": "object", "properties": {
                 "id": {"type": "string"}, "lang": {"type": "string"}, "title": {"type": "string"},
                 "product": {"type": ["string", "null"]}, "tags": {"type": "array", "items": {"type": "string"}},
@@ -99,7 +106,7 @@ SPEC = {
                 "detected": DETECTED, "lang": {"type": ["string", "null"]}, "search_id": {"type": "integer"},
                 "answered": {"type": "boolean", "description": (
                     "false when no section is likely to resolve the message: the results are then the closest "
-                    "sections, weak matches to check before sending anything to the customer")},
+                    "sections, weak matches to check before sending anything to the customer")}, **DEGRADED,
                 "results": {"type": "array", "items": {"type": "object", "properties": {
                     "id": {"type": "string"}, "lang": {"type": "string"}, "title": {"type": "string"},
                     "section": {"type": "string"}, "anchor": {"type": "string"},

@@ -19,6 +19,7 @@ from flask import Flask, current_app, request
 
 from kb import languages, render
 from kb.answerability import parse_threshold
+from kb.budget import Budget
 from kb.contact_store import ContactStore
 from kb.outbox import Sender
 from kb.storage import Database, database_url, open_database
@@ -34,7 +35,8 @@ RENDERED_ARTICLES = 512  # article pages kept rendered (HTML and table of conten
 def init_app(app: Flask):
     index_dir = Path(str(app.config["INDEX"]))
     searcher = Searcher(index_dir, model=app.config["MODEL"],
-                        min_answer_score=parse_threshold(app.config["MIN_ANSWER_SCORE"], "KB_MIN_ANSWER_SCORE"))
+                        min_answer_score=parse_threshold(app.config["MIN_ANSWER_SCORE"], "KB_MIN_ANSWER_SCORE"),
+                        budget=Budget.from_settings(app.config["SEARCH_BUDGET"]))
     languages.warm_up()
     db = open_database(database_url(index_dir, app.config.get("DATABASE_URL")))
     contacts = ContactStore(index_dir / "activity.sqlite")  # raw sqlite3 still: to move onto kb.storage

@@ -7,7 +7,12 @@ retrieval quality without them.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+
+# One token per CJK character, symbol or short run of letters: most tokenizers make at least that many.
+_TOKENISH = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]|[^\W_]+|\S")
 
 
 class Embedder:
@@ -22,6 +27,11 @@ class Embedder:
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
+
+    def count_tokens(self, text: str) -> int:
+        """The tokens the model would be given for a query (roughly, unless the backend knows): the query
+        side cuts what it embeds by this, since embedding costs grow with the tokens (kb/query_text.clip)."""
+        return sum(1 if len(m) == 1 else -(-len(m) // 3) for m in _TOKENISH.findall(text))
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:

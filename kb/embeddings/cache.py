@@ -60,6 +60,14 @@ class CachedEmbedder(Embedder):
                     self._queries.popitem(last=False)
         return out
 
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def has_queries(self, texts) -> bool:
+        """Whether every one of these query texts is in the in-memory cache (embedding them costs nothing)."""
+        with self._lock:
+            return all(t in self._queries for t in texts)
+
     def embed_passages(self, texts, progress=None):
         """Embed passages, taking what the cache has; `progress(n)` is called as batches finish."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -86,5 +86,13 @@ class E5Embedder(Embedder):
     def embed_queries(self, texts):
         return self._encode(texts, True)
 
+    def count_tokens(self, text: str) -> int:
+        """Exactly as the model counts them (the tokenizer only: ~1 ms for 1,000 characters)."""
+        engine = self._free.get()
+        try:
+            return engine.token_count(text, True)
+        finally:
+            self._free.put(engine)
+
     def embed_passages(self, texts):
         return self._encode(texts, False)

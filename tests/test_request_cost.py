@@ -1,0 +1,199 @@
+"""Bounded cost per request: what reaches the embedder and the keyword side is capped, a stage that overruns its
+budget is skipped or cut short and the response says so, and a process computes only so many embeddings at once.
+
+Logic only (fake embedder, fake slow stages): the costs themselves are measured by bench/request_cost.py.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import pytest
+
+from kb import candidates, query_text
+from kb.budget import Budget
+from kb.errors import BusyError, ConfigError
+from kb.search import Searcher
+from tests.support import error_of, searcher_of
+
+RNG = random.Random(13)
+HUGE = {  # what a client may send in one request (the API's limit is 20,000 characters)
+    "brackets": "[" * 20_000,
+    "cyrillic": "".join(RNG.choice("абвгдежзийклмнопрстуфхцчшщэюя ") for _ in range(20_000)),
+    "cjk": "".join(chr(RNG.randint(0x4E00, 0x9FFF)) for _ in range(20_000)),
+    "one token": "x" * 20_000,
+    "dotted": "a." * 10_000,
+    "distinct words": " ".join(f"w{i}z{RNG.randint(0, 10**6)}" for i in range(1_600)),
+    "nested markdown": "> " * 2_000 + "- " * 2_000 + "*" * 4_000 + "[](" * 2_000,
+    "many lines": "502 error on upload\n" * 900,
+    "log dump": "\n".join(f"2026-11-20T01:12:{i % 60:02d}Z ERROR worker-{i} upstream=a{i} code=E{i}"
+                          for i in range(250)),
+}
+# the most any query may make the stages work on
+MOST_CHARS = query_text.MAX_PROSE_CHARS + query_text.MAX_MACHINE_CHARS + 2 * query_text.MAX_LINE_CHARS
+
+
+@pytest.mark.parametrize("name", sorted(HUGE))
+def test_the_text_the_stages_work_on_is_bounded(name):
+    work = query_text.bounded(HUGE[name])
+    assert 0 < len(work) <= MOST_CHARS
+    assert max(len(line) for line in work.splitlines()) <= query_text.MAX_LINE_CHARS
+    assert len(query_text.prose(work)) <= query_text.MAX_PROSE_CHARS + query_text.MAX_MACHINE_CHARS
+
+
+def test_bounded_keeps_a_typical_ticket_as_it_is():
+    ticket = ("Hello team,\nOur uploads fail with 413 since yesterday.\n\n"
+              "2026-11-20T01:12:22Z ERROR upload rejected status=413 size=52MB\nThanks, Alex")
+    assert query_text.bounded(ticket) == ticket
+
+
+def test_pieces_to_embed_stay_within_the_token_budget():
+    count = lambda t: len(t.split())  # noqa: E731 - a word a token
+    long_prose = "\n".join(" ".join(f"w{i}" for i in range(150)) for _ in range(40))
+    pieces = query_text.within_tokens(query_text.embedding_pieces(long_prose), count, 256)
+    assert sum(count(p) for p in pieces) <= 256
+    assert len(pieces) >= 2  # the whole text leaves room for a piece of it
+    short = "how do I reset my password"
+    assert query_text.within_tokens([short], count, 256) == [short]
+
+
+@pytest.fixture
+def searcher(fake_web_index, fake_default_model):
+    return Searcher(fake_web_index)
+
+
+@pytest.fixture
+def embedded(searcher, monkeypatch):
+    """Every text the searcher's embedder is asked to embed."""
+    seen: list[str] = []
+    inner = searcher.embedder.inner
+    real = inner.embed_queries
+    monkeypatch.setattr(inner, "embed_queries", lambda texts: (seen.extend(texts), real(texts))[1])
+    return seen
+
+
+@pytest.fixture
+def keyword_texts(monkeypatch):
+    """Every text the keyword side tokenises."""
+    seen: list[str] = []
+    real = candidates.keyword_tokens
+    monkeypatch.setattr(candidates, "keyword_tokens", lambda gen, text, *a: (seen.append(text),
+                                                                             real(gen, text, *a))[1])
+    return seen
+
+
+@pytest.mark.parametrize("name", sorted(HUGE))
+def test_what_reaches_the_embedder_and_the_keyword_side_is_bounded(searcher, embedded, keyword_texts, name):
+    resp = searcher.search(HUGE[name], audience="internal")
+    assert resp.query == HUGE[name].strip()  # the response still echoes what was asked
+    tokens = sum(searcher.embedder.count_tokens(t) for t in embedded)
+    assert 0 < tokens <= searcher.budget.embed_tokens
+    assert keyword_texts and all(len(t) <= MOST_CHARS + 40 * query_text.MAX_CODES for t in keyword_texts)
+
+
+def test_a_slow_embedding_degrades_to_keyword_results(searcher, monkeypatch):
+    searcher.budget = Budget(embed_seconds=0.05)
+    inner = searcher.embedder.inner
+    real = inner.embed_queries
+    monkeypatch.setattr(inner, "embed_queries", lambda texts: (time.sleep(0.5), real(texts))[1])
+    resp = searcher.search("CDN 502 Bad Gateway")
+    assert resp.degraded == ("dense",)
+    keyword_only = searcher.search("CDN 502 Bad Gateway", mode="keyword")
+    assert [r.id for r in resp.results] == [r.id for r in keyword_only.results]
+    time.sleep(0.6)  # the embedding finished in the background, into the query cache
+    again = searcher.search("CDN 502 Bad Gateway")
+    assert again.degraded == ()  # the degraded answer was not cached
+
+
+def test_a_slow_keyword_side_degrades_to_dense_results(searcher, monkeypatch):
+    searcher.budget = Budget(keyword_seconds=0.05)
+    real = candidates.keyword_side
+    monkeypatch.setattr(candidates, "keyword_side", lambda *a: (time.sleep(0.5), real(*a))[1])
+    resp = searcher.search("CDN 502 Bad Gateway")
+    assert resp.degraded == ("keyword",)
+    dense = searcher.search("CDN 502 Bad Gateway", mode="dense")
+    assert [r.id for r in resp.results] == [r.id for r in dense.results]
+
+
+def test_rendering_out_of_time_returns_the_results_rendered_so_far(searcher):
+    searcher.budget = Budget(render_seconds=-1)
+    resp = searcher.search("CDN 502 Bad Gateway")
+    assert resp.degraded == ("render",) and resp.results == [] and resp.total > 0
+
+
+def test_embedding_slots_refuse_rather_than_queue(fake_web_index, fake_default_model, monkeypatch):
+    searcher = Searcher(fake_web_index, budget=Budget(slots=1, slot_wait=0.05))
+    release = threading.Event()
+    inner = searcher.embedder.inner
+    real = inner.embed_queries
+    monkeypatch.setattr(inner, "embed_queries", lambda texts: (release.wait(5), real(texts))[1])
+    first = threading.Thread(target=searcher.search, args=("first query holds the slot",))
+    first.start()
+    time.sleep(0.1)
+    try:
+        with pytest.raises(BusyError) as e:
+            searcher.search("second query finds no slot")
+        assert e.value.retry_after >= 1
+        assert searcher.search("first query holds the slot", mode="keyword").degraded == ()  # no embedding needed
+    finally:
+        release.set()
+        first.join()
+
+
+def test_budget_settings_are_checked():
+    assert Budget.from_settings({"embed_seconds": 2}).embed_seconds == 2
+    with pytest.raises(ConfigError, match="unknown field 'embed_secs'"):
+        Budget.from_settings({"embed_secs": 2})
+    with pytest.raises(ConfigError, match="slots must be a number"):
+        Budget.from_settings({"slots": "many"})
+
+
+# --- through the web app ------------------------------------------------------------------------------
+
+def _slow_embedder(app, monkeypatch, seconds):
+    inner = searcher_of(app).embedder.inner
+    real = inner.embed_queries
+    monkeypatch.setattr(inner, "embed_queries", lambda texts: (time.sleep(seconds), real(texts))[1])
+
+
+def test_api_says_when_a_search_was_degraded(make_app, monkeypatch):
+    app = make_app(SEARCH_BUDGET={"embed_seconds": 0.05})
+    client = app.test_client()
+    fine = client.get("/api/search", query_string={"q": "502 bad gateway"}).get_json()
+    assert fine["degraded"] is False and fine["degraded_stages"] == []
+    _slow_embedder(app, monkeypatch, 0.5)
+    body = client.get("/api/search", query_string={"q": "origin firewall blocks the edge"}).get_json()
+    assert body["degraded"] is True and body["degraded_stages"] == ["dense"]
+    assert body["results"]  # keyword results, not an error
+    page = client.get("/en/search", query_string={"q": "edge nodes refused by origin"})
+    assert page.status_code == 200 and b"degraded-note" in page.data
+
+
+def test_suggest_says_when_it_was_degraded(make_app, monkeypatch, activity, agent):
+    from tests.support import login
+    app = make_app(SEARCH_BUDGET={"embed_seconds": 0.05})
+    client = app.test_client()
+    login(client, agent)
+    _slow_embedder(app, monkeypatch, 0.5)
+    body = client.post("/api/suggest", json={"text": "Hello, uploads fail with 413\nThanks"}).get_json()
+    assert body["degraded"] is True and body["degraded_stages"] == ["dense"]
+
+
+def test_busy_embedding_slots_answer_503_with_retry_after(make_app, monkeypatch):
+    app = make_app(SEARCH_BUDGET={"slots": 1, "slot_wait": 0.05})
+    release = threading.Event()
+    inner = searcher_of(app).embedder.inner
+    real = inner.embed_queries
+    monkeypatch.setattr(inner, "embed_queries", lambda texts: (release.wait(5), real(texts))[1])
+    first = threading.Thread(target=lambda: app.test_client().get("/api/search", query_string={"q": "first one"}))
+    first.start()
+    time.sleep(0.1)
+    try:
+        r = app.test_client().get("/api/search", query_string={"q": "second one"})
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1
+        assert "busy" in error_of(r)["message"]
+    finally:
+        release.set()
+        first.join()
