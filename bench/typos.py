@@ -214,7 +214,7 @@ def measure_hybrid(name: str, max_queries: int, typist: Typist) -> dict:
     ds = datasets.load(name, max_queries)
     index = index_dataset(ds)
     searcher, plain = Searcher(index), Searcher(index)
-    plain.generation().vocabulary = Uncorrected()
+    plain.generation().vocabulary = plain.generation().public_vocabulary = Uncorrected()
     plain._embedder = searcher._embedder  # one query-vector cache for both
     queries = [Query(q["id"], q["text"], q.get("lang")) for q in ds.queries]
     typod = [typist(q.id, q.text) for q in queries]

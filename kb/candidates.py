@@ -64,30 +64,33 @@ def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang:
     """
     t = time.perf_counter()
     where, params = article_filter(req.public, req.lang, req.product, req.tags)
-    tokens, weights, common, known = keyword_tokens(gen, keyword_text(query), detected_lang)
-    chunks = dict(gen.store.keyword_search(tokens, where, params, req.depth, common))
+    tokens, weights, common, known = keyword_tokens(gen, keyword_text(query), detected_lang, req.public)
+    store = gen.keywords(req.public)  # public searches: statistics of public chunks only
+    chunks = dict(store.keyword_search(tokens, where, params, req.depth, common))
     coverage = 0.0
     if chunks:
-        coverage = _coverage(gen.store, max(chunks, key=chunks.get), weights)
+        coverage = _coverage(store, max(chunks, key=chunks.get), weights)
     return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, is_ticket(query))
 
 
-def keyword_tokens(gen: Generation, query: str, lang: str | None) -> tuple[list[str], dict[str, float], list[str],
-                                                                          float]:
-    """(tokens, their IDF weights, the common ones, which only score (see COMMON_SHARE), share known)."""
+def keyword_tokens(gen: Generation, query: str, lang: str | None, public: bool = False
+                   ) -> tuple[list[str], dict[str, float], list[str], float]:
+    """(tokens, their IDF weights, the common ones, which only score (see COMMON_SHARE), share known), from the
+    statistics of the chunks the audience may see."""
     tokens = list(dict.fromkeys(languages.tokenize(query, lang)))
-    df = gen.store.term_counts(tokens)  # the vocab copy: FTS5's vocabulary table scans (2 ms at 100k chunks)
-    fixed = gen.vocabulary.correct(query, tokens, df, lang)  # words no chunk has, matched to words it has
+    n_chunks = gen.chunk_total(public)
+    df = gen.keywords(public).term_counts(tokens)  # the vocab copy: FTS5's vocabulary table scans (2 ms at 100k)
+    fixed = gen.vocab(public).correct(query, tokens, df, lang)  # words no chunk has, matched to words it has
     tokens = fixed.tokens
     df.update(fixed.df)
     known = sum(1 for t in tokens if df.get(t)) / len(tokens) if tokens else 0.0
-    weights = {t: fusion.idf(df.get(t, 0), gen.n_chunks) * fixed.weight(t) for t in tokens}
+    weights = {t: fusion.idf(df.get(t, 0), n_chunks) * fixed.weight(t) for t in tokens}
     if len(tokens) > MAX_KEYWORD_TOKENS:
         present = [t for t in tokens if df.get(t)]
         tokens = sorted(present, key=weights.get, reverse=True)[:MAX_KEYWORD_TOKENS]
         weights = {t: weights[t] for t in tokens}
-    common = ([t for t in tokens if df.get(t, 0) > COMMON_SHARE * gen.n_chunks]
-              if gen.n_chunks >= COMMON_FROM_CHUNKS else [])
+    common = ([t for t in tokens if df.get(t, 0) > COMMON_SHARE * n_chunks]
+              if n_chunks >= COMMON_FROM_CHUNKS else [])
     return tokens, weights, common, known
 
 

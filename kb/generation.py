@@ -4,11 +4,16 @@ A generation never changes once published, so what every search needs from it
 (article rows, each chunk's article, the translation groups) is read once, at
 open: a search then reads from SQLite only the texts of the sections it shows
 (bench/speed, `fusion` stage).
+
+Keyword statistics come per audience (`keywords`, `vocab`, `chunk_total`):
+public searches see those of public chunks only, so no public score depends
+on internal text (kb/store.py).
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +42,10 @@ class Generation:
     articles: dict[int, ArticleRow]
     groups: dict[str, list[ArticleRow]]  # article id → its versions, ordered by language
     chunk_article: dict[int, int]
-    vocabulary: Vocabulary  # the keyword index's terms, to correct typos in queries
+    vocabulary: Vocabulary  # the keyword index's terms, to correct typos in queries (every chunk)
+    public_vocabulary: Vocabulary  # the same over public chunks only
+    public_store: Store  # `store` with the keyword tables of public chunks only
+    n_public_chunks: int
     # Every shown result scores all sections of its version (kb/sections.py): their rows and vectors are read
     # once per generation, not once per search (two SQLite reads per result, ~10% of a search's time).
     _sections: LRUCache = field(default_factory=lambda: LRUCache(SECTIONS_CACHED))
@@ -60,6 +68,16 @@ class Generation:
     def index(self, public: bool):
         return self.public if public else self.all
 
+    def keywords(self, public: bool) -> Store:
+        """The store whose keyword index and statistics cover what this audience may see."""
+        return self.public_store if public else self.store
+
+    def vocab(self, public: bool) -> Vocabulary:
+        return self.public_vocabulary if public else self.vocabulary
+
+    def chunk_total(self, public: bool) -> int:
+        return self.n_public_chunks if public else self.n_chunks
+
     def visible(self, article_id: str, audience: str) -> list[ArticleRow]:
         """The versions of an article this audience may see (none: it does not exist for them)."""
         return [v for v in self.groups.get(article_id, ()) if audience == "internal" or v.is_public]
@@ -72,12 +90,14 @@ def open_generation(path: Path, manifest: dict) -> Generation:
     for a in articles.values():  # ordered by id, lang
         groups.setdefault(a.id, []).append(a)
     public = {a.lang for a in articles.values() if a.is_public}
-    counts = manifest.get("stats", {}).get("languages", {})
-    main = max((lang for lang in counts if lang in public), key=counts.get, default=None)
+    counts = Counter(a.lang for a in articles.values() if a.is_public)  # not internal ones: they move no public result
+    main = max(sorted(counts), key=counts.get, default=None)
     chunk_article = store.chunk_articles()
+    public_store = store.public()
     return Generation(path.name, store, vectors.load(path / "public.faiss"), vectors.load(path / "all.faiss"),
                       manifest, public, {a.lang for a in articles.values()}, len(chunk_article), main,
-                      articles, groups, chunk_article, Vocabulary.load(store))
+                      articles, groups, chunk_article, Vocabulary.load(store), Vocabulary.load(public_store),
+                      public_store, public_store.chunk_count())
 
 
 def current(index_dir: Path) -> tuple[Path, dict]:

@@ -29,7 +29,9 @@ from pathlib import Path
 from . import __version__
 from .errors import IndexCorruptError, IndexMissingError, KBError
 
-FORMAT_VERSION = 2  # 2: kb.sqlite holds the keyword vocabulary (`vocab`, `vocab_keys`) for typo correction
+# 2: kb.sqlite holds the keyword vocabulary (`vocab`, `vocab_keys`) for typo correction
+# 3: and a keyword index with its vocabulary over public chunks only (`public_` tables), for public scores
+FORMAT_VERSION = 3
 KEEP_GENERATIONS = 3  # the served one and two before it, for readers that have not switched yet
 FILES = ("kb.sqlite", "public.faiss", "all.faiss")
 

@@ -4,6 +4,12 @@ A generation's database is written once by the indexer and then only read:
 readers open it immutable, so searches never take a lock and never see a
 half-written index. Activity (searches, clicks, feedback) lives elsewhere
 (`kb.storage`), because it must survive re-indexing.
+
+The keyword index exists twice: over every chunk, and over public chunks
+only (`public_` tables, read through `Store.public()`). FTS5's bm25 and the
+document counts behind IDF weights and typo correction are statistics of the
+whole table, so one shared table made public scores move with internal
+vocabulary; public searches read only the public copy.
 """
 
 from __future__ import annotations
@@ -43,6 +49,10 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5(tokens, tokenize="unicode61 remove_di
 CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, row);
 CREATE TABLE vocab (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE vocab_keys (key TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (key, term)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE public_chunks_fts USING fts5(tokens, tokenize="unicode61 remove_diacritics 0 tokenchars '_'");
+CREATE VIRTUAL TABLE public_chunks_vocab USING fts5vocab(public_chunks_fts, row);
+CREATE TABLE public_vocab (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE public_vocab_keys (key TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (key, term)) WITHOUT ROWID;
 CREATE TABLE problems (path TEXT, line INTEGER, severity TEXT, message TEXT, code TEXT);
 CREATE TABLE files (path TEXT PRIMARY KEY, sha TEXT NOT NULL, mtime_ns INTEGER, size INTEGER);
 """
@@ -129,10 +139,20 @@ class Store:
     wait for each other's keyword searches (33 ms each at 100k chunks).
     """
 
-    def __init__(self, conn: sqlite3.Connection | None = None, uri: str | None = None):
+    def __init__(self, conn: sqlite3.Connection | None = None, uri: str | None = None, prefix: str = ""):
         self._conn = conn
         self._uri = uri
         self._local = threading.local()
+        self._prefix = prefix  # "public_": the keyword tables of public chunks only
+
+    def public(self) -> Store:
+        """This store with its keyword index, vocabulary and their statistics over public chunks only."""
+        view = Store(self._conn, self._uri, "public_")
+        view._local = self._local  # the same per-thread connections
+        return view
+
+    def _t(self, table: str) -> str:
+        return self._prefix + table
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -179,10 +199,13 @@ class Store:
                  c.embed_text, np.asarray(v, dtype=np.float32).tobytes()))
             tokens = " ".join(languages.tokenize(c.embed_text, a.lang))
             self.conn.execute("INSERT INTO chunks_fts (rowid, tokens) VALUES (?, ?)", (cur.lastrowid, tokens))
+            if a.visibility == "public":
+                self.conn.execute("INSERT INTO public_chunks_fts (rowid, tokens) VALUES (?, ?)", (cur.lastrowid, tokens))
         return art
 
     def delete_article(self, rowid: int):
-        self.conn.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article=?)", (rowid,))
+        for fts in ("chunks_fts", "public_chunks_fts"):
+            self.conn.execute(f"DELETE FROM {fts} WHERE rowid IN (SELECT rowid FROM chunks WHERE article=?)", (rowid,))
         self.conn.execute("DELETE FROM chunks WHERE article=?", (rowid,))
         self.conn.execute("DELETE FROM articles WHERE rowid=?", (rowid,))
 
@@ -198,11 +221,12 @@ class Store:
         `chunks_vocab` reads the whole FTS5 index (0.5 s at 100k chunks), a plain
         table a few milliseconds; the keys find a Han word by one wildcard character.
         """
-        self.conn.execute("DELETE FROM vocab")
-        self.conn.execute("DELETE FROM vocab_keys")
-        self.conn.execute("INSERT INTO vocab SELECT term, doc FROM chunks_vocab")
-        terms = [t for (t,) in self.conn.execute("SELECT term FROM vocab")]
-        self.conn.executemany("INSERT INTO vocab_keys VALUES (?, ?)", ((k, t) for t in terms for k in keys(t)))
+        for p in ("", "public_"):
+            self.conn.execute(f"DELETE FROM {p}vocab")
+            self.conn.execute(f"DELETE FROM {p}vocab_keys")
+            self.conn.execute(f"INSERT INTO {p}vocab SELECT term, doc FROM {p}chunks_vocab")
+            terms = [t for (t,) in self.conn.execute(f"SELECT term FROM {p}vocab")]
+            self.conn.executemany(f"INSERT INTO {p}vocab_keys VALUES (?, ?)", ((k, t) for t in terms for k in keys(t)))
 
     def set_files(self, files: dict[str, tuple[str, int, int]]):
         self.conn.execute("DELETE FROM files")
@@ -273,19 +297,19 @@ class Store:
 
     def chunk_tokens(self, chunk_id: int) -> list[str]:
         """The keyword tokens of one chunk, as indexed."""
-        row = self.conn.execute("SELECT tokens FROM chunks_fts WHERE rowid=?", (chunk_id,)).fetchone()
+        row = self.conn.execute(f"SELECT tokens FROM {self._t('chunks_fts')} WHERE rowid=?", (chunk_id,)).fetchone()
         return row[0].split() if row else []
 
     def doc_frequencies(self, tokens: Iterable[str]) -> dict[str, int]:
         toks = list(set(tokens))
         if not toks:
             return {}
-        q = f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(toks))})"
+        q = f"SELECT term, doc FROM {self._t('chunks_vocab')} WHERE term IN ({','.join('?' * len(toks))})"
         return dict(self.conn.execute(q, toks).fetchall())
 
     def vocabulary(self) -> list[tuple[str, int]]:
         """(term, document count) of every term of the keyword index."""
-        return self.conn.execute("SELECT term, doc FROM vocab").fetchall()
+        return self.conn.execute(f"SELECT term, doc FROM {self._t('vocab')}").fetchall()
 
     def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
         """Document counts of terms, as `doc_frequencies`, from the `vocab` copy (no FTS5 index scan)."""
@@ -293,8 +317,8 @@ class Store:
         out = {}
         for j in range(0, len(terms), 500):
             part = terms[j:j + 500]
-            out.update(self.conn.execute(f"SELECT term, doc FROM vocab WHERE term IN ({','.join('?' * len(part))})",
-                                         part).fetchall())
+            out.update(self.conn.execute(f"SELECT term, doc FROM {self._t('vocab')}"
+                                         f" WHERE term IN ({','.join('?' * len(part))})", part).fetchall())
         return out
 
     def shares_chunk(self, term: str, others: Sequence[str]) -> bool:
@@ -303,7 +327,8 @@ class Store:
             return False
         quote = lambda t: '"' + t.replace('"', '""') + '"'  # noqa: E731
         match = f"{quote(term)} AND ({' OR '.join(map(quote, others))})"
-        return self.conn.execute("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1", (match,)).fetchone() is not None
+        fts = self._t("chunks_fts")
+        return self.conn.execute(f"SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT 1", (match,)).fetchone() is not None
 
     def terms_by_key(self, keys: Iterable[str]) -> list[tuple[str, str, int]]:
         """(key, term, document count) of the terms found by each lookup key (see `write_vocabulary`)."""
@@ -311,7 +336,8 @@ class Store:
         out = []
         for j in range(0, len(keys), 500):
             part = keys[j:j + 500]
-            out += self.conn.execute("SELECT k.key, k.term, v.doc FROM vocab_keys k JOIN vocab v ON v.term = k.term"
+            out += self.conn.execute(f"SELECT k.key, k.term, v.doc FROM {self._t('vocab_keys')} k"
+                                     f" JOIN {self._t('vocab')} v ON v.term = k.term"
                                      f" WHERE k.key IN ({','.join('?' * len(part))})", part).fetchall()
         return out
 
@@ -320,6 +346,9 @@ class Store:
         return dict(self.conn.execute("SELECT rowid, article FROM chunks"))
 
     def chunk_count(self) -> int:
+        """Chunks of this store's audience: every chunk, or the public ones (`public()`)."""
+        if self._prefix:
+            return self.conn.execute(f"SELECT count(*) FROM {self._t('chunks_fts')}").fetchone()[0]
         return self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
     def keyword_search(self, tokens: Sequence[str], where: str, params: Sequence, limit: int,
@@ -345,14 +374,15 @@ class Store:
         common = [t for t in tokens if t not in rare]
         match = quote(rare) + (f" OR (({quote(common)}) AND ({quote(rare)}))" if common else "")
         where_sql = f"WHERE {where}" if where else ""
-        best = ("SELECT f.rowid, -f.s FROM (SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
+        fts = self._t("chunks_fts")
+        best = (f"SELECT f.rowid, -f.s FROM (SELECT rowid, bm25({fts}) AS s FROM {fts} WHERE {fts} MATCH ?"
                 " ORDER BY s LIMIT ?) f JOIN chunks c ON c.rowid=f.rowid JOIN articles a ON a.rowid=c.article"
                 f" {where_sql} ORDER BY f.s LIMIT ?")
         rows = self.conn.execute(best, [match, 4 * limit, *params, limit]).fetchall()
         if len(rows) < limit and where:
-            full = ("SELECT f.rowid, -bm25(chunks_fts) AS s FROM chunks_fts f"
+            full = (f"SELECT f.rowid, -bm25({fts}) AS s FROM {fts} f"
                     " JOIN chunks c ON c.rowid=f.rowid JOIN articles a ON a.rowid=c.article"
-                    f" WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts) LIMIT ?")
+                    f" WHERE {fts} MATCH ? AND {where} ORDER BY bm25({fts}) LIMIT ?")
             rows = self.conn.execute(full, [match, *params, limit]).fetchall()
         return [(r[0], r[1]) for r in rows]
 
