@@ -176,8 +176,21 @@ def web_index(request, tmp_path_factory) -> Path:
     KB_TEST_SAMPLE_INDEX=<dir> copies an index of articles/ built by `kb index` instead (faster local runs).
     """
     prebuilt = os.environ.get("KB_TEST_SAMPLE_INDEX")
+    if prebuilt and not _readable(Path(prebuilt)):  # built by another version (index format): build one instead
+        prebuilt = None
     source = Path(prebuilt) if prebuilt else request.getfixturevalue("sample_index")[1]
     return copy_index(source, tmp_path_factory.mktemp("web") / "index")
+
+
+def _readable(index: Path) -> bool:
+    from kb import index_format
+    from kb.errors import KBError
+
+    try:
+        index_format.read_manifest(index_format.current_generation(index), verify=False)
+    except KBError:
+        return False
+    return True
 
 
 @pytest.fixture(scope="session")
