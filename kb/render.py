@@ -47,6 +47,8 @@ ATTRIBUTES = {
     "abbr": {"title"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+# Set by the renderer after sanitising (focusable_code), never taken from an article.
+ADDED_ATTRIBUTES = {"pre": {"tabindex", "role", "aria-label"}}
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,58 @@ def _separate_lists(text: str) -> str:
     return "\n".join(out)
 
 
+_OL_ITEM = re.compile(r"^(\d{1,9}[.)])([ \t]+)\S")
+
+
+def _closing_fence(lines: list[str], start: int) -> int | None:
+    """The line that closes the fence opened at `start` (same character, at least as long), or None."""
+    mark = lines[start].strip()[0] * 3
+    for j in range(start + 1, len(lines)):
+        stripped = lines[j].strip()
+        if stripped.startswith(mark) and not stripped.strip(mark[0]):
+            return j
+    return None
+
+
+def _attach_fences(text: str) -> str:
+    """A code block written at column 0 between two numbered steps belongs to the step before it.
+
+    Writers write "2. Run:", a blank line, a fence at the margin, then "3. ...". Markdown ends the list
+    at the fence, and "3." opened a new list that counted from 1 again, on the page and in pasted text.
+    Indenting the fence to the step's text keeps one list, numbered as written, with the code in its step.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    indent: int | None = None  # text indent of the last numbered item, while its list may go on
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _FENCE_LINE.match(line):
+            end = _closing_fence(lines, i)
+            if end is None:
+                out.extend(lines[i:])
+                break
+            block = lines[i:end + 1]
+            after = next((x for x in lines[end + 1:] if x.strip()), "")
+            if indent is not None and not line[:1].isspace() and _OL_ITEM.match(after):
+                block = [" " * indent + x if x.strip() else x for x in block]
+            out.extend(block)
+            i = end + 1
+            continue
+        m = _OL_ITEM.match(line)
+        if m:
+            indent = len(m.group(1)) + len(m.group(2))
+        elif line.strip() and not line[:1].isspace():
+            indent = None  # a paragraph at the margin ends the list
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+def _prepare(text: str) -> str:
+    return _attach_fences(_separate_lists(text))
+
+
 def _markdown(resolve: Resolver | None) -> markdown.Markdown:
     # superfences is fenced_code that also works inside list items ("2. Run:" then an indented fence);
     # tab_length 3 lets list items continue with the 3-space indent writers use (as in CommonMark).
@@ -118,6 +172,7 @@ def _markdown(resolve: Resolver | None) -> markdown.Markdown:
                                               "tables": {"use_align_attribute": True},
                                               "pymdownx.highlight": {"use_pygments": False}})
     # Raw HTML is shown as text: writers write Markdown, and readers never get their markup.
+    md.parser.blockprocessors["olist"].LAZY_OL = False  # a list written from "3." starts at 3, as in CommonMark
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     md.treeprocessors.register(_LinkRewriter(md, resolve), "kb_links", 15)
@@ -148,15 +203,23 @@ def too_costly(text: str) -> bool:
     return _unclosed(text, "[", "]") > MAX_UNCLOSED or _unclosed(text, "(", ")") > MAX_UNCLOSED
 
 
-def render(text: str, resolve: Resolver | None = None) -> Rendered:
+def focusable_code(fragment: str, label: str | None) -> str:
+    """Code blocks that keyboard users can scroll: a wide one scrolls sideways, and only a focusable
+    element can be scrolled with the arrow keys (WCAG 2.1.1); named by `label` ("Code", in the reader's
+    language) for screen readers. The sanitiser leaves every <pre> bare, so the tag is matched exactly."""
+    attrs = ' tabindex="0"' + (f' role="group" aria-label="{html.escape(label)}"' if label else "")
+    return fragment.replace("<pre>", f"<pre{attrs}>")
+
+
+def render(text: str, resolve: Resolver | None = None, code_label: str | None = None) -> Rendered:
     """Render an article body: sanitised HTML and its table of contents (h2 and h3)."""
     if too_costly(text):  # shown as written, at once, rather than after seconds of parsing
-        return Rendered(sanitize(f"<pre>{html.escape(text)}</pre>"))
+        return Rendered(focusable_code(sanitize(f"<pre>{html.escape(text)}</pre>"), code_label))
     md = _markdown(resolve)
     try:
-        out = sanitize(md.convert(_separate_lists(text)))
+        out = focusable_code(sanitize(md.convert(_prepare(text))), code_label)
     except RecursionError:  # hundreds of nested list levels or thousands of `*`: Markdown gives up; show the text
-        return Rendered(sanitize(f"<pre>{html.escape(text)}</pre>"))
+        return Rendered(focusable_code(sanitize(f"<pre>{html.escape(text)}</pre>"), code_label))
     toc = []
 
     def walk(tokens):
@@ -266,7 +329,7 @@ def plain_text(text: str, resolve: Resolver | None = None) -> str:
         return text.strip()
     md = _markdown(resolve)
     try:
-        rendered = sanitize(md.convert(_separate_lists(text)))
+        rendered = sanitize(md.convert(_prepare(text)))
     except RecursionError:  # nesting too deep for Markdown (see render): the text as written
         return text.strip()
     # keep a link's address in the text: a pasted reply has no hyperlinks

@@ -278,7 +278,8 @@ def assert_safe_html(out: str):
     for tag, attrs in parser.tags:
         assert tag in render.TAGS, tag
         for name, value in attrs:
-            assert name in render.ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set()), (tag, name)
+            allowed = render.ATTRIBUTES.get(tag, set()) | render.ADDED_ATTRIBUTES.get(tag, set())
+            assert name in allowed | ({"rel"} if tag == "a" else set()), (tag, name)
             if name in ("href", "src"):
                 url = re.sub(r"[\x00-\x20]", "", value or "").lower()
                 scheme = re.match(r"^([a-z][a-z0-9+.-]*):", url)
@@ -308,7 +309,7 @@ def test_every_hostile_snippet_is_neutralised_on_its_own():
 def test_markdown_nested_too_deep_for_the_renderer_is_shown_as_text():
     for doc in ("\n".join("   " * i + "- item" for i in range(400)), "*" * 5000 + "<script>x</script>" + "*" * 5000):
         out = render.render(doc).html
-        assert out.startswith("<pre>") and "<script" not in out
+        assert out.startswith("<pre tabindex=\"0\">") and "<script" not in out
         assert render.plain_text(doc).startswith(doc[:10])
 
 
@@ -316,10 +317,10 @@ def test_markdown_the_link_parser_would_take_seconds_on_is_shown_as_text_and_fla
     """Python-Markdown reads each unclosed `[` or `(` to the end of the text: 20,000 of them took ~45 s."""
     for doc in ("[" * 20_000 + "<script>x</script>", "[a](b " * 20_000, "Logs: " + "(retry " * 20_000):
         out = render.render(doc).html
-        assert out.startswith("<pre>") and "<script" not in out
+        assert out.startswith("<pre tabindex=\"0\">") and "<script" not in out
         assert render.plain_text(doc) == doc.strip()
     fine = "[a](b) " * 2000 + "\\[" * 2000 + "(see above) " * 2000  # closed, or escaped: formatted as usual
-    assert not render.render(fine).html.startswith("<pre>")
+    assert not render.render(fine).html.startswith("<pre tabindex=\"0\">")
     root = write_tree(tmp_path, {"a.en.md": article("brackets", "en", "Brackets", "Intro.\n\n" + "[" * 1500),
                                  "b.en.md": article("fine", "en", "Fine", fine)})
     warned = [(p.path, p.line, p.code) for p in job.scan(root).problems if p.code == "unrenderable"]

@@ -1,3 +1,4 @@
+import re
 from html.parser import HTMLParser
 
 from kb.articles import decode, parse
@@ -82,6 +83,27 @@ def test_fenced_code_inside_a_numbered_list_keeps_the_numbering():
     html = render(body).html
     found = tags_of(html)
     assert found.counts["ol"] == 1 and {"pre", "code"} <= found.tags and "```" not in html
+
+
+def test_a_code_block_at_the_margin_between_steps_belongs_to_the_step_and_numbering_goes_on():
+    body = "Do this:\n\n1. One\n2. Run:\n\n```bash\ncurl -v x\n  --retry 2\n```\n\n3. Three\n4. Four\n"
+    html = render(body).html
+    assert tags_of(html).counts["ol"] == 1 and html.count("<li>") == 4
+    assert re.search(r"<li>\s*<p>Run:</p>\s*<pre", html) and "curl -v x\n  --retry 2" in html
+    text = plain_text(body)
+    assert "\n3. Three\n4. Four" in text and "1. One" in text and "   curl -v x\n     --retry 2" in text
+
+
+def test_a_list_written_from_a_later_number_starts_there_and_code_after_a_list_stays_out_of_it():
+    assert '<ol start="3">' in render("Then:\n\n3. Three\n4. Four\n").html
+    html = render("1. One\n2. Two\n\n```\ncode\n```\n\nA paragraph.\n").html
+    assert re.search(r"</ol>\s*<pre", html)  # not followed by a step: the code is not pulled into the list
+    assert plain_text("Then:\n\n3. Three\n4. Four\n").endswith("3. Three\n4. Four")
+
+
+def test_code_blocks_are_focusable_and_named():
+    assert '<pre tabindex="0" role="group" aria-label="Code">' in render("```\nx\n```", code_label="Code").html
+    assert '<pre tabindex="0">' in render("```\nx\n```").html
 
 
 def test_article_links_are_rewritten_and_hidden_targets_become_plain_text():
