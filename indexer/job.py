@@ -21,10 +21,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from kb import articles as art_mod
-from kb import chunking, index_format, links, render, typos, vectors
+from kb import catalog, chunking, index_format, links, render, typos, vectors
 from kb.articles import Article, Problem
 from kb.embeddings import CachedEmbedder, get_embedder
 from kb.errors import ArticleError, KBError
+from kb.labels import Labels, load as load_labels
 from kb.store import Store, create
 
 
@@ -36,6 +37,7 @@ class Scan:
     problems: list[Problem]
     files: dict[str, tuple[str, int, int]]  # path -> (sha256, mtime_ns, size)
     shas: dict[str, str] = field(default_factory=dict)  # article path -> file sha
+    labels: Labels = field(default_factory=Labels)  # products' and topics' names (labels.yml)
 
     @property
     def errors(self):
@@ -105,8 +107,10 @@ def scan(articles_dir: Path) -> Scan:
             problems.append(Problem(rel, article.body_line, "warning", f"over {render.MAX_UNCLOSED} unclosed '[' or '(': "
                                     "the page shows the text as written instead of formatting it", "unrenderable"))
     problems.extend(links.check(found, all_files))
+    names, label_problems = load_labels(root)
+    problems.extend(label_problems)
     problems.sort(key=lambda p: (p.path, p.line))
-    return Scan(found, problems, files, shas)
+    return Scan(found, problems, files, shas, names)
 
 
 def run(articles_dir: Path, index_dir: Path, model: str | None = None, progress: bool | None = None,
@@ -171,6 +175,7 @@ def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder,
             pos += len(cs)
         store.set_problems(result.problems)
         store.set_files(result.files)
+        store.set_catalog(catalog.build(result.articles, result.labels).to_json())
         store.write_vocabulary(typos.lookup_keys)
         store.conn.commit()
         for name, where in (("public.faiss", "a.visibility = 'public'"), ("all.faiss", "")):

@@ -31,7 +31,7 @@ MAX_BYTES = 2_000_000  # a 2 MB Markdown file is a mistake (a pasted log, a bina
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 KNOWN_KEYS = {
     "id", "lang", "title", "tags", "product", "visibility", "owner", "updated",
-    "reviewed", "review_every", "translated_from", "source_hash", "aliases",
+    "reviewed", "review_every", "translated_from", "source_hash", "aliases", "featured",
 }
 
 
@@ -67,6 +67,7 @@ class Article:
     translated_from: str | None = None
     source_hash: str | None = None
     lang_detected: bool = False
+    featured: bool = False  # listed on the help center's home and category pages (public versions only)
 
     @property
     def content_hash(self) -> str:
@@ -259,6 +260,10 @@ def parse(text: str, path: str | Path, available_langs=frozenset()) -> tuple[Art
     if review_every is not None and (not isinstance(review_every, int) or isinstance(review_every, bool) or review_every <= 0):
         raise ArticleError(spath, at("review_every"), f"'review_every' must be a positive number of days, got {review_every!r}")
 
+    featured = False if meta.get("featured") is None else meta["featured"]
+    if not isinstance(featured, bool):  # `featured: yes` is YAML's true already; "maybe", 1 or a list are mistakes
+        raise ArticleError(spath, at("featured"), f"'featured' must be true or false, got {featured!r}")
+
     translated_from = meta.get("translated_from")
     if translated_from is not None:
         try:
@@ -286,6 +291,7 @@ def parse(text: str, path: str | Path, available_langs=frozenset()) -> tuple[Art
         reviewed=_as_date(meta.get("reviewed"), spath, at("reviewed"), "reviewed"),
         review_every=review_every, translated_from=translated_from,
         source_hash=(str(source_hash).strip() if source_hash else None), lang_detected=lang_detected,
+        featured=featured,
     )
     return article, problems
 

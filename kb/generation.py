@@ -21,6 +21,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from . import index_format, vectors
+from .catalog import Catalog
 from .store import ArticleRow, ChunkRow, Store
 from .typos import Vocabulary
 
@@ -46,6 +47,7 @@ class Generation:
     public_vocabulary: Vocabulary  # the same over public chunks only
     public_store: Store  # `store` with the keyword tables of public chunks only
     n_public_chunks: int
+    catalog: Catalog  # featured articles, product and topic labels, outdated translations (kb.catalog)
     # Every shown result scores all sections of its version (kb/sections.py): their rows and vectors are read
     # once per generation, not once per search (two SQLite reads per result, ~10% of a search's time).
     _sections: LRUCache = field(default_factory=lambda: LRUCache(SECTIONS_CACHED))
@@ -97,7 +99,7 @@ def open_generation(path: Path, manifest: dict) -> Generation:
     return Generation(path.name, store, vectors.load(path / "public.faiss"), vectors.load(path / "all.faiss"),
                       manifest, public, {a.lang for a in articles.values()}, len(chunk_article), main,
                       articles, groups, chunk_article, Vocabulary.load(store), Vocabulary.load(public_store),
-                      public_store, public_store.chunk_count())
+                      public_store, public_store.chunk_count(), Catalog.from_json(store.catalog()))
 
 
 def current(index_dir: Path) -> tuple[Path, dict]:

@@ -28,6 +28,10 @@ from . import languages
 from .articles import Article, Problem
 from .chunking import Chunk
 
+# `catalog`: what the help center shows beside the articles (featured, labels, outdated translations), as JSON,
+# rewritten by every index run. Added after format 2 without a new format: an index built before it has no
+# such table and reads as empty (`Store.catalog`), and the indexer adds it to a copied generation.
+CATALOG_TABLE = "CREATE TABLE IF NOT EXISTS catalog (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 SCHEMA = """
 CREATE TABLE articles (
     rowid INTEGER PRIMARY KEY,
@@ -55,7 +59,7 @@ CREATE TABLE public_vocab (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT 
 CREATE TABLE public_vocab_keys (key TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (key, term)) WITHOUT ROWID;
 CREATE TABLE problems (path TEXT, line INTEGER, severity TEXT, message TEXT, code TEXT);
 CREATE TABLE files (path TEXT PRIMARY KEY, sha TEXT NOT NULL, mtime_ns INTEGER, size INTEGER);
-"""
+""" + CATALOG_TABLE + ";\n"
 
 ARTICLE_COLS = ("rowid", "id", "lang", "title", "path", "visibility", "product", "tags", "owner",
                 "updated", "reviewed", "review_every", "translated_from", "source_hash", "content_hash")
@@ -175,6 +179,7 @@ class Store:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(CATALOG_TABLE)
         return cls(conn)
 
     def close(self):
@@ -228,11 +233,24 @@ class Store:
             terms = [t for (t,) in self.conn.execute(f"SELECT term FROM {p}vocab")]
             self.conn.executemany(f"INSERT INTO {p}vocab_keys VALUES (?, ?)", ((k, t) for t in terms for k in keys(t)))
 
+    def set_catalog(self, values: dict[str, object]):
+        """Replace the catalog: each key's value stored as JSON."""
+        self.conn.execute("DELETE FROM catalog")
+        self.conn.executemany("INSERT INTO catalog VALUES (?, ?)",
+                              [(k, json.dumps(v, ensure_ascii=False, sort_keys=True)) for k, v in values.items()])
+
     def set_files(self, files: dict[str, tuple[str, int, int]]):
         self.conn.execute("DELETE FROM files")
         self.conn.executemany("INSERT INTO files VALUES (?,?,?,?)", [(p, *v) for p, v in files.items()])
 
     # --- reading -----------------------------------------------------------
+
+    def catalog(self) -> dict[str, object]:
+        """The catalog's values by key; empty for an index built before the catalog existed."""
+        try:
+            return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM catalog")}
+        except sqlite3.OperationalError:  # no such table
+            return {}
 
     def files(self) -> dict[str, tuple[str, int, int]]:
         return {p: (sha, m, s) for p, sha, m, s in self.conn.execute("SELECT path, sha, mtime_ns, size FROM files")}

@@ -173,13 +173,17 @@ def web_index(request, tmp_path_factory) -> Path:
     """A copy of the sample index (real model) for the web tests, so their activity rows stay out of other
     tests' way.
 
-    KB_TEST_SAMPLE_INDEX=<dir> copies an index of articles/ built by `kb index` instead (faster local runs).
+    KB_TEST_SAMPLE_INDEX=<dir> copies an index of articles/ built by `kb index` instead (faster local runs),
+    then brings the copy up to date with this tree's articles/ (incremental: only changed files are embedded).
     """
     prebuilt = os.environ.get("KB_TEST_SAMPLE_INDEX")
     if prebuilt and not _readable(Path(prebuilt)):  # built by another version (index format): build one instead
         prebuilt = None
     source = Path(prebuilt) if prebuilt else request.getfixturevalue("sample_index")[1]
-    return copy_index(source, tmp_path_factory.mktemp("web") / "index")
+    index = copy_index(source, tmp_path_factory.mktemp("web") / "index")
+    if prebuilt:
+        job.run(ROOT / "articles", index, progress=False)
+    return index
 
 
 def _readable(index: Path) -> bool:

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from kb import languages
 
 from . import answers, openapi
-from .resources import get_activity, get_searcher, rendered_article
+from .resources import get_activity, get_searcher, outdated_source, rendered_article
 from .security import api_caller, check_rate, rate_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -82,12 +82,19 @@ def article(article_id):
 
     rendered = rendered_article(row, body, resolve, AUDIENCE, reader)
     get_activity().log_view(article_id, row.lang, lang, AUDIENCE)
+    versions = searcher.versions(article_id, AUDIENCE)
+    outdated = outdated_source(row, versions)
     return jsonify({
         "id": row.id, "lang": row.lang, "title": row.title, "product": row.product, "tags": list(row.tags),
         "updated": row.updated.isoformat() if row.updated else None,
         "reviewed": row.reviewed.isoformat() if row.reviewed else None,
         "fallback": bool(lang) and row.lang != lang,
-        "languages": sorted(v.lang for v in searcher.versions(article_id, AUDIENCE)),
+        "outdated": outdated is not None,
+        "outdated_source": None if outdated is None else {
+            "lang": outdated.source_lang,
+            "updated": outdated.source_updated.isoformat() if outdated.source_updated else None,
+            "url": url_for("help_center.article", lang=outdated.source_lang, article_id=row.id, _external=True)},
+        "languages": sorted(v.lang for v in versions),
         "url": url_for("help_center.article", lang=reader, article_id=row.id, _external=True),
         "toc": [{"level": t.level, "id": t.id, "title": t.name} for t in rendered.toc],
         "html": rendered.html,

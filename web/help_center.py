@@ -8,15 +8,16 @@ answers 404 exactly like an id that does not exist.
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from kb import browse
+
 from . import i18n
-from .resources import get_activity, get_searcher, rendered_article
+from .resources import get_activity, get_searcher, outdated_source, rendered_article
 from .security import rate_limit, safe_next
 
 bp = Blueprint("help_center", __name__, url_prefix="/<lang:lang>")
@@ -26,7 +27,6 @@ AUDIENCE = "public"
 MAX_PAGE = 50
 HOME_LIST = 8
 CLOSEST = 3  # articles on the no-answer page
-_EPOCH = dt.date(1970, 1, 1)
 
 
 @bp.url_value_preprocessor
@@ -85,7 +85,36 @@ def set_language(code):
 
 @bp.get("/")
 def home():
-    return render_template("home.html", popular=_popular(g.lang), recent=_recent(g.lang, exclude=set()))
+    """Search first; then the products to browse, the popular (or, before any traffic, featured) articles and
+    the recently updated ones: on a fresh install the two lists differ instead of repeating each other."""
+    gen = get_searcher().generation()
+    popular, traffic = _popular(gen, g.lang)
+    return render_template("home.html", products=browse.products(gen), popular=popular,
+                           popular_is_featured=not traffic, recent=browse.recent(gen, g.lang, limit=HOME_LIST))
+
+
+@bp.get("/category/<product>")
+def category(product):
+    """A product's articles, grouped by topic (kb.browse); 404 for a product no public article has."""
+    if product != product.lower():
+        return redirect(url_for(".category", product=product.lower()), 301)
+    page = browse.product(get_searcher().generation(), product, g.lang)
+    if page is None:
+        abort(404, _("We couldn't find that category. It may have been renamed or removed."))
+    return render_template("category.html", product=page, topic=None, articles=None)
+
+
+@bp.get("/category/<product>/<topic>")
+def topic(product, topic):
+    """Every public article of a product with one tag."""
+    if product != product.lower() or topic != topic.lower():
+        return redirect(url_for(".topic", product=product.lower(), topic=topic.lower()), 301)
+    gen = get_searcher().generation()
+    articles = browse.topic(gen, product, topic, g.lang)
+    if not articles:
+        abort(404, _("We couldn't find that category. It may have been renamed or removed."))
+    return render_template("category.html", product=browse.product(gen, product, g.lang), topic=topic,
+                           articles=articles)
 
 
 @bp.get("/search")
@@ -154,8 +183,8 @@ def article(article_id):
         activity.log_click(search_id, article_id, row.lang, rank)
     said_no = request.args.get("feedback") == "no" and _vote_id(request.args.get("fb", "")) is not None
     return render_template("article.html", row=row, html=rendered.html, toc=rendered.toc, versions=versions,
-                           related=related, fallback=row.lang != g.lang,
-                           thanks=request.args.get("feedback") == "thanks",
+                           related=related, fallback=row.lang != g.lang, outdated=outdated_source(row, versions),
+                           topics=browse.topics_of(row), thanks=request.args.get("feedback") == "thanks",
                            said_no=said_no, vote_token=request.args.get("fb") if said_no else None,
                            contact_url=_contact_url(subject=row.title, article=article_id) if said_no else None)
 
@@ -244,39 +273,30 @@ def _facets() -> dict:
     return {"products": sorted(products), "tags": sorted(t for t, n in tags.items() if n >= 2)}
 
 
-def _pick(versions, lang):
-    """The version to list for a reader of `lang`: theirs, else English, else any."""
-    by_lang = {v.lang: v for v in versions}
-    return by_lang.get(lang) or by_lang.get("en") or versions[0]
-
-
-def _popular(lang: str) -> list:
-    """Most viewed public articles (by views in this language first), filled with recently updated ones."""
+def _popular(gen, lang: str) -> tuple[list, bool]:
+    """(most viewed public articles, views in this language counting double, then featured ones to fill the
+    list; whether there was any traffic). Never filled with recently updated articles: those have their own
+    list beside this one, and on a fresh install the two would be the same."""
     rows = get_activity().popular(lang, AUDIENCE)
-    groups = _groups()
-    out = []
-    for article_id, _n in rows:
-        if article_id in groups:  # still public
-            out.append(_pick(groups[article_id], lang))
-        if len(out) == HOME_LIST:
-            break
+    groups = browse.public_groups(gen)
+    out = [browse.pick(groups[article_id], lang) for article_id, _n in rows if article_id in groups][:HOME_LIST]
     if len(out) < HOME_LIST:
-        out += _recent(lang, exclude={a.id for a in out})[:HOME_LIST - len(out)]
-    return out
+        out += browse.featured(gen, lang, exclude={a.id for a in out}, limit=HOME_LIST - len(out))
+    return out, bool(rows)
 
 
-def _recent(lang: str, exclude: set) -> list:
-    groups = _groups()
-    picked = [_pick(vs, lang) for art_id, vs in groups.items() if art_id not in exclude]
-    picked.sort(key=lambda a: (a.lang == lang, a.updated or a.reviewed or _EPOCH), reverse=True)
-    return picked[:HOME_LIST]
+@bp.app_context_processor
+def catalog_helpers():
+    """Human names of products and topics in the page's language (kb.labels), and featured articles."""
+    def catalog():
+        return get_searcher().generation().catalog
 
+    def page_lang():
+        return g.get("lang") or i18n.page_lang()
 
-def _groups() -> dict:
-    groups: dict = {}
-    for a in _public_articles():
-        groups.setdefault(a.id, []).append(a)
-    return groups
+    return {"product_label": lambda slug: catalog().labels.name("products", slug, page_lang()),
+            "topic_label": lambda slug: catalog().labels.name("topics", slug, page_lang()),
+            "is_featured": lambda article_id: catalog().is_featured(article_id)}
 
 
 def _vote_token(vote_id: int) -> str:

@@ -98,6 +98,12 @@ SPEC = {
                 "product": {"type": ["string", "null"]}, "tags": {"type": "array", "items": {"type": "string"}},
                 "updated": {"type": ["string", "null"], "format": "date"},
                 "reviewed": {"type": ["string", "null"], "format": "date"}, "fallback": {"type": "boolean"},
+                "outdated": {"type": "boolean", "description": (
+                    "true when this version is a translation whose source changed in substance (numbers, code, "
+                    "links or steps) since it was translated; `outdated_source` then names the source")},
+                "outdated_source": {"type": ["object", "null"], "properties": {
+                    "lang": {"type": "string"}, "updated": {"type": ["string", "null"], "format": "date"},
+                    "url": {"type": "string"}}},
                 "languages": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"},
                 "toc": {"type": "array", "items": {"type": "object", "properties": {
                     "level": {"type": "integer"}, "id": {"type": "string"}, "title": {"type": "string"}}}},

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cachetools import LRUCache
 from flask import Flask, current_app, request
+from flask_babel import get_locale, gettext
 
 from kb import languages, render
 from kb.answerability import parse_threshold
@@ -88,14 +89,24 @@ def rendered_article(row: ArticleRow, body: str, resolve: render.Resolver, audie
     a newer one (a link to an article made internal since disappears with it).
     """
     ext = current_app.extensions["polykb"]
+    # the page and the API resolve links differently; the UI language names the code blocks
     key = (ext["searcher"].generation().name, row.id, row.lang, row.content_hash, audience, reader,
-           request.endpoint, request.url_root)  # the page and the API resolve links differently
+           request.endpoint, request.url_root, str(get_locale()))
     with ext["rendered_lock"]:
         found = ext["rendered"].get(key)
     if found is None:
-        found = render.render(body, resolve)
+        found = render.render(body, resolve, code_label=gettext("Code"))
         with ext["rendered_lock"]:
             ext["rendered"][key] = found
+    return found
+
+
+def outdated_source(row: ArticleRow, versions: list[ArticleRow]):
+    """The source this version lags behind in substance (kb.catalog, decided at index time), when the reader
+    may open that source (it is among `versions`, the reader's visible ones); else None."""
+    found = get_searcher().generation().catalog.outdated_version(row.id, row.lang)
+    if found is None or found.source_lang not in {v.lang for v in versions}:
+        return None
     return found
 
 

@@ -36,22 +36,20 @@ def translations(ctx: Context) -> list[dict]:
         if not a.translated_from:
             continue
         source = by_key.get((a.id, a.translated_from))
-        if source is None:
+        verdict = drift.judge(a, source, lambda x: ctx.store.body(x.rowid))
+        if verdict.severity == "source missing":
             rows.append(_row(a, source_lang=a.translated_from, change="source missing", severity="substantive",
                              sections="", detail=f"no '{a.translated_from}' version of {a.id!r} exists"))
-            continue
-        if not a.source_hash:
+        elif verdict.severity == "unknown":
             rows.append(_row(a, source_lang=source.lang, change="unknown", severity="unknown", sections="",
                              detail="no source_hash recorded: add `kb hash` of the source to the front matter"))
-            continue
-        if a.source_hash == source.content_hash:
-            continue
-        changes = [d for d in drift.compare(ctx.store.body(source.rowid), ctx.store.body(a.rowid)) if d.substantive]
-        rows.append(_row(
-            a, source_lang=source.lang, source_updated=source.updated.isoformat() if source.updated else None,
-            change="source changed", severity="substantive" if changes else "cosmetic",
-            sections=", ".join(d.source_heading or "(intro)" for d in changes),
-            detail=" | ".join(d.describe() for d in changes) or "wording only: numbers, code, links and steps agree"))
+        elif verdict.severity != "current":
+            changes = verdict.changes
+            rows.append(_row(
+                a, source_lang=source.lang, source_updated=source.updated.isoformat() if source.updated else None,
+                change="source changed", severity=verdict.severity,
+                sections=", ".join(d.source_heading or "(intro)" for d in changes),
+                detail=" | ".join(d.describe() for d in changes) or "wording only: numbers, code, links and steps agree"))
     rows.sort(key=lambda r: (r["severity"] != "substantive", r["id"], r["lang"]))
     return rows
 

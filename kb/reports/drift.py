@@ -14,6 +14,7 @@ translators (zammad#5596).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..chunking import sections
@@ -104,3 +105,33 @@ def compare(source_body: str, translation_body: str) -> list[SectionDrift]:
         out.append(SectionDrift(i, s.heading if s else "", t.heading if t else "",
                                 tuple(sorted(fs - ft)), tuple(sorted(ft - fs)), steps))
     return out
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a translation stands against its source: "current", "substantive", "cosmetic", "unknown" (no
+    `source_hash` recorded) or "source missing"; `changes` are the substantive sections."""
+
+    severity: str
+    changes: tuple[SectionDrift, ...] = ()
+
+    @property
+    def outdated(self) -> bool:
+        """What readers are warned about: a source that exists and changed in substance since the translation."""
+        return self.severity == "substantive"
+
+
+def judge(translation, source, body: Callable[[object], str]) -> Verdict:
+    """The one decision on a translation's drift, for the writers' report and the readers' notice alike.
+
+    `translation` and `source` are articles or index rows (`source_hash`, `content_hash`); `source` is None
+    when the group has no version in the language it was translated from; `body(x)` reads one's Markdown.
+    """
+    if source is None:
+        return Verdict("source missing")
+    if not translation.source_hash:
+        return Verdict("unknown")
+    if translation.source_hash == source.content_hash:
+        return Verdict("current")
+    changes = tuple(d for d in compare(body(source), body(translation)) if d.substantive)
+    return Verdict("substantive" if changes else "cosmetic", changes)

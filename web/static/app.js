@@ -128,8 +128,47 @@
     });
   }
 
+  /* A "Copy" button on each code block of an article (without JavaScript the code is still selectable). */
+  function codeCopyButtons(prose) {
+    var label = prose.getAttribute("data-copy-label") || "Copy";
+    var done = prose.getAttribute("data-copied-label") || label;
+    prose.querySelectorAll("pre").forEach(function (pre) {
+      var box = document.createElement("div");
+      box.className = "code-block";
+      pre.parentNode.insertBefore(box, pre);
+      box.appendChild(pre);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "code-copy";
+      button.textContent = label;
+      button.addEventListener("click", function () {
+        copy(pre.innerText.replace(/\n$/, ""), button);
+        button.textContent = done;
+        setTimeout(function () { button.textContent = label; }, 1600);
+      });
+      box.appendChild(button);
+    });
+  }
+
+  /* The language menu (a <details>) closes on Escape, focus back on its button, and on a click elsewhere. */
+  function languageMenu(menu) {
+    var summary = menu.querySelector("summary");
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) {
+        var inside = menu.contains(document.activeElement);
+        menu.open = false;
+        if (inside) summary.focus();
+      }
+    });
+    document.addEventListener("click", function (e) {
+      if (menu.open && !menu.contains(e.target)) menu.open = false;
+    });
+  }
+
   ready(function () {
     document.querySelectorAll("input[data-autocomplete]").forEach(autocomplete);
+    document.querySelectorAll(".prose[data-copy-label]").forEach(codeCopyButtons);
+    document.querySelectorAll("details.langmenu").forEach(languageMenu);
     document.querySelectorAll("[data-copy]").forEach(function (b) {
       b.addEventListener("click", function () { copy(b.getAttribute("data-copy"), b); });
     });
