@@ -1,0 +1,115 @@
+"""axe-core in a real browser on every page type: no serious and no critical accessibility violation.
+
+axe-core is vendored in tests/data/axe (from the npm registry, see its README) and injected into the page
+under test only; the app never serves it. Each page is checked as a visitor, an agent or a writer sees it,
+in the state a person meets it in (results shown, a menu open). A failure lists each rule, its help text and
+the first elements it found, so the fix can start from the message.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser_support import ACCOUNTS, log_in_as_agent
+from tests.support import PASSWORD
+
+AXE = Path(__file__).parent / "data" / "axe" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+
+
+@pytest.fixture
+def page(browser, server):
+    """A desktop page like tests/browser_support.py's, whose Content-Security-Policy lets the test inject axe
+    (the site's own policy forbids inline scripts, as it should)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server, locale="en-US",
+                                  bypass_csp=True)
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+def violations(page) -> list[dict]:
+    """axe's serious and critical violations on the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [v for v in found if v["impact"] in BLOCKING]
+
+
+def assert_accessible(page, what: str):
+    found = violations(page)
+    report = [f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(str(n["target"]) for n in v["nodes"][:4])
+              for v in found]
+    assert not found, f"{what} ({page.url}):\n" + "\n".join(report)
+
+
+def test_axe_is_the_vendored_4x_release(page):
+    page.goto("/en/")
+    page.add_script_tag(path=str(AXE))
+    assert page.evaluate("axe.version").startswith("4.")
+
+
+@pytest.mark.parametrize("path", [
+    "/en/", "/zh/", "/ru/",
+    "/en/search?q=502 bad gateway from the cdn",  # results
+    "/zh/search?q=推流失败",
+    "/ru/search?q=purge cache&product=billing&tag=cdn",  # no results, closest articles and contact
+    "/en/search?q=how do I bake sourdough bread",  # not answered
+    "/en/article/cdn-502-bad-gateway",  # code blocks in a numbered list, table
+    "/zh/article/cdn-purge-cache",  # the outdated-translation notice
+    "/ru/article/billing-refunds",  # shown in another language, with its note
+    "/en/article/rtc-web-browser-support",
+    "/en/category/cdn", "/zh/category/rtc", "/ru/category/cdn/cache",
+    "/auth/login",
+    "/en/article/no-such-article",  # the 404 page
+])
+def test_public_pages_have_no_serious_or_critical_violations(page, path):
+    page.goto(path)
+    assert_accessible(page, path)
+
+
+def test_open_language_menu_and_autocomplete_have_no_serious_violations(page):
+    page.goto("/zh/")
+    page.locator("details.langmenu summary").click()
+    assert_accessible(page, "language menu open")
+    page.keyboard.press("Escape")
+    page.fill("#q-big", "purge")
+    page.locator(".ac-list li").first.wait_for()
+    assert_accessible(page, "autocomplete open")
+
+
+def test_phone_width_pages_have_no_serious_violations(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=server, locale="ru-RU",
+                                  bypass_csp=True)
+    page = context.new_page()
+    for path in ("/ru/", "/ru/article/cdn-502-bad-gateway", "/ru/category/cdn"):
+        page.goto(path)
+        assert_accessible(page, f"phone {path}")
+    context.close()
+
+
+def test_agent_pages_have_no_serious_or_critical_violations(page):
+    log_in_as_agent(page)
+    assert_accessible(page, "agent, empty")
+    page.fill("#ticket", "Our CDN returns 502 Bad Gateway since this morning; the origin works directly.")
+    page.locator("#ticket-form button[type=submit]").click()
+    page.locator(".answer").first.wait_for()
+    assert_accessible(page, "agent, answers")
+    page.goto("/agent/article/internal-edgectl-tool")
+    assert_accessible(page, "agent, internal article")
+
+
+def test_writers_pages_have_no_serious_or_critical_violations(page):
+    page.goto("/auth/login?next=/writers/")
+    page.fill("#username", ACCOUNTS["writer"])
+    page.fill("#password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(re.compile(r"/writers/$"))
+    assert_accessible(page, "writers, overview")
+    for path in ("/writers/translations", "/writers/stale", "/writers/gaps", "/writers/article/cdn-purge-cache"):
+        page.goto(path)
+        assert_accessible(page, path)
