@@ -17,7 +17,7 @@ from kb import articles, browse
 from kb.errors import ArticleError
 from kb.generation import current, open_generation
 from kb.labels import Labels, load
-from tests.support import article, write_tree
+from tests.support import article, copy_index, write_tree
 
 SOURCE_BODY = """
     Purge cached files.
@@ -166,6 +166,21 @@ def test_home_shows_products_and_featured_articles_before_any_traffic(client):
     html = client.get("/zh/").get_data(as_text=True)
     assert "按产品浏览" in html and 'href="/zh/category/cdn"' in html and "CDN 加速" in html
     assert "/zh/category/internal" not in html
+
+
+def test_a_fresh_install_shows_featured_articles_not_a_copy_of_the_recent_list(fake_web_index, fake_default_model,
+                                                                              tmp_path):
+    from web import create_app
+
+    app = create_app({"INDEX": str(copy_index(fake_web_index, tmp_path / "fresh")), "RATELIMIT_ENABLED": False,
+                      "SECRET_KEY": "t"})
+    html = app.test_client().get("/en/").get_data(as_text=True)
+    featured, recent = html.split("Featured articles")[1].split("Recently updated")
+    links = [re.findall(r'href="(/en/article/[^"]+)"', part) for part in (featured, recent)]
+    assert "Popular articles" not in html and links[0] and links[1] and links[0] != links[1]
+    assert set(links[0]) == {f"/en/article/{i}" for i in (
+        "cdn-502-bad-gateway", "cdn-add-domain", "live-push-failed", "rtc-join-channel-errors",
+        "account-reset-password", "billing-overdue-payment")}
 
 
 def test_category_page_groups_articles_under_labelled_topics(client):
