@@ -65,6 +65,7 @@ def test_axe_is_the_vendored_4x_release(page):
     "/en/article/rtc-web-browser-support",
     "/en/category/cdn", "/zh/category/rtc", "/ru/category/cdn/cache",
     "/auth/login",
+    "/en/contact/", "/zh/contact/?subject=推流失败",  # the contact form, with suggestions for a subject
     "/en/article/no-such-article",  # the 404 page
 ])
 def test_public_pages_have_no_serious_or_critical_violations(page, path):
@@ -80,6 +81,17 @@ def test_open_language_menu_and_autocomplete_have_no_serious_violations(page):
     page.fill("#q-big", "purge")
     page.locator(".ac-list li").first.wait_for()
     assert_accessible(page, "autocomplete open")
+
+
+def test_feedback_no_and_a_sent_contact_request_have_no_serious_violations(page):
+    page.goto("/ru/article/cdn-502-bad-gateway")
+    page.locator(".feedback-buttons button[value=no]").click()
+    page.wait_for_url(re.compile(r"feedback=no"))
+    assert_accessible(page, "after No: reason, related articles, contact")
+    page.goto("/en/contact/")
+    page.fill("#subject", "CDN returns 502 since this morning")
+    page.locator(".suggestions li a, .suggestions a").first.wait_for()
+    assert_accessible(page, "contact form with suggestions")
 
 
 def test_phone_width_pages_have_no_serious_violations(browser, server):
