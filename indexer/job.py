@@ -25,7 +25,8 @@ from kb import catalog, chunking, index_format, links, render, typos, vectors
 from kb.articles import Article, Problem
 from kb.embeddings import CachedEmbedder, get_embedder
 from kb.errors import ArticleError, KBError
-from kb.labels import Labels, load as load_labels
+from kb.labels import Labels, unlabelled
+from kb.labels import load as load_labels
 from kb.store import Store, create
 
 
@@ -108,7 +109,7 @@ def scan(articles_dir: Path) -> Scan:
                                     "the page shows the text as written instead of formatting it", "unrenderable"))
     problems.extend(links.check(found, all_files))
     names, label_problems = load_labels(root)
-    problems.extend(label_problems)
+    problems.extend(label_problems + unlabelled(names, found))
     problems.sort(key=lambda p: (p.path, p.line))
     return Scan(found, problems, files, shas, names)
 

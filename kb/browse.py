@@ -36,13 +36,12 @@ class Product:
 
 
 def public_groups(gen: Generation) -> dict[str, list[ArticleRow]]:
-    """Article id → its public versions; ids with none are left out."""
-    out = {}
-    for art_id, versions in gen.groups.items():
-        shown = [v for v in versions if v.is_public]
-        if shown:
-            out[art_id] = shown
-    return out
+    """Article id → its public versions; ids with none are left out. Made once per generation."""
+    found = gen.memo.get("public_groups")
+    if found is None:
+        found = gen.memo["public_groups"] = {i: vs for i, vs in (
+            (art_id, [v for v in versions if v.is_public]) for art_id, versions in gen.groups.items()) if vs}
+    return found
 
 
 def pick(versions: list[ArticleRow], lang: str) -> ArticleRow:
@@ -52,13 +51,16 @@ def pick(versions: list[ArticleRow], lang: str) -> ArticleRow:
 
 
 def products(gen: Generation) -> list[tuple[str, int]]:
-    """(product, number of public articles), most articles first."""
-    counts: dict[str, int] = {}
-    for versions in public_groups(gen).values():
-        p = _product(versions)
-        if p:
-            counts[p] = counts.get(p, 0) + 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    """(product, number of public articles), most articles first. Made once per generation."""
+    found = gen.memo.get("products")
+    if found is None:
+        counts: dict[str, int] = {}
+        for versions in public_groups(gen).values():
+            p = _product(versions)
+            if p:
+                counts[p] = counts.get(p, 0) + 1
+        found = gen.memo["products"] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return found
 
 
 def product(gen: Generation, slug: str, lang: str) -> Product | None:

@@ -51,6 +51,9 @@ class Generation:
     # Every shown result scores all sections of its version (kb/sections.py): their rows and vectors are read
     # once per generation, not once per search (two SQLite reads per result, ~10% of a search's time).
     _sections: LRUCache = field(default_factory=lambda: LRUCache(SECTIONS_CACHED))
+    # Views derived from the rows that pages read on every request (kb.browse: public groups, products), made
+    # once per generation; a race computes one twice, with the same result.
+    memo: dict = field(default_factory=dict)
     _sections_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sections(self, rowid: int) -> tuple[list[ChunkRow], np.ndarray, np.ndarray]:

@@ -76,6 +76,23 @@ def load(articles_dir: Path) -> tuple[Labels, list[Problem]]:
     return _read(node, rel)
 
 
+def unlabelled(labels: Labels, articles) -> list[Problem]:
+    """Warnings for the products and tags of public articles that a labels file names nowhere (pages would
+    show the slug); none without a labels file, for a knowledge base content with slugs."""
+    if not labels.table:
+        return []
+    used: dict[tuple[str, str], int] = {}
+    for a in articles:
+        if not a.is_public:
+            continue
+        for kind, slug in [("products", a.product)] + [("topics", t) for t in a.tags if t != a.product]:
+            if slug:
+                used[(kind, slug)] = used.get((kind, slug), 0) + 1
+    return [Problem(FILE, 1, "warning", f"{kind[:-1]} '{slug}' ({n} public article versions) has no label in {FILE}; "
+                                        "the help center shows the slug", "no-label")
+            for (kind, slug), n in sorted(used.items()) if slug not in labels.table.get(kind, {})]
+
+
 def _flow_depth(text: str) -> int:
     """The deepest nesting of [ and { (quotes ignored: an over-estimate is harmless, labels nest 2 levels)."""
     depth = deepest = 0

@@ -17,7 +17,7 @@ from kb import articles, browse
 from kb.errors import ArticleError
 from kb.generation import current, open_generation
 from kb.labels import Labels, load
-from tests.support import article, copy_index, write_tree
+from tests.support import ROOT, article, copy_index, write_tree
 
 SOURCE_BODY = """
     Purge cached files.
@@ -88,10 +88,16 @@ def test_bad_labels_are_reported_with_their_line_and_the_rest_is_kept(tmp_path):
     assert labels == Labels() and problems[0].severity == "error" and problems[0].line == 2
 
 
-def test_lint_reads_the_labels_file(tmp_path):
+def test_lint_reads_the_labels_file_and_names_unlabelled_products_and_topics(tmp_path):
     write_tree(tmp_path, {"a.en.md": article("a", "en", "A", "Body."), "labels.yml": "topics: nope\n"})
     found = job.scan(tmp_path)
     assert any(p.path == "labels.yml" and p.line == 1 for p in found.problems)
+    write_tree(tmp_path, {"a.en.md": article("a", "en", "A", "Body.", product="cdn", tags="[cdn, cache, ttl]"),
+                          "b.en.md": article("b", "en", "B", "Body.", product="cdn", tags="[ops]", visibility="internal"),
+                          "labels.yml": "topics:\n  cache: {en: Caching}\n"})
+    missing = [p.message for p in job.scan(tmp_path).problems if p.code == "no-label"]
+    assert len(missing) == 2 and "product 'cdn'" in missing[0] and "topic 'ttl'" in missing[1]  # not internal 'ops'
+    assert not [p for p in job.scan(ROOT / "articles").problems if p.code == "no-label"]  # the sample names all
 
 
 def test_catalog_knows_the_substantive_translation_and_the_featured_public_articles(gen):
