@@ -6,7 +6,11 @@ and added ones are re-chunked and embedded (through the content cache, so an
 edit embeds only the chunks whose text changed), deleted ones are dropped.
 Atomic: everything is written into a build folder and published in one
 rename (see kb.index_format); a broken article is reported and skipped,
-never taking the rest of the index down.
+never taking the rest of the index down. Shared: with KB_DATABASE_URL set to
+a database of its own (PostgreSQL for replicas), the generation is then
+published into it for the replicas to download, and passages are embedded
+through the database's cache, so any machine re-embeds only what changed
+(kb.replication).
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from kb import articles as art_mod
-from kb import catalog, chunking, index_format, links, render, typos, vectors
+from kb import catalog, chunking, index_format, links, render, replication, typos, vectors
 from kb.articles import Article, Problem
 from kb.embeddings import CachedEmbedder, get_embedder
 from kb.errors import ArticleError, KBError
 from kb.labels import Labels, unlabelled
 from kb.labels import load as load_labels
+from kb.storage.embedding_cache import EmbeddingCache
 from kb.store import Store, create
 
 
@@ -58,6 +63,7 @@ class Summary:
     articles_deleted: int
     seconds: float
     generation: str
+    published_to: str | None = None  # the shared database the replicas download it from
 
     def lines(self) -> list[str]:
         langs = ", ".join(f"{k} {v}" for k, v in sorted(self.by_language.items()))
@@ -66,6 +72,8 @@ class Summary:
                f" {self.articles_changed} articles added or changed, {self.articles_deleted} removed",
                f"skipped {len(self.skipped)} files with errors, {len(self.warnings)} warnings; {self.seconds:.1f} s;"
                f" published {self.generation}"]
+        if self.published_to:
+            out.append(f"published {self.generation} to {self.published_to}: replicas switch to it at their next poll")
         return out
 
 
@@ -122,16 +130,26 @@ def run(articles_dir: Path, index_dir: Path, model: str | None = None, progress:
     result = scan(articles_dir)
     if strict and result.problems:
         raise KBError(f"--strict: {len(result.errors)} errors and {len(result.problems) - len(result.errors)} warnings; nothing was indexed")
-    embedder = CachedEmbedder(get_embedder(model), index_dir / "embeddings.sqlite")
-    with index_format.build_lock(index_dir):
-        build = index_format.new_build_dir(index_dir)
-        try:
-            summary = _build(result, index_dir, build, embedder, progress)
-        except BaseException:
-            shutil.rmtree(build, ignore_errors=True)  # a SIGKILL skips this; the next run cleans up
-            raise
-        finally:
-            embedder.close()
+    db = replication.shared_database(index_dir)
+    try:
+        vectors = EmbeddingCache(db) if db else None
+        embedder = CachedEmbedder(get_embedder(model), index_dir / "embeddings.sqlite", vectors=vectors)
+        with index_format.build_lock(index_dir):
+            build = index_format.new_build_dir(index_dir)
+            try:
+                number = replication.next_number(db, index_dir) if db else None
+                summary = _build(result, index_dir, build, embedder, progress, number)
+            except BaseException:
+                shutil.rmtree(build, ignore_errors=True)  # a SIGKILL skips this; the next run cleans up
+                raise
+            finally:
+                embedder.close()
+            if db:
+                replication.publish(db, index_dir / summary.generation)
+                summary.published_to = db.name
+    finally:
+        if db:
+            db.close()
     summary.seconds = time.monotonic() - t0
     return summary
 
@@ -146,7 +164,8 @@ def _previous(index_dir: Path, embedder_name: str) -> Path | None:
     return gen if manifest.get("embedder") == embedder_name else None
 
 
-def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder, progress) -> Summary:
+def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder, progress,
+           number: int | None = None) -> Summary:
     prev = _previous(index_dir, embedder.name)
     db_path = build / "kb.sqlite"
     if prev is not None:
@@ -191,7 +210,7 @@ def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder,
     stats = {"articles": len(rows), "chunks": total_chunks,
              "languages": dict(Counter(r.lang for r in rows))}
     index_format.write_manifest(build, embedder.name, embedder.dim, stats)
-    gen = index_format.publish(index_dir, build)
+    gen = index_format.publish(index_dir, build, number)
     return Summary(
         by_language=dict(Counter(r.lang for r in rows)), internal=sum(not r.is_public for r in rows),
         skipped=result.errors, warnings=[p for p in result.problems if p.severity != "error"],

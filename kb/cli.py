@@ -104,7 +104,7 @@ def hash_cmd(files):
         click.echo(f"{article.content_hash}  {f}")
 
 
-def _ensure_index(articles_dir, index_dir, model):
+def ensure_index(articles_dir, index_dir, model):
     """Index the articles first when the index folder has none yet (a first run)."""
     from . import index_format
 
@@ -118,7 +118,7 @@ def _ensure_index(articles_dir, index_dir, model):
 def _searcher(index_dir, model, articles_dir=None):
     from .search import Searcher
 
-    _ensure_index(articles_dir, index_dir, model)
+    ensure_index(articles_dir, index_dir, model)
     return Searcher(index_dir, model=model, min_answer_score=min_answer_score_setting())
 
 
@@ -258,61 +258,6 @@ def report(name, articles_dir, index_dir, model, fmt, owner, lang, product, days
     click.echo(reports.render(reports.run(name, ctx, owner=owner, lang=lang, product=product), fmt))
 
 
-@cli.command()
-@articles_option
-@index_option
-@model_option
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="KB_HOST", help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, envvar="KB_PORT", help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="KB_WORKERS",
-              help="Server processes (gunicorn; each loads its own app and embedder). Env KB_WORKERS.")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), envvar="KB_THREADS",
-              help="Threads serving requests in each process. Env KB_THREADS.")
-@click.option("--dev", is_flag=True, help="Flask's development server with reloader and debugger (never in production).")
-@reports_errors
-def serve(articles_dir, index_dir, model, host, port, workers, threads, dev):
-    """Serve the help center, agent assist and JSON API (indexes the articles first if there is no index)."""
-    _ensure_index(articles_dir, index_dir, model)
-    if dev:
-        click.echo(f"polykb serving {index_dir} on http://{host}:{port}/ (dev server)")
-        _web_app(index_dir, model, articles_dir).run(host=host, port=port, debug=True, use_reloader=True)
-        return
-    from web import serving
-
-    if workers == 1:  # one process: fail here, before printing the address, if the index is unusable
-        app = _web_app(index_dir, model, articles_dir)
-        factory = lambda: app  # noqa: E731
-    else:  # each worker makes its own app; a missing or foreign index is still refused here, once
-        from .generation import current
-
-        current(index_dir)
-        _web_app_settings(index_dir, model, articles_dir)
-        factory = _web_factory
-    click.echo(f"polykb serving {index_dir} on http://{host}:{port}/ ({workers} x {threads} threads)")
-    serving.serve(factory, host, port, workers=workers, threads=threads, log=lambda m: click.echo(m, err=True))
-
-
-def _web_app_settings(index_dir, model, articles_dir=None):
-    """Options become KB_* settings, which the app factory reads (in this process or a server's workers)."""
-    os.environ["KB_INDEX"] = json.dumps(str(index_dir))
-    if model:
-        os.environ["KB_MODEL"] = json.dumps(model)
-    if articles_dir:
-        os.environ["KB_ARTICLES"] = json.dumps(str(articles_dir))
-
-
-def _web_factory():
-    from web import create_app
-
-    return create_app()
-
-
-def _web_app(index_dir, model, articles_dir=None):
-    """The web app for an index folder."""
-    _web_app_settings(index_dir, model, articles_dir)
-    return _web_factory()
-
-
 def _database(index_dir):
     """The shared database: $KB_DATABASE_URL, else the SQLite file in the index folder."""
     from .storage import database_url, open_database
@@ -375,8 +320,10 @@ def token_revoke(name, index_dir):
 
 
 from .cli_db import db  # noqa: E402 - it takes the options above
+from .cli_serve import serve  # noqa: E402
 
 cli.add_command(db)
+cli.add_command(serve)
 
 
 def main():  # pragma: no cover - python -m kb.cli

@@ -108,7 +108,7 @@ def _fsync_dir(path: Path):
         os.close(fd)
 
 
-def _fsync_tree(path: Path):
+def fsync_tree(path: Path):
     for p in path.iterdir():
         if p.is_file():
             with open(p, "rb") as f:
@@ -140,24 +140,43 @@ def new_build_dir(index_dir: Path) -> Path:
     return path
 
 
-def publish(index_dir: Path, build: Path) -> Path:
-    """Turn a finished build into the served generation, atomically."""
-    _fsync_tree(build)
-    numbers = [int(p.name[4:]) for p in index_dir.glob("gen-*") if p.name[4:].isdigit()]
-    gen = index_dir / f"gen-{max(numbers, default=0) + 1:06d}"
+def generation_number(name: str | None) -> int:
+    """7 for "gen-000007"; 0 for anything else (no generation yet)."""
+    return int(name[4:]) if name and name.startswith("gen-") and name[4:].isdigit() else 0
+
+
+def local_numbers(index_dir: Path) -> list[int]:
+    return [generation_number(p.name) for p in Path(index_dir).glob("gen-*") if p.name[4:].isdigit()]
+
+
+def publish(index_dir: Path, build: Path, number: int | None = None) -> Path:
+    """Turn a finished build into the served generation, atomically.
+
+    `number` is the shared database's next generation number when `kb index`
+    publishes to replicas (kb/replication.py), so every machine names it alike.
+    """
+    fsync_tree(build)
+    gen = index_dir / f"gen-{number or max(local_numbers(index_dir), default=0) + 1:06d}"
+    if gen.exists():  # a generation of that number from an older database: the new one wins
+        shutil.rmtree(gen)
     os.rename(build, gen)
+    switch(index_dir, gen)
+    return gen
+
+
+def switch(index_dir: Path, gen: Path, keep: int = KEEP_GENERATIONS):
+    """Serve `gen` from now on (one atomic rename of CURRENT), then drop all but the newest `keep` generations."""
     tmp = index_dir / f"CURRENT.tmp-{os.getpid()}"
     tmp.write_text(gen.name + "\n")
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, index_dir / "CURRENT")
     _fsync_dir(index_dir)
-    _collect_garbage(index_dir, gen)
-    return gen
+    _collect_garbage(index_dir, gen, keep)
 
 
-def _collect_garbage(index_dir: Path, served: Path):
+def _collect_garbage(index_dir: Path, served: Path, keep: int = KEEP_GENERATIONS):
     gens = sorted((p for p in index_dir.glob("gen-*") if p.name[4:].isdigit()), key=lambda p: int(p.name[4:]))
-    for old in gens[:-KEEP_GENERATIONS]:
+    for old in gens[:-max(keep, 1)]:
         if old != served:
             shutil.rmtree(old, ignore_errors=True)

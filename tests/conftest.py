@@ -17,11 +17,8 @@ embedded once however many tests index it.
 from __future__ import annotations
 
 import os
-import re
-import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import settings
 
@@ -29,7 +26,7 @@ import kb.embeddings
 from indexer import job
 from kb.storage.accounts import Accounts
 from kb.storage.activity import Activity
-from kb.embeddings.base import Embedder, normalize_rows
+from tests.fake_embedder import FAKE_MODEL, HashEmbedder
 from tests.support import ROOT, SMALL_KB, activity_at, copy_index, index_tree, login, new_user, write_tree
 from web import create_app
 
@@ -64,31 +61,6 @@ def quick_password_hashing(request, monkeypatch):
 
 
 # --- the fake embedder ------------------------------------------------------------
-
-FAKE_MODEL = "fake"  # its `--model` spec while registered
-_WORD = re.compile(r"[\u3400-\u9fff]|[^\W_]+")
-
-
-class HashEmbedder(Embedder):
-    """Bag of hashed words, L2-normalised: deterministic, instant, and texts sharing words are near.
-
-    For tests of logic, not of meaning: what a search finds with it is what the keywords find.
-    """
-
-    name = "fake-hash-384"
-    dim = 384
-
-    def embed_passages(self, texts):
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                h = zlib.crc32(word.encode("utf-8"))
-                out[i, h % self.dim] += 1.0 if h & 1 else -1.0
-            out[i, 0] += 0.01  # never the zero vector
-        return normalize_rows(out)
-
-    embed_queries = embed_passages
-
 
 def register_fake_model(mp: pytest.MonkeyPatch) -> str:
     """Make `--model fake` the hashing embedder until `mp` is undone."""

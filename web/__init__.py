@@ -20,7 +20,8 @@ DEFAULTS = {
     "MODEL": None,  # embedding model spec; None: the one that built the index
     "DATABASE_URL": None,  # shared state (activity, accounts); None: sqlite:///<INDEX>/activity.sqlite
     "MIN_ANSWER_SCORE": None,  # 0-1: how sure a search must be to count as answered; None: the fitted default
-    "SECRET_KEY": None,  # None: generated once and kept in <INDEX>/secret_key (mode 600)
+    "SECRET_KEY": None,  # None: generated once and kept in <INDEX>/secret_key (mode 600); replicas must share one
+    "REPLICA_NAME": None,  # sent as the X-KB-Replica header, so operators can tell which replica answered
     "SITE_NAME": None,  # shown in the header; None: "Help Center" in the visitor's language
     "CONTACT_URL": None,  # "contact support" link (no-answer page, "No" votes); None: the contact form, else CONTACT_ARTICLE
     "CONTACT_ARTICLE": "contact-support",  # article id used when CONTACT_URL is not set

@@ -18,10 +18,11 @@ from cachetools import LRUCache
 from flask import Flask, current_app, request
 from flask_babel import get_locale, gettext
 
-from kb import languages, render
+from kb import languages, render, replication
 from kb.answerability import parse_threshold
 from kb.budget import Budget
 from kb.contact_store import ContactStore
+from kb.errors import ConfigError
 from kb.outbox import Sender
 from kb.storage import Database, database_url, open_database
 from kb.storage.accounts import Accounts
@@ -35,19 +36,34 @@ RENDERED_ARTICLES = 512  # article pages kept rendered (HTML and table of conten
 
 def init_app(app: Flask):
     index_dir = Path(str(app.config["INDEX"]))
+    url = database_url(index_dir, app.config.get("DATABASE_URL"))
+    shared = replication.shared_database(index_dir, url)  # replicas: the index comes from the database
+    follower = replication.start_replica(shared, index_dir) if shared else None
     searcher = Searcher(index_dir, model=app.config["MODEL"],
                         min_answer_score=parse_threshold(app.config["MIN_ANSWER_SCORE"], "KB_MIN_ANSWER_SCORE"),
                         budget=Budget.from_settings(app.config["SEARCH_BUDGET"]))
     languages.warm_up()
-    db = open_database(database_url(index_dir, app.config.get("DATABASE_URL")))
+    db = shared or open_database(url)
     contacts = ContactStore(index_dir / "activity.sqlite")  # raw sqlite3 still: to move onto kb.storage
     webhook = app.config.get("REQUEST_WEBHOOK")
     app.extensions["polykb"] = {"searcher": searcher, "db": db, "activity": Activity(db), "accounts": Accounts(db),
-                                "contacts": contacts,
+                                "contacts": contacts, "follower": follower,
                                 "sender": Sender(contacts, webhook).start() if webhook else None,
                                 "rendered": LRUCache(RENDERED_ARTICLES), "rendered_lock": threading.Lock()}
     if not app.config.get("SECRET_KEY"):
+        if shared:
+            raise ConfigError(
+                f"KB_SECRET_KEY is not set, and this replica shares {db.name} with others: each would sign sessions "
+                "and CSRF tokens with a key of its own, so logins and forms would work on one replica only. Set the "
+                "same KB_SECRET_KEY on every replica: python3 -c 'import secrets; print(secrets.token_hex(32))'")
         app.config["SECRET_KEY"] = stored_secret(index_dir)
+    if app.config.get("REPLICA_NAME"):
+        name = str(app.config["REPLICA_NAME"])
+
+        @app.after_request
+        def served_by(response):
+            response.headers["X-KB-Replica"] = name
+            return response
 
 
 def get_searcher() -> Searcher:

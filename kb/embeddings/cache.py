@@ -1,8 +1,9 @@
 """Embeddings cached by content: re-indexing unchanged text embeds nothing.
 
-Keyed by (model name, role, sha256 of the text), in SQLite beside the index,
-shared by every generation of it. Queries are cached too: help-center traffic
-repeats itself ("wifi password" a thousand times a day).
+Keyed by (model name, sha256 of the text), in SQLite beside the index,
+shared by every generation of it, or in the shared database (kb.storage.
+embedding_cache) when several machines index. Queries are cached in memory
+too: help-center traffic repeats itself ("wifi password" a thousand times a day).
 """
 
 from __future__ import annotations
@@ -22,18 +23,42 @@ def _key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-class CachedEmbedder(Embedder):
-    """Wraps an embedder with a persistent passage cache and an in-memory query LRU."""
+class SqliteVectors:
+    """The passage cache of one machine: a SQLite file beside the index (`get`/`put` as the shared one has)."""
 
-    def __init__(self, inner: Embedder, path: Path | None = None, query_cache_size: int = 4096):
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key BLOB, vector BLOB, PRIMARY KEY (model, key))")
+
+    def get(self, model: str, keys: list[bytes]) -> dict[bytes, bytes]:
+        found = {}
+        for j in range(0, len(keys), 500):
+            part = keys[j:j + 500]
+            q = f"SELECT key, vector FROM embeddings WHERE model=? AND key IN ({','.join('?' * len(part))})"
+            found.update(self._db.execute(q, [model, *part]))
+        return found
+
+    def put(self, model: str, rows: list[tuple[bytes, bytes]]):
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", [(model, k, v) for k, v in rows])
+
+    def close(self):
+        self._db.close()
+
+
+class CachedEmbedder(Embedder):
+    """Wraps an embedder with a persistent passage cache and an in-memory query LRU.
+
+    The passage cache is the SQLite file at `path`, or any `vectors` store with
+    `get(model, keys)`, `put(model, rows)` and `close()` (the shared database's).
+    """
+
+    def __init__(self, inner: Embedder, path: Path | None = None, query_cache_size: int = 4096, vectors=None):
         self.inner = inner
         self.name, self.dim = inner.name, inner.dim
-        self._db = None
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key BLOB, vector BLOB, PRIMARY KEY (model, key))")
+        self._db = vectors if vectors is not None else SqliteVectors(path) if path is not None else None
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._qsize = query_cache_size
         self._lock = threading.Lock()
@@ -74,12 +99,8 @@ class CachedEmbedder(Embedder):
         keys = [_key(t) for t in texts]
         found = {}
         if self._db is not None and texts:
-            uniq = list(set(keys))
-            for j in range(0, len(uniq), 500):
-                part = uniq[j:j + 500]
-                q = f"SELECT key, vector FROM embeddings WHERE model=? AND key IN ({','.join('?' * len(part))})"
-                for k, blob in self._db.execute(q, [self.name, *part]):
-                    found[k] = np.frombuffer(blob, dtype=np.float32)
+            stored = self._db.get(self.name, list(set(keys)))
+            found = {k: np.frombuffer(blob, dtype=np.float32) for k, blob in stored.items()}
         todo = [i for i, k in enumerate(keys) if k not in found]
         self.hits += len(texts) - len(todo)
         self.misses += len(todo)
@@ -94,9 +115,7 @@ class CachedEmbedder(Embedder):
             for i, v in zip(batch, vecs):
                 out[i] = v
             if self._db is not None:
-                with self._db:
-                    self._db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
-                                         [(self.name, keys[i], out[i].tobytes()) for i in batch])
+                self._db.put(self.name, [(keys[i], out[i].tobytes()) for i in batch])
             if progress:
                 progress(len(batch))
         return out

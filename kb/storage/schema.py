@@ -12,7 +12,7 @@ PostgreSQL and plain INTEGER on SQLite, where that makes them the rowid.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, MetaData, Table, Text
 from sqlalchemy.dialects.sqlite import REAL
 
 metadata = MetaData()
@@ -111,4 +111,33 @@ tokens = Table(
     Column("token_hash", Text, nullable=False, unique=True),
     Column("created", Text, nullable=False),
     Column("revoked", Text),
+)
+
+# --- published index generations (kb.storage.generations) and passage embeddings (kb.storage.embedding_cache) ---
+# Replicas share no disk: `kb index` publishes each generation's files here, split into parts; replicas download
+# the newest and check it against its manifest's checksums (kb/replication.py).
+
+generations = Table(
+    "generations", metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False, unique=True),
+    Column("published", Text, nullable=False),
+    Column("embedder", Text, nullable=False),
+    Column("manifest", Text, nullable=False),  # manifest.json: every file's size and sha256
+)
+
+generation_files = Table(
+    "generation_files", metadata,
+    Column("generation", Text, primary_key=True),
+    Column("file", Text, primary_key=True),
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# (model name, sha256 of the passage text) -> float32 vector bytes: re-indexing anywhere embeds only what changed
+embeddings = Table(
+    "embeddings", metadata,
+    Column("model", Text, primary_key=True),
+    Column("key", LargeBinary, primary_key=True),
+    Column("vector", LargeBinary, nullable=False),
 )
