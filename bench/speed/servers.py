@@ -75,7 +75,7 @@ def kb_server(name, articles, index, env_extra=None, threads=SERVER_THREADS) -> 
     port = free_port()
     env = dict(os.environ, KB_RATELIMIT_ENABLED="false", **(env_extra or {}))
     argv = [KB, "serve", "--articles", rel(articles), "--index", rel(index), "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(threads)]
+            "--port", str(port), "--threads", str(threads)]
     log_env = [("KB_RATELIMIT_ENABLED", "false")] + list((env_extra or {}).items())
     return Server(name, argv, env, port, "/api/openapi.json", log_env)
 

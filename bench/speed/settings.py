@@ -12,7 +12,7 @@ PY = str(BIN / "python")
 KB = str(BIN / "kb")
 CHILD = [PY, "-m", "bench.speed"]  # how the parent starts a child subcommand (cwd: REPO)
 CLIENTS = (1, 8, 32)
-SERVER_THREADS = 4  # `kb serve --workers` default
+SERVER_THREADS = 4  # `kb serve --threads` default (one process)
 
 
 def rel(p) -> str:
