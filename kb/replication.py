@@ -129,6 +129,10 @@ def _intact(gen: Path, manifest: dict) -> bool:
 
 def _download(db: Database, published: Published, index_dir: Path):
     """Fetch every file into a private folder, verify it, and rename it into place (never half a generation)."""
+    if set(published.manifest.get("files", ())) != set(index_format.FILES):  # names become paths on this disk
+        raise IndexCorruptError(f"generation {published.name} in {db.name} lists files "
+                                f"{sorted(published.manifest.get('files', ()))}, not {list(index_format.FILES)}; "
+                                "it was not downloaded: publish a new one with `kb index`")
     tmp = index_dir / f"download-{os.getpid()}-{published.name}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

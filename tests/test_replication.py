@@ -7,10 +7,11 @@ on a real PostgreSQL behind nginx, and the last test here with the real model.
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from indexer import job
 from kb import index_format, replication
@@ -18,7 +19,7 @@ from kb.errors import ConfigError, IndexCorruptError, IndexMissingError
 from kb.search import Searcher
 from kb.storage import open_database, sqlite_url
 from kb.storage.generations import Generations
-from kb.storage.schema import embeddings, generation_files
+from kb.storage.schema import embeddings, generation_files, generations
 from tests.support import SMALL_KB, article, copy_index, write_tree
 
 
@@ -72,6 +73,17 @@ def test_a_generation_that_fails_its_checksums_is_never_served_and_the_next_good
     index(articles, tmp_path / "indexer")  # the indexer runs again: gen-000003 is intact
     assert replication.sync(shared, replica) == "gen-000003"
     assert Searcher(replica).search("quasar", lang="en").results[0].id == "new-one"
+
+
+def test_a_generation_listing_other_files_is_refused_before_anything_is_written(tmp_path, shared, fake_default_model):
+    index(write_tree(tmp_path / "articles", SMALL_KB), tmp_path / "indexer")
+    with shared.write() as c:
+        manifest = json.loads(c.execute(select(generations.c.manifest)).scalar())
+        manifest["files"]["../../escaped"] = manifest["files"].pop("all.faiss")
+        c.execute(update(generations).values(manifest=json.dumps(manifest)))
+    with pytest.raises(IndexCorruptError, match=r"lists files \['../../escaped'"):
+        replication.sync(shared, tmp_path / "replica" / "index")
+    assert not (tmp_path / "escaped").exists() and index_format.current_token(tmp_path / "replica" / "index") is None
 
 
 def test_the_database_and_each_replica_keep_only_the_newest_generations(tmp_path, shared, fake_default_model,
