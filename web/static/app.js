@@ -134,8 +134,17 @@
     var done = prose.getAttribute("data-copied-label") || label;
     prose.querySelectorAll("pre").forEach(function (pre) {
       var box = document.createElement("div");
+      var head = document.createElement("div");
+      var lang = document.createElement("span");
+      var code = pre.querySelector("code");
+      var match = code && /(?:^|\s)language-([\w+#.-]+)/.exec(code.className);
       box.className = "code-block";
+      head.className = "code-head";
+      lang.className = "code-lang";
+      lang.textContent = match ? match[1] : "";
       pre.parentNode.insertBefore(box, pre);
+      head.appendChild(lang);
+      box.appendChild(head);
       box.appendChild(pre);
       var button = document.createElement("button");
       button.type = "button";
@@ -146,7 +155,7 @@
         button.textContent = done;
         setTimeout(function () { button.textContent = label; }, 1600);
       });
-      box.appendChild(button);
+      head.appendChild(button);
     });
   }
 
