@@ -122,11 +122,28 @@ def test_templates_use_no_untranslated_string_missing_from_the_template_catalog(
     assert fresh <= committed, f"run pybabel extract/update (see web/i18n.py): {fresh - committed}"
 
 
-def test_catalogs_are_compiled_at_start_outside_the_package(tmp_path, monkeypatch):
+def test_a_planted_mo_file_in_the_old_shared_temp_folder_is_never_served(tmp_path, monkeypatch, make_app):
+    """Another local user could write /tmp/polykb-translations-<hash>/zh/.../messages.mo before the server starts
+    (the name was predictable): catalogs are compiled in memory, so nothing there is read."""
+    import hashlib
+    import io
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    out = i18n.compile_catalogs()
-    assert (out / "zh" / "LC_MESSAGES" / "messages.mo").exists() and str(out).startswith(str(tmp_path))
-    assert not list(i18n.SOURCE.rglob("*.mo"))
+    pos = sorted(i18n.SOURCE.glob("*/LC_MESSAGES/messages.po"))
+    old = tmp_path / f"polykb-translations-{hashlib.sha256(b''.join(p.read_bytes() for p in pos)).hexdigest()[:16]}"
+    planted = Catalog(locale="zh")
+    planted.add("Help Center", "PLANTED-BY-ANOTHER-USER")
+    mo = old / "zh" / "LC_MESSAGES" / "messages.mo"
+    mo.parent.mkdir(parents=True)
+    buf = io.BytesIO()
+    write_mo(buf, planted)
+    mo.write_bytes(buf.getvalue())
+    html = make_app().test_client().get("/zh/").get_data(as_text=True)
+    assert "PLANTED-BY-ANOTHER-USER" not in html and "帮助中心" in html
+    assert not list(i18n.SOURCE.rglob("*.mo")) and mo.read_bytes() == buf.getvalue()
 
 
 def test_kb_user_add_reads_the_password_from_stdin_and_login_works(index_dir, client):

@@ -6,8 +6,11 @@ any language the knowledge base has public articles in (`/es/`): the
 articles are then preferred in it and the interface falls back to English.
 
 Catalogs (`translations/<lang>/LC_MESSAGES/messages.po`) are compiled at
-start into a cache folder keyed by their content, so a fresh clone and
-`pip install -e .` need no build step, and a stale .mo is never served. After changing UI strings:
+start in memory, never to disk: a fresh clone and `pip install -e .` need no
+build step, a stale .mo is never served, and no file another local user could
+plant (a shared temporary folder, a writable cache) is ever read as a
+translation. Compiled catalogs are kept per process, keyed by the .po files'
+content, so app factories in one process compile once. After changing UI strings:
 
     pybabel extract -F web/babel.cfg -k _ -k gettext -k ngettext:1,2 -o web/translations/messages.pot web
     pybabel update -i web/translations/messages.pot -d web/translations   # then translate, no compile step
@@ -16,14 +19,15 @@ start into a cache folder keyed by their content, so a fresh clone and
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
+import threading
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import Babel, gettext
+from flask_babel import Babel, Domain, get_locale, gettext
 from werkzeug.routing import BaseConverter
 
 from kb import languages
@@ -100,30 +104,47 @@ def switch_url(code: str) -> str:
     return url_for("root.set_language", code=code, next=request.full_path if request.query_string else request.path)
 
 
-def compile_catalogs(source: Path = SOURCE) -> Path:
-    """Compile every messages.po to .mo in a cache folder named after their content; returns the folder."""
+_COMPILED: dict[str, dict[str, Translations]] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def compile_catalogs(source: Path = SOURCE) -> dict[str, Translations]:
+    """Every `<lang>/LC_MESSAGES/messages.po` under `source` compiled in memory: {lang: translations}."""
     pos = sorted(source.glob("*/LC_MESSAGES/messages.po"))
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in pos)).hexdigest()[:16]
-    dest = Path(tempfile.gettempdir()) / f"polykb-translations-{digest}"
-    for po in pos:
-        mo = dest / po.relative_to(source).with_suffix(".mo")
-        if mo.exists():
-            continue
-        mo.parent.mkdir(parents=True, exist_ok=True)
-        with po.open("rb") as f:
-            catalog = read_po(f)
-        tmp = mo.with_name(f".messages.{os.getpid()}.mo")
-        with tmp.open("wb") as f:
-            write_mo(f, catalog)
-        os.replace(tmp, mo)
-    return dest
+    texts = [p.read_bytes() for p in pos]
+    digest = hashlib.sha256(b"\0".join(str(p.relative_to(source)).encode() + b"\0" + t
+                                        for p, t in zip(pos, texts))).hexdigest()
+    with _COMPILED_LOCK:
+        found = _COMPILED.get(digest)
+        if found is None:
+            found = _COMPILED[digest] = {p.relative_to(source).parts[0]: _compiled(t) for p, t in zip(pos, texts)}
+    return found
+
+
+def _compiled(po_text: bytes) -> Translations:
+    mo = io.BytesIO()
+    write_mo(mo, read_po(io.BytesIO(po_text)))
+    mo.seek(0)
+    return Translations(fp=mo)
+
+
+class CompiledDomain(Domain):
+    """Flask-Babel's domain, answering from the catalogs compiled in memory instead of .mo files on disk."""
+
+    def __init__(self, catalogs: dict[str, Translations]):
+        super().__init__(translation_directories=[])
+        self.catalogs = catalogs
+
+    def get_translations(self):
+        locale = get_locale()
+        return self.catalogs.get(str(locale)) or NullTranslations()
 
 
 def init_app(app: Flask):
     app.url_map.converters["lang"] = LangConverter
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogs())
-    Babel(app, locale_selector=ui_locale)
+    babel = Babel(app, locale_selector=ui_locale)
+    babel.domain_instance = CompiledDomain(compile_catalogs())  # the default domain: no .mo file is ever read
 
     @app.context_processor
     def language_context():
