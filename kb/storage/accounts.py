@@ -1,17 +1,44 @@
-"""Accounts: users with a role and a password hash, and API tokens stored as hashes."""
+"""Accounts: users with a role, a password hash and a session generation; API tokens stored as hashes.
+
+A session cookie carries the generation its user had when they signed in
+(`authenticate`); `session_role` accepts it only while it is still current.
+Signing out everywhere (`end_sessions`), a new password and removing the user
+all move on from it, which ends every session of that user at once. Tokens
+have a role, may expire, and remember when they were last used, to the minute:
+`use_token` writes at most once a minute per token, not on every request.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
+from .. import passwords
 from ..errors import KBError
-from .database import Database, now, upsert
-from .schema import tokens, users
+from .database import Database, now
+from .schema import login_failures, tokens, users
 
 ROLES = ("agent", "writer", "admin")
+TOKEN_ROLES = ("agent", "writer")
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+    generation: int  # the session generation to put in the cookie
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    name: str
+    role: str
+    recorded: bool  # this call moved last_used on (at most once a minute): worth an audit line
 
 
 class Accounts:
@@ -20,37 +47,87 @@ class Accounts:
     def __init__(self, db: Database):
         self.db = db
 
-    def add_user(self, name: str, password: str, role: str):
-        """Create a user, or replace their password and role."""
-        from werkzeug.security import generate_password_hash
+    # --- users ---------------------------------------------------------------
 
+    def add_user(self, name: str, password: str, role: str):
+        """Create a user, or replace their password and role (which ends their sessions)."""
         if role not in ROLES:
             raise KBError(f"role must be one of {list(ROLES)}, got {role!r}")
-        if len(password) < 8:
-            raise KBError("password must be at least 8 characters")
+        pw_hash = _hash(password)
         with self.db.write() as c:
-            upsert(c, users, {"name": name, "password_hash": generate_password_hash(password), "role": role,
-                              "created": now()}, key=("name",))
+            changed = c.execute(update(users).where(users.c.name == name).values(
+                password_hash=pw_hash, role=role, sessions=users.c.sessions + 1)).rowcount
+            if not changed:
+                c.execute(insert(users).values(name=name, password_hash=pw_hash, role=role, created=now()))
+
+    def set_password(self, name: str, password: str) -> bool:
+        """A new password; every session of the user ends. False if there is no such user."""
+        pw_hash = _hash(password)
+        with self.db.write() as c:
+            return c.execute(update(users).where(users.c.name == name).values(
+                password_hash=pw_hash, sessions=users.c.sessions + 1)).rowcount > 0
+
+    def remove_user(self, name: str) -> bool:
+        with self.db.write() as c:
+            c.execute(delete(login_failures).where(login_failures.c.name == name))
+            return c.execute(delete(users).where(users.c.name == name)).rowcount > 0
+
+    def end_sessions(self, name: str) -> bool:
+        """End every session of this user, on every device. False if there is no such user."""
+        with self.db.write() as c:
+            return c.execute(update(users).where(users.c.name == name)
+                             .values(sessions=users.c.sessions + 1)).rowcount > 0
+
+    def list_users(self) -> list[dict]:
+        """name, role, created, last_login and locked_until (a lock still running after failed logins)."""
+        q = (select(users.c.name, users.c.role, users.c.created, users.c.last_login, login_failures.c.locked_until)
+             .outerjoin(login_failures, login_failures.c.name == users.c.name).order_by(users.c.name))
+        stamp = now()
+        with self.db.read() as c:
+            rows = [dict(r._mapping) for r in c.execute(q)]
+        for r in rows:
+            if r["locked_until"] and r["locked_until"] <= stamp:
+                r["locked_until"] = None
+        return rows
+
+    # --- signing in and sessions ------------------------------------------------
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        """The account if the password is right, else None; an unknown name costs the same as a wrong password."""
+        with self.db.read() as c:
+            row = c.execute(select(users.c.password_hash, users.c.role, users.c.sessions)
+                            .where(users.c.name == name)).first()
+        if not passwords.verify(row.password_hash if row else None, password):
+            return None
+        with self.db.write() as c:
+            c.execute(update(users).where(users.c.name == name).values(last_login=now()))
+        return Account(name, row.role, row.sessions)
 
     def check_user(self, name: str, password: str) -> str | None:
         """The user's role if the password is right, else None."""
-        from werkzeug.security import check_password_hash
+        account = self.authenticate(name, password)
+        return account.role if account else None
 
+    def session_role(self, name: str, generation) -> str | None:
+        """The role of a signed-in user whose cookie carries `generation`; None once it is no longer current."""
         with self.db.read() as c:
-            row = c.execute(select(users.c.password_hash, users.c.role).where(users.c.name == name)).first()
-        if row and check_password_hash(row[0], password):
-            return row[1]
-        return None
+            row = c.execute(select(users.c.role, users.c.sessions).where(users.c.name == name)).first()
+        return row.role if row is not None and generation == row.sessions else None
 
     def user_role(self, name: str) -> str | None:
         with self.db.read() as c:
             return c.execute(select(users.c.role).where(users.c.name == name)).scalar()
 
-    def add_token(self, name: str) -> str:
-        """Create an API token; only its hash is stored, so it is shown once."""
+    # --- tokens ------------------------------------------------------------------
+
+    def add_token(self, name: str, role: str = "agent", expires: str | None = None) -> str:
+        """Create an API token (`expires`: an ISO time, None for never); only its hash is stored, so it is shown once."""
+        if role not in TOKEN_ROLES:
+            raise KBError(f"token role must be one of {list(TOKEN_ROLES)}, got {role!r}")
         token = "kb_" + secrets.token_urlsafe(32)
         with self.db.write() as c:
-            c.execute(insert(tokens).values(name=name, token_hash=_token_hash(token), created=now()))
+            c.execute(insert(tokens).values(name=name, token_hash=_token_hash(token), created=now(), role=role,
+                                            expires=expires))
         return token
 
     def revoke_token(self, name: str) -> int:
@@ -58,11 +135,46 @@ class Accounts:
             return c.execute(update(tokens).where(tokens.c.name == name, tokens.c.revoked.is_(None))
                              .values(revoked=now())).rowcount
 
-    def check_token(self, token: str) -> str | None:
-        """The token's name if it is active, else None."""
+    def use_token(self, token: str) -> TokenUse | None:
+        """The token's name and role if it is active and not expired, else None; records its use once a minute."""
+        stamp = now()
         with self.db.read() as c:
-            return c.execute(select(tokens.c.name).where(tokens.c.token_hash == _token_hash(token),
-                                                         tokens.c.revoked.is_(None))).scalar()
+            row = c.execute(select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.last_used).where(
+                tokens.c.token_hash == _token_hash(token), tokens.c.revoked.is_(None),
+                or_(tokens.c.expires.is_(None), tokens.c.expires > stamp))).first()
+        if row is None:
+            return None
+        recorded = False
+        due = _ago(LAST_USED_EVERY)
+        if row.last_used is None or row.last_used <= due:
+            with self.db.write() as c:  # the condition again: of several requests at once, one records
+                recorded = c.execute(update(tokens).where(
+                    tokens.c.id == row.id, or_(tokens.c.last_used.is_(None), tokens.c.last_used <= due))
+                    .values(last_used=stamp)).rowcount > 0
+        return TokenUse(row.name, row.role, recorded)
+
+    def check_token(self, token: str) -> str | None:
+        """The token's name if it is active and not expired, else None."""
+        use = self.use_token(token)
+        return use.name if use else None
+
+    def list_tokens(self) -> list[dict]:
+        """Every token ever made, newest first: name, role, created, expires, last_used, revoked."""
+        q = select(tokens.c.name, tokens.c.role, tokens.c.created, tokens.c.expires, tokens.c.last_used,
+                   tokens.c.revoked).order_by(tokens.c.id.desc())
+        with self.db.read() as c:
+            return [dict(r._mapping) for r in c.execute(q)]
+
+
+def _hash(password: str) -> str:
+    try:
+        return passwords.hash_password(password)
+    except ValueError as e:
+        raise KBError(str(e)) from None
+
+
+def _ago(delta: dt.timedelta) -> str:
+    return (dt.datetime.now(dt.timezone.utc) - delta).isoformat(timespec="seconds")
 
 
 def _token_hash(token: str) -> str:

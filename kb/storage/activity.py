@@ -2,16 +2,24 @@
 
 No personal data: no IP addresses, no user agents; the query text and article
 ids only (agents' names only on their own marks). Kept apart from the index
-generations, so it survives re-indexing.
+generations, so it survives re-indexing. Free text (queries, pasted tickets,
+feedback reasons) is removed after the retention period by `forget_text`,
+the rows staying for the counts. A view is counted once per reader, article and
+window: the web layer passes a keyed hash of the three (`seen_key`), kept only
+while its window lasts.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, func, insert, not_, or_, select, update
+import datetime as dt
+import threading
+import time
+
+from sqlalchemy import and_, case, delete, exists, func, insert, not_, or_, select, update
 
 from ..errors import KBError
 from .database import Database, now
-from .schema import agent_marks, clicks, feedback, searches, shown, views
+from .schema import agent_marks, clicks, feedback, searches, shown, view_seen, views
 
 # where a search is shown to a person whose clicks we log: an unclicked search there is a failed one
 CLICK_TRACKED_ROUTES = ("help_center",)
@@ -30,6 +38,8 @@ class Activity:
 
     def __init__(self, db: Database):
         self.db = db
+        self._seen_swept = 0.0  # monotonic time of the last sweep of view_seen
+        self._sweep_lock = threading.Lock()
 
     # --- logging -----------------------------------------------------------
 
@@ -56,10 +66,29 @@ class Activity:
             c.execute(_INSERT_CLICK, {"ts": now(), "search_id": search_id, "article_id": article_id, "lang": lang,
                                       "rank": rank})
 
-    def log_view(self, article_id: str, lang: str, ui_lang: str | None, audience: str):
+    def log_view(self, article_id: str, lang: str, ui_lang: str | None, audience: str, *,
+                 seen_key: str | None = None, keep_seconds: int = 3600) -> bool:
+        """Log a view; with `seen_key`, only if no view with that key was logged in the last `keep_seconds`.
+
+        The key names the reader, the article and the time window (the web layer hashes them with its secret);
+        whether the view was logged is returned."""
         with self.db.write() as c:
+            if seen_key is not None and not _insert_new(c, view_seen, {"key": seen_key, "ts": now()}):
+                return False
             c.execute(_INSERT_VIEW, {"ts": now(), "article_id": article_id, "lang": lang, "ui_lang": ui_lang,
                                      "audience": audience})
+        if seen_key is not None:
+            self._sweep_seen(keep_seconds)
+        return True
+
+    def _sweep_seen(self, keep_seconds: int):
+        """Delete the keys of windows that are over, at most once a minute per process."""
+        with self._sweep_lock:
+            if time.monotonic() - self._seen_swept < 60:
+                return
+            self._seen_swept = time.monotonic()
+        with self.db.write() as c:
+            c.execute(delete(view_seen).where(view_seen.c.ts < _ago(dt.timedelta(seconds=keep_seconds))))
 
     def add_feedback(self, article_id: str, lang: str, helpful: bool, reason: str | None,
                      source: str = "visitor") -> int:
@@ -84,6 +113,21 @@ class Activity:
         with self.db.write() as c:
             c.execute(_INSERT_MARK, {"ts": now(), "article_id": article_id, "lang": lang, "mark": mark,
                                      "query": (query or "")[:2000], "user": user})
+
+    def forget_text(self, older_than_days: int) -> dict[str, int]:
+        """Remove the free text of rows older than this many days, keeping the rows (and so every count):
+        search queries and pasted tickets become '', agents' ticket text and feedback reasons NULL."""
+        cutoff = _ago(dt.timedelta(days=older_than_days))
+        with self.db.write() as c:
+            return {
+                "searches": c.execute(update(searches).where(searches.c.ts < cutoff, searches.c.query != "")
+                                      .values(query="")).rowcount,
+                "marks": c.execute(update(agent_marks).where(agent_marks.c.ts < cutoff, agent_marks.c.query.is_not(None))
+                                   .values(query=None)).rowcount,
+                "feedback reasons": c.execute(update(feedback).where(feedback.c.ts < cutoff,
+                                                                     feedback.c.reason.is_not(None))
+                                              .values(reason=None)).rowcount,
+            }
 
     # --- reading -----------------------------------------------------------
 
@@ -115,7 +159,7 @@ class Activity:
         failed = or_(unanswered, and_(q.route.in_(CLICK_TRACKED_ROUTES), not_(clicked)))
         n = func.count()
         stmt = (select(func.min(q.query), q.lang, n, func.sum(case((unanswered, 1), else_=0)))
-                .where(q.ts >= since, q.audience == audience, failed)
+                .where(q.ts >= since, q.audience == audience, q.query != "", failed)  # '': text forgotten
                 .group_by(func.lower(func.trim(q.query)), q.lang)
                 .order_by(n.desc(), func.min(q.query)).limit(limit))
         return self._rows(stmt)
@@ -172,3 +216,16 @@ class Activity:
         stmt = (select(agent_marks.c.article_id, lang, count("not_relevant"), count("solved"))
                 .where(agent_marks.c.ts >= since).group_by(agent_marks.c.article_id, lang))
         return {(a, lang_): (bad, good) for a, lang_, bad, good in self._rows(stmt)}
+
+
+def _ago(delta: dt.timedelta) -> str:
+    return (dt.datetime.now(dt.timezone.utc) - delta).isoformat(timespec="seconds")
+
+
+def _insert_new(conn, table, values: dict) -> bool:
+    """Insert a row unless one with the same key exists (ON CONFLICT DO NOTHING on both engines); inserted?"""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return conn.execute(dialect_insert(table).values(values).on_conflict_do_nothing()).rowcount == 1

@@ -102,6 +102,10 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("role", Text, nullable=False),
     Column("created", Text, nullable=False),
+    # the session generation: a session cookie carries the one it was signed in with; moving it on (signing out,
+    # a new password, `kb user logout`) ends every session of that user at once
+    Column("sessions", Integer, nullable=False, server_default="0"),
+    Column("last_login", Text),
 )
 
 tokens = Table(
@@ -111,6 +115,9 @@ tokens = Table(
     Column("token_hash", Text, nullable=False, unique=True),
     Column("created", Text, nullable=False),
     Column("revoked", Text),
+    Column("role", Text, nullable=False, server_default="agent"),  # agent | writer
+    Column("expires", Text),  # NULL: never
+    Column("last_used", Text),  # moved on at most once a minute
 )
 
 # --- published index generations (kb.storage.generations) and passage embeddings (kb.storage.embedding_cache) ---
@@ -141,3 +148,35 @@ embeddings = Table(
     Column("key", LargeBinary, primary_key=True),
     Column("vector", LargeBinary, nullable=False),
 )
+
+# --- login locks (kb.storage.lockout) -------------------------------------------------------------------------------
+
+# failed logins in a row per account name (names that do not exist too: the answer must not tell)
+login_failures = Table(
+    "login_failures", metadata,
+    Column("name", Text, primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure", Text, nullable=False),
+    Column("locked_until", Text),
+)
+
+# --- audit (kb.storage.audit): sign-ins, token use, internal articles read ----------------------------------------
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("ts", Text, nullable=False),
+    Column("event", Text, nullable=False),
+    Column("actor", Text),
+    Column("detail", Text),
+)
+Index("audit_log_ts", audit_log.c.ts)
+
+# --- activity, continued (kb.storage.activity): readers already counted for an article in the current window ----
+# `key` is a keyed hash of the reader and the article and window (never an address); rows live two windows
+view_seen = Table(
+    "view_seen", metadata,
+    Column("key", Text, primary_key=True),
+    Column("ts", Text, nullable=False),
+)
+Index("view_seen_ts", view_seen.c.ts)
