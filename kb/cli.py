@@ -265,71 +265,19 @@ def _database(index_dir):
     return open_database(database_url(index_dir))
 
 
-def _accounts(index_dir):
-    from .storage.accounts import Accounts
-
-    return Accounts(_database(index_dir))
-
-
-@cli.group()
-def user():
-    """Accounts for agents, writers and admins (kept in the shared database: $KB_DATABASE_URL or <index>/activity.sqlite)."""
-
-
-@user.command(name="add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(["agent", "writer", "admin"]), default="agent", show_default=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
-@index_option
-@reports_errors
-def user_add(name, role, password_stdin, index_dir):
-    """Create a user, or reset their password and role: `kb user add alice --role agent`."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    _accounts(index_dir).add_user(name, password, role)
-    click.echo(f"user {name!r} saved with role {role}")
-
-
-@cli.group()
-def token():
-    """API tokens for `POST /api/suggest` (helpdesk integrations)."""
-
-
-@token.command(name="add")
-@click.argument("name")
-@index_option
-@reports_errors
-def token_add(name, index_dir):
-    """Create a token and print it once: only its hash is stored."""
-    click.echo(_accounts(index_dir).add_token(name))
-    click.echo(f"token {name!r} created; store it now, it cannot be shown again", err=True)
-
-
-@token.command(name="revoke")
-@click.argument("name")
-@index_option
-@reports_errors
-def token_revoke(name, index_dir):
-    """Revoke every active token with this name."""
-    n = _accounts(index_dir).revoke_token(name)
-    if not n:
-        raise click.ClickException(f"no active token named {name!r}")
-    click.echo(f"revoked {n} token(s) named {name!r}")
-
-
-from .cli_db import db  # noqa: E402 - it takes the options above
-from .cli_serve import serve  # noqa: E402
-
-cli.add_command(db)
-cli.add_command(serve)
-
-
 def main():  # pragma: no cover - python -m kb.cli
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     cli()
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+if __name__ == "__main__":  # pragma: no cover - `python -m kb.cli` runs a second copy of this module, which
+    import kb.cli  # the command modules below would import again half-made: run the package's own instead
+
+    kb.cli.main()
+else:  # the command groups kept in their own modules; they import the options above
+    from .cli_accounts import audit, purge, token, user
+    from .cli_db import db
+    from .cli_serve import serve
+
+    for _command in (db, serve, user, token, audit, purge):
+        cli.add_command(_command)

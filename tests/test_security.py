@@ -286,7 +286,7 @@ def test_writers_are_refused_every_agent_route(client, activity):
             r = client.open(path, method=method, data={"csrf_token": token, "text": "x", "mark": "solved",
                                                        "article_id": "cdn-502"})
             assert r.status_code == 403, (method, path)
-    assert client.post("/api/suggest", json={"text": "CDN 502"}).status_code == 401
+    assert client.post("/api/suggest", json={"text": "CDN 502"}).status_code == 403  # signed in, wrong role
 
 
 def test_a_session_cookie_signed_with_another_key_is_anonymous(make_app, agent):

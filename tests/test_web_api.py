@@ -162,7 +162,7 @@ def test_revoked_token_is_refused(client, accounts):
 def test_suggest_accepts_an_agent_session_but_not_a_writer(client, activity):
     writer = new_user(activity, "writer")
     login(client, writer)
-    assert client.post("/api/suggest", json={"text": TICKET_RU}).status_code == 401
+    assert client.post("/api/suggest", json={"text": TICKET_RU}).status_code == 403  # signed in, wrong role
     agent = new_user(activity, "agent")
     login(client, agent)
     assert client.post("/api/suggest", json={"text": TICKET_RU}).status_code == 200

@@ -4,7 +4,8 @@
 folder's `config.py` and `KB_*` environment variables (`KB_INDEX=/srv/kb`,
 `KB_SECRET_KEY=...`), or a test config instead of both. Each audience has its
 blueprint: `help_center` (public pages), `agent` (suggested answers),
-`writers` (content-health reports), `contact` (the contact form), `api` (JSON) and `auth` (log in and out). Blueprints never import each other; what
+`writers` (content-health reports), `contact` (the contact form), `api` (JSON), `auth` (log in and out) and
+`admin` (the audit log). Blueprints never import each other; what
 they share lives in `resources`, `security`, `i18n`, `answers` and `errors`.
 """
 
@@ -33,11 +34,18 @@ DEFAULTS = {
     # "embed_seconds": 4, "keyword_seconds": 3, "render_seconds": 2, "slots": <engines>, "slot_wait": 3}
     "SEARCH_BUDGET": None,  # longest public search query (agents may paste up to 20,000 characters)
     "RATELIMIT_ENABLED": True,
-    "RATELIMIT_SEARCH": "60 per minute",  # per client address: help center search, suggestions, /api/search
+    "RATELIMIT_SEARCH": "60 per minute",  # per client (user or address): help center search, suggestions, /api/search
     "RATELIMIT_FEEDBACK": "10 per minute",  # "Was this helpful?" votes, form and API
-    "RATELIMIT_LOGIN": "10 per minute",  # login attempts
     "RATELIMIT_CONTACT": "5 per 10 minutes",  # contact requests sent
-    "RATELIMIT_API": "120 per minute",  # /api/articles and /api/suggest
+    "RATELIMIT_LOGIN": "10 per minute",  # login attempts per client address and account name
+    "RATELIMIT_FAILED_AUTH": "30 per minute",  # failed logins and bad API tokens per address; then 429 there
+    "RATELIMIT_FORMS": "30 per minute",  # every other form post (agent assist, marks, log out), per user or address
+    "RATELIMIT_API": "120 per minute",  # /api/articles and /api/suggest (per token or user on /api/suggest)
+    "LOGIN_LOCKOUT_AFTER": 5,  # failed logins in a row on one account (from any address) before it is locked
+    "LOGIN_LOCKOUT_MAX_SECONDS": 900,  # the lock doubles with each further failure, 1 s, 2 s, ... up to this
+    "RETENTION_DAYS": None,  # remove logged query, ticket and feedback text older than this (rows and counts stay)
+    "AUDIT_RETENTION_DAYS": 365,  # delete audit events (sign-ins, token use, internal reads) older than this
+    "VIEW_WINDOW_MINUTES": 30,  # an article view counts once per reader and article in this window
     "RATELIMIT_STORAGE_URI": "memory://",  # per process; several processes share e.g. redis://host:6379
     "PROXY_FIX": 0,  # number of trusted reverse proxies setting X-Forwarded-For/-Proto/-Host
     "SESSION_COOKIE_HTTPONLY": True,
@@ -74,7 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
 
-    from . import agent, api, auth, contact, help_center, writers
+    from . import admin, agent, api, auth, contact, help_center, writers
 
     app.register_blueprint(help_center.bp)
     app.register_blueprint(help_center.root)
@@ -83,5 +91,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(writers.bp)
     app.register_blueprint(contact.bp)
+    app.register_blueprint(admin.bp)
     security.csrf.exempt(api.bp)  # the JSON API takes tokens or JSON bodies, never forms
     return app

@@ -14,7 +14,7 @@ from kb import languages
 from kb.storage.activity import MARKS
 
 from . import answers, i18n
-from .resources import get_activity, get_searcher, rendered_article
+from .resources import count_view, get_activity, get_audit, get_searcher, rendered_article
 from .security import staff_required
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -82,7 +82,9 @@ def article(article_id):
         return None
 
     rendered = rendered_article(row, body, resolve, "internal", row.lang)
-    get_activity().log_view(article_id, row.lang, i18n.ui_locale(), "internal")
+    count_view(article_id, row.lang, i18n.ui_locale(), "internal")
+    if row.visibility == "internal":
+        get_audit().log("internal_read", g.user, f"{article_id} ({row.lang})")
     versions = searcher.versions(article_id, "internal")
     return render_template("agent/article.html", row=row, html=rendered.html, toc=rendered.toc, versions=versions,
                            lang_names=languages.NAMES)

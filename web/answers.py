@@ -14,13 +14,13 @@ import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from flask import url_for
+from flask import g, url_for
 
 from kb import render
 from kb.budget import RENDER
 from kb.search import Response, Result, Searcher
 
-from .resources import get_activity, get_searcher
+from .resources import get_activity, get_audit, get_searcher
 
 MAX_TEXT = 20_000
 
@@ -83,6 +83,11 @@ def suggest(text: str, customer_lang: str | None, k: int, route: str) -> Suggest
     search_id = get_activity().log_search(text, resp.detected.lang, customer_lang, "internal", route,
                                           [(a.id, a.lang, a.score) for a in answers], resp.total,
                                           answered=resp.answered)
+    internal = [f"{a.id} ({a.lang})" for a in answers if a.visibility == "internal"]
+    if internal:  # who was shown runbook text: the token or agent asking
+        caller = g.get("api_caller")
+        actor = str(caller) if caller is not None and caller.kind == "token" else g.user
+        get_audit().log("internal_suggested", actor, ", ".join(internal))
     return Suggestions(resp, want, answers, search_id, cut_short)
 
 

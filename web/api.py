@@ -11,8 +11,8 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from kb import languages
 
 from . import answers, openapi
-from .resources import get_activity, get_searcher, outdated_source, rendered_article
-from .security import api_caller, check_rate, rate_limit
+from .resources import count_view, get_activity, get_searcher, outdated_source, rendered_article
+from .security import api_caller, check_rate, limited_in_view, rate_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 AUDIENCE = "public"
@@ -81,7 +81,7 @@ def article(article_id):
         return None
 
     rendered = rendered_article(row, body, resolve, AUDIENCE, reader)
-    get_activity().log_view(article_id, row.lang, lang, AUDIENCE)
+    count_view(article_id, row.lang, lang, AUDIENCE)
     versions = searcher.versions(article_id, AUDIENCE)
     outdated = outdated_source(row, versions)
     return jsonify({
@@ -122,6 +122,7 @@ def feedback():
 
 
 @bp.post("/suggest")
+@limited_in_view
 def suggest():
     """Suggested answers for a customer's message: {text, lang?, k?}. Token or agent session."""
     api_caller()

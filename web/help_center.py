@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from kb import browse
 
 from . import i18n
-from .resources import get_activity, get_searcher, outdated_source, rendered_article
+from .resources import count_view, get_activity, get_searcher, outdated_source, rendered_article
 from .security import rate_limit, safe_next
 
 bp = Blueprint("help_center", __name__, url_prefix="/<lang:lang>")
@@ -176,11 +176,10 @@ def article(article_id):
     rendered = rendered_article(row, body, _resolver(), AUDIENCE, g.lang)
     versions = sorted(searcher.versions(article_id, AUDIENCE), key=lambda v: _lang_order(v.lang))
     related = searcher.related(article_id, g.lang, AUDIENCE, k=5)
-    activity = get_activity()
-    activity.log_view(article_id, row.lang, g.lang, AUDIENCE)
+    count_view(article_id, row.lang, g.lang, AUDIENCE)
     search_id, rank = _int_arg("s"), _int_arg("r")
     if search_id is not None:
-        activity.log_click(search_id, article_id, row.lang, rank)
+        get_activity().log_click(search_id, article_id, row.lang, rank)
     said_no = request.args.get("feedback") == "no" and _vote_id(request.args.get("fb", "")) is not None
     return render_template("article.html", row=row, html=rendered.html, toc=rendered.toc, versions=versions,
                            related=related, fallback=row.lang != g.lang, outdated=outdated_source(row, versions),

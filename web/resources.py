@@ -9,13 +9,16 @@ each app runs one background sender for the contact requests' outbox (kb.outbox)
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 import threading
+import time
 from pathlib import Path
 
 from cachetools import LRUCache
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_babel import get_locale, gettext
 
 from kb import languages, render, replication
@@ -27,8 +30,12 @@ from kb.outbox import Sender
 from kb.storage import Database, database_url, open_database
 from kb.storage.accounts import Accounts
 from kb.storage.activity import Activity
+from kb.storage.audit import Audit
+from kb.storage.lockout import LoginLocks
 from kb.search import Searcher
 from kb.store import ArticleRow
+
+from . import retention
 
 SECRET_FILE = "secret_key"
 RENDERED_ARTICLES = 512  # article pages kept rendered (HTML and table of contents)
@@ -49,6 +56,7 @@ def init_app(app: Flask):
     app.extensions["polykb"] = {"searcher": searcher, "db": db, "activity": Activity(db), "accounts": Accounts(db),
                                 "contacts": contacts, "follower": follower,
                                 "sender": Sender(contacts, webhook).start() if webhook else None,
+                                "audit": Audit(db), "login_locks": LoginLocks(db),
                                 "rendered": LRUCache(RENDERED_ARTICLES), "rendered_lock": threading.Lock()}
     if not app.config.get("SECRET_KEY"):
         if shared:
@@ -64,6 +72,8 @@ def init_app(app: Flask):
         def served_by(response):
             response.headers["X-KB-Replica"] = name
             return response
+
+    retention.init_app(app)
 
 
 def get_searcher() -> Searcher:
@@ -91,6 +101,28 @@ def wake_sender():
     sender = current_app.extensions["polykb"]["sender"]
     if sender is not None:
         sender.wake()
+
+
+def get_audit() -> Audit:
+    return current_app.extensions["polykb"]["audit"]
+
+
+def get_login_locks() -> LoginLocks:
+    return current_app.extensions["polykb"]["login_locks"]
+
+
+def count_view(article_id: str, lang: str, ui_lang: str | None, audience: str) -> bool:
+    """Log a view of an article unless this reader was already counted for it in this window
+    (VIEW_WINDOW_MINUTES), so reloading cannot inflate popularity.
+
+    The reader is the signed-in user, else the client address with the browser's User-Agent. Only an
+    HMAC of reader, article and window under the app's secret key is stored, and only while the window
+    lasts: no address is kept, and a key cannot be linked to a reader without the secret."""
+    window = max(1, int(current_app.config["VIEW_WINDOW_MINUTES"])) * 60
+    reader = f"user:{g.user}" if g.get("user") else f"{request.remote_addr}|{request.user_agent.string}"
+    message = f"{int(time.time() // window)}|{article_id}|{reader}".encode()
+    key = hmac.new(str(current_app.secret_key).encode(), message, hashlib.sha256).hexdigest()
+    return get_activity().log_view(article_id, lang, ui_lang, audience, seen_key=key, keep_seconds=2 * window)
 
 
 def rendered_article(row: ArticleRow, body: str, resolve: render.Resolver, audience: str,

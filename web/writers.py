@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from kb import render, reports
 
-from .resources import get_activity, get_searcher
+from .resources import get_activity, get_audit, get_searcher
 
 bp = Blueprint("writers", __name__, url_prefix="/writers")
 WRITERS = ("writer", "admin")
@@ -121,6 +121,8 @@ def article(article_id):
         return None
 
     html = render.render(body, resolve).html
+    if row.visibility == "internal":
+        get_audit().log("internal_read", g.user, f"{article_id} ({row.lang})")
     return render_template("writers/article.html", row=row, html=html,
                            versions=searcher.versions(article_id, "internal"), **_helpers())
 
