@@ -3,8 +3,9 @@
     python bench/login_timing.py                   # rewrites bench/results/login_timing.md (about a minute)
     python bench/login_timing.py --before 934d255 --logins 50
 
-Each side is one process serving one app over a copy of the sample index (rate
-limits and account lockout off, werkzeug's default password hashing), timing
+Each side is one process serving one app over a two-article index it builds
+itself (rate limits and account lockout off, werkzeug's default password
+hashing: scrypt), timing
 POST /auth/login through Flask's test client: `--logins` logins with a wrong
 password for an account that exists, then as many for names that do not exist,
 interleaved so machine noise hits both alike. "Before" is the code of the
@@ -19,7 +20,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -39,8 +39,8 @@ def measure(index: Path, logins: int) -> dict:
 
     app = create_app({"TESTING": True, "INDEX": str(index), "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
                       "LOGIN_LOCKOUT_AFTER": 10 ** 9})
-    activity = app.extensions["polykb"]["activity"]
-    activity.add_user("bench-agent", "correct-horse-battery", "agent")
+    ext = app.extensions["polykb"]
+    (ext.get("accounts") or ext["activity"]).add_user("bench-agent", "correct-horse-battery", "agent")
     client = app.test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/auth/login").get_data(as_text=True))[1]
 
@@ -65,9 +65,24 @@ def _spread(values: list[float]) -> tuple[float, float]:
     return q[0], q[-1]
 
 
-def run_side(code: Path, index: Path, logins: int) -> dict:
-    """`measure` in a fresh process importing polykb from `code`."""
+ARTICLES = {
+    "a.en.md": "---\nid: cdn-502\nlang: en\ntitle: 502 from the CDN\nowner: bench\n---\nThe origin refused.\n",
+    "b.en.md": "---\nid: reset\nlang: en\ntitle: Reset your password\nowner: bench\n---\nUse the link.\n",
+}
+
+
+def run_side(code: Path, work: Path, logins: int) -> dict:
+    """`measure` in a fresh process importing polykb from `code`, over an index that code builds."""
     env = {**os.environ, "PYTHONPATH": str(code), "HF_HUB_OFFLINE": "1"}
+    articles, index = work / "articles", work / "index"
+    articles.mkdir(parents=True)
+    for name, text in ARTICLES.items():
+        (articles / name).write_text(text, encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "kb.cli", "index", "--articles", str(articles), "--index", str(index), "-q"],
+                   env=env, cwd=code, check=True)
+    where = subprocess.run([sys.executable, "-c", "import web; print(web.__file__)"], env=env, cwd=code,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert where.startswith(str(code)), f"{where}: not the code under test ({code})"
     out = subprocess.run([sys.executable, "-c",
                           "import json, sys; sys.path.insert(0, sys.argv[1]); import login_timing as m;"
                           " print(json.dumps(m.measure(__import__('pathlib').Path(sys.argv[2]), int(sys.argv[3]))))",
@@ -79,12 +94,9 @@ def run_side(code: Path, index: Path, logins: int) -> dict:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--before", default="934d255", help="commit of the code before the fix")
-    ap.add_argument("--index", type=Path, default=ROOT / ".kb-index", help="a built index to serve (copied)")
     ap.add_argument("--logins", type=int, default=50)
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
-    if not (args.index / "CURRENT").exists() and not any(args.index.glob("gen-*")):
-        sys.exit(f"{args.index}: no index; run `kb index --articles articles --index {args.index}` first")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         before_code = tmp / "before"
@@ -93,9 +105,7 @@ def main(argv=None):
         subprocess.run(["tar", "-x", "-C", str(before_code)], input=archive.stdout, check=True)
         rows = {}
         for side, code in (("before", before_code), ("after", ROOT)):
-            index = tmp / f"index-{side}"
-            shutil.copytree(args.index, index, ignore=shutil.ignore_patterns("activity.sqlite*", "secret_key"))
-            rows[side] = run_side(code, index, args.logins)
+            rows[side] = run_side(code, tmp / f"work-{side}", args.logins)
             print(side, rows[side], flush=True)
     write(args.out, rows, args)
 
