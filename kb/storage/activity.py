@@ -228,4 +228,5 @@ def _insert_new(conn, table, values: dict) -> bool:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return conn.execute(dialect_insert(table).values(values).on_conflict_do_nothing()).rowcount == 1
+    key = list(table.primary_key.columns)[0]  # RETURNING, not rowcount: psycopg reports -1 for this statement
+    return conn.execute(dialect_insert(table).values(values).on_conflict_do_nothing().returning(key)).first() is not None
