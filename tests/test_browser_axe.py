@@ -125,3 +125,23 @@ def test_writers_pages_have_no_serious_or_critical_violations(page):
     for path in ("/writers/translations", "/writers/stale", "/writers/gaps", "/writers/article/cdn-purge-cache"):
         page.goto(path)
         assert_accessible(page, path)
+
+
+def test_the_admins_audit_log_and_a_locked_sign_in_have_no_serious_or_critical_violations(page, web_index):
+    from tests.support import accounts_at
+
+    accounts_at(web_index / "activity.sqlite").add_user("axe-admin", PASSWORD, "admin")
+    page.goto("/auth/login?next=/admin/audit")
+    page.fill("#username", "axe-admin")
+    page.fill("#password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/audit$"))
+    assert_accessible(page, "admin, audit log")
+    page.context.clear_cookies()
+    for _ in range(6):  # an unknown name locks like a real one
+        page.goto("/auth/login")
+        page.fill("#username", "axe-locked")
+        page.fill("#password", "wrong-password")
+        page.click("form.stack button[type=submit]")
+    assert "Too many failed sign-ins" in page.locator(".notice-error").inner_text()
+    assert_accessible(page, "login, account locked")

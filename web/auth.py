@@ -60,7 +60,9 @@ def login():
 
 
 def _page(error, next_url, status, headers):
-    return render_template("auth/login.html", error=error, next=next_url or "", user=g.user), status, headers
+    username = request.form.get("username", "").strip()[:MAX_NAME] if request.method == "POST" else ""
+    return render_template("auth/login.html", error=error, next=next_url or "", user=g.user,
+                           username=username), status, headers
 
 
 @bp.post("/logout")
