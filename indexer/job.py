@@ -15,12 +15,14 @@ through the database's cache, so any machine re-embeds only what changed
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from tqdm import tqdm
 
@@ -33,6 +35,12 @@ from kb.labels import Labels, unlabelled
 from kb.labels import load as load_labels
 from kb.storage.embedding_cache import EmbeddingCache
 from kb.store import Store, create
+
+Progress = Callable[[str, int, int], None]
+
+
+def _silent(stage: str, done: int, total: int):
+    pass
 
 
 @dataclass
@@ -123,10 +131,17 @@ def scan(articles_dir: Path) -> Scan:
 
 
 def run(articles_dir: Path, index_dir: Path, model: str | None = None, progress: bool | None = None,
-        strict: bool = False) -> Summary:
-    """Index `articles_dir` into `index_dir` and publish the new generation."""
+        strict: bool = False, report: Progress | None = None) -> Summary:
+    """Index `articles_dir` into `index_dir` and publish the new generation.
+
+    `report(stage, done, total)` hears each stage (scan, embed, publish) and the embedding's progress, for
+    callers that show it (the editor's "searchable in ..." line, through `kb index --progress-json`).
+    """
     t0 = time.monotonic()
+    started = dt.datetime.now(dt.timezone.utc)  # files changed after this may not be in the generation
     index_dir = Path(index_dir)
+    report = report or _silent
+    report("scan", 0, 0)
     result = scan(articles_dir)
     if strict and result.problems:
         raise KBError(f"--strict: {len(result.errors)} errors and {len(result.problems) - len(result.errors)} warnings; nothing was indexed")
@@ -138,7 +153,7 @@ def run(articles_dir: Path, index_dir: Path, model: str | None = None, progress:
             build = index_format.new_build_dir(index_dir)
             try:
                 number = replication.next_number(db, index_dir) if db else None
-                summary = _build(result, index_dir, build, embedder, progress, number)
+                summary = _build(result, index_dir, build, embedder, progress, report, started, number)
             except BaseException:
                 shutil.rmtree(build, ignore_errors=True)  # a SIGKILL skips this; the next run cleans up
                 raise
@@ -164,8 +179,8 @@ def _previous(index_dir: Path, embedder_name: str) -> Path | None:
     return gen if manifest.get("embedder") == embedder_name else None
 
 
-def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder, progress,
-           number: int | None = None) -> Summary:
+def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder, progress, report: Progress,
+           started: dt.datetime, number: int | None = None) -> Summary:
     prev = _previous(index_dir, embedder.name)
     db_path = build / "kb.sqlite"
     if prev is not None:
@@ -187,7 +202,16 @@ def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder,
         misses_before = embedder.misses
         with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=None if progress is None else not progress,
                   leave=False) as bar:
-            vecs = embedder.embed_passages(texts, progress=bar.update)
+            report("embed", 0, len(texts))
+
+            done = [0]
+
+            def step(n):
+                bar.update(n)
+                done[0] += n
+                report("embed", done[0], len(texts))
+
+            vecs = embedder.embed_passages(texts, progress=step)
         embedded = embedder.misses - misses_before
         pos = 0
         for a, cs in chunked:
@@ -209,7 +233,8 @@ def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder,
         store.close()
     stats = {"articles": len(rows), "chunks": total_chunks,
              "languages": dict(Counter(r.lang for r in rows))}
-    index_format.write_manifest(build, embedder.name, embedder.dim, stats)
+    report("publish", 0, 0)
+    index_format.write_manifest(build, embedder.name, embedder.dim, stats, started)
     gen = index_format.publish(index_dir, build, number)
     return Summary(
         by_language=dict(Counter(r.lang for r in rows)), internal=sum(not r.is_public for r in rows),

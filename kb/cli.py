@@ -56,15 +56,23 @@ def cli():
 @model_option
 @click.option("--strict", is_flag=True, help="Refuse to index if any file has an error or warning (for writers' CI).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@click.option("--progress-json", is_flag=True, help="Print progress as JSON lines on stdout (for the web editor).")
 @reports_errors
-def index(articles_dir, index_dir, model, strict, quiet):
+def index(articles_dir, index_dir, model, strict, quiet, progress_json):
     """Index the articles folder (incremental, atomic)."""
     from indexer.job import run
 
-    summary = run(articles_dir, index_dir, model=model, strict=strict)
+    def report(stage, done, total):
+        click.echo(json.dumps({"stage": stage, "done": done, "total": total}))
+
+    summary = run(articles_dir, index_dir, model=model, strict=strict, progress=False if progress_json else None,
+                  report=report if progress_json else None)
     for p in summary.skipped:
         click.echo(str(p), err=True)
-    if not quiet:
+    if progress_json:
+        click.echo(json.dumps({"stage": "done", "generation": summary.generation, "changed": summary.articles_changed,
+                               "seconds": round(summary.seconds, 2)}))
+    elif not quiet:
         for line in summary.lines():
             click.echo(line)
 

@@ -65,13 +65,15 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_manifest(gen: Path, embedder: str, dim: int, stats: dict):
+def write_manifest(gen: Path, embedder: str, dim: int, stats: dict, started: dt.datetime | None = None):
+    """`started`: when the build read the articles folder; a file saved after it may not be in this generation."""
     manifest = {
         "format": FORMAT_VERSION,
         "polykb": __version__,
         "embedder": embedder,
         "dim": dim,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "started_at": (started or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="microseconds"),
         "stats": stats,
         "files": {name: {"size": (gen / name).stat().st_size, "sha256": _sha256(gen / name)} for name in FILES},
     }

@@ -69,6 +69,13 @@ class Searcher:
 
     # --- generations -------------------------------------------------------
 
+    def notice_new_generation(self):
+        """Look for a newly published generation on the next call, not up to `recheck_seconds` later.
+
+        For a publisher in this process (the editor's background index), so "searchable since" is true at once.
+        """
+        self._checked = 0.0
+
     def generation(self) -> Generation:
         now = time.monotonic()
         gen = self._gen

@@ -17,6 +17,7 @@ embedded once however many tests index it.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ from indexer import job
 from kb.storage.accounts import Accounts
 from kb.storage.activity import Activity
 from tests.fake_embedder import FAKE_MODEL, HashEmbedder
-from tests.support import ROOT, SMALL_KB, activity_at, copy_index, index_tree, login, new_user, write_tree
+from tests.editing_support import client_as
+from tests.support import ROOT, SMALL_KB, activity_at, copy_index, index_runner, index_tree, login, new_user, write_tree
 from web import create_app
 
 pytest_plugins = ["tests.browser_support"]
@@ -232,3 +234,28 @@ def agent_client(client, agent):
     login(client, agent)
     return client
 
+
+
+# --- the writers' editor ---------------------------------------------------------------
+
+@pytest.fixture
+def kb_copy(tmp_path, fake_web_index):
+    """(articles, index): copies of the sample's articles and of its index (fake embedder), for one test to change."""
+    articles = tmp_path / "articles"
+    shutil.copytree(ROOT / "articles", articles)
+    return articles, copy_index(fake_web_index, tmp_path / "index")
+
+
+@pytest.fixture
+def edit_app(kb_copy, fake_default_model):
+    """An app editing `kb_copy`; the background index after a save runs in this process with the fake embedder."""
+    articles, index = kb_copy
+    app = create_app({"TESTING": True, "INDEX": str(index), "ARTICLES": str(articles), "RATELIMIT_ENABLED": False,
+                      "SECRET_KEY": "test-secret"})
+    app.extensions["polykb"]["reindexer"].runner = index_runner(fake_default_model)
+    return app
+
+
+@pytest.fixture
+def writer(edit_app):
+    return client_as(edit_app, "writer")

@@ -190,3 +190,12 @@ def examples(n: int) -> int:
     """A property test's example count: `n` under Hypothesis' default profile (100 examples), scaled by the
     profile in force, so `--hypothesis-profile=fast` (tests/conftest.py) runs a tenth of them."""
     return max(1, n * settings.default.max_examples // 100)
+
+
+def index_runner(model: str | None):
+    """A Reindexer runner that indexes in this process (so the fake embedder registered here is used)."""
+
+    def run(articles, index, _model, report):
+        return job.run(articles, index, model=model, progress=False, report=report).generation
+
+    return run

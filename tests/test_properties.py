@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 
 from indexer import job
 from web import create_app
-from tests.support import article, examples, write_tree
+from tests.editing_support import client_as, form_of, wait_index
+from tests.support import article, examples, index_runner, write_tree
 
 LANGS = ("en", "zh", "ru")
 VOCAB = {
@@ -255,6 +256,33 @@ def test_no_public_response_shows_an_internal_article(fake_model, kb_):
         check_writers_are_warned(kb_, summary.warnings)
         app = create_app({"TESTING": True, "INDEX": str(Path(tmp) / "index"), "MODEL": fake_model,
                           "RATELIMIT_ENABLED": False, "SECRET_KEY": "property"})
+        client = app.test_client()
+        check_searches(client, kb_)
+        check_api_articles(client, kb_)
+        check_article_pages(client, kb_)
+        check_other_pages(client, kb_)
+
+
+@settings(max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(kb_=knowledge_bases(), data=st.data())
+def test_an_article_switched_to_internal_in_the_editor_leaves_every_public_route(fake_model, kb_, data):
+    """A writer makes a public version internal in the editor; after the background index nothing public shows it."""
+    public = [v for v in kb_.versions if v.public]
+    if not public:
+        return
+    hide = data.draw(st.sampled_from(public))
+    with tempfile.TemporaryDirectory() as tmp:
+        articles = write_tree(Path(tmp) / "articles", kb_.files())
+        job.run(articles, Path(tmp) / "index", model=fake_model, progress=False)
+        app = create_app({"TESTING": True, "INDEX": str(Path(tmp) / "index"), "MODEL": fake_model,
+                          "ARTICLES": str(articles), "RATELIMIT_ENABLED": False, "SECRET_KEY": "property"})
+        app.extensions["polykb"]["reindexer"].runner = index_runner(fake_model)
+        writer = client_as(app, "writer")
+        form = form_of(writer, f"/writers/edit/{hide.id}/{hide.lang}")
+        saved = writer.post(f"/writers/edit/{hide.id}/{hide.lang}", data={**form, "visibility": "internal"})
+        assert saved.status_code == 302, saved.get_data(as_text=True)
+        wait_index(app, saved)
+        hide.public = False
         client = app.test_client()
         check_searches(client, kb_)
         check_api_articles(client, kb_)

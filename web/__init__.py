@@ -4,8 +4,9 @@
 folder's `config.py` and `KB_*` environment variables (`KB_INDEX=/srv/kb`,
 `KB_SECRET_KEY=...`), or a test config instead of both. Each audience has its
 blueprint: `help_center` (public pages), `agent` (suggested answers),
-`writers` (content-health reports), `contact` (the contact form), `api` (JSON), `auth` (log in and out) and
-`admin` (the audit log). Blueprints never import each other; what
+`writers` (content-health reports), `editor` and `translating` (writers edit articles in the browser),
+`workitems` (report rows assigned, resolved, snoozed), `contact` (the contact form), `api` (JSON), `auth` (log
+in and out) and `admin` (the audit log). Blueprints never import each other; what
 they share lives in `resources`, `security`, `i18n`, `answers` and `errors`.
 """
 
@@ -18,6 +19,7 @@ from flask import Flask
 # Every setting, its default and what it does; all can be set as KB_<NAME> in the environment.
 DEFAULTS = {
     "INDEX": ".kb-index",  # index folder built by `kb index`; activity.sqlite and secret_key live there too
+    "ARTICLES": None,  # the articles folder the writers' editor saves to (`kb serve --articles`); None: no editing
     "MODEL": None,  # embedding model spec; None: the one that built the index
     "DATABASE_URL": None,  # shared state (activity, accounts); None: sqlite:///<INDEX>/activity.sqlite
     "MIN_ANSWER_SCORE": None,  # 0-1: how sure a search must be to count as answered; None: the fitted default
@@ -82,7 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
 
-    from . import admin, agent, api, auth, contact, help_center, writers
+    from . import admin, agent, api, auth, contact, editor, help_center, translating, workitems, writers
 
     app.register_blueprint(help_center.bp)
     app.register_blueprint(help_center.root)
@@ -92,5 +94,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(writers.bp)
     app.register_blueprint(contact.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(editor.bp)
+    app.register_blueprint(translating.bp)
+    app.register_blueprint(workitems.bp)
     security.csrf.exempt(api.bp)  # the JSON API takes tokens or JSON bodies, never forms
     return app

@@ -32,10 +32,13 @@ from kb.storage.accounts import Accounts
 from kb.storage.activity import Activity
 from kb.storage.audit import Audit
 from kb.storage.lockout import LoginLocks
+from kb.storage.edits import Edits
+from kb.storage.workitems import WorkItems
 from kb.search import Searcher
 from kb.store import ArticleRow
 
 from . import retention
+from .reindex import Reindexer
 
 SECRET_FILE = "secret_key"
 RENDERED_ARTICLES = 512  # article pages kept rendered (HTML and table of contents)
@@ -53,10 +56,15 @@ def init_app(app: Flask):
     db = shared or open_database(url)
     contacts = ContactStore(index_dir / "activity.sqlite")  # raw sqlite3 still: to move onto kb.storage
     webhook = app.config.get("REQUEST_WEBHOOK")
+    articles = app.config.get("ARTICLES")
     app.extensions["polykb"] = {"searcher": searcher, "db": db, "activity": Activity(db), "accounts": Accounts(db),
                                 "contacts": contacts, "follower": follower,
                                 "sender": Sender(contacts, webhook).start() if webhook else None,
                                 "audit": Audit(db), "login_locks": LoginLocks(db),
+                                "edits": Edits(db), "workitems": WorkItems(db),
+                                "reindexer": Reindexer(Path(articles) if articles else None, index_dir,
+                                                       app.config["MODEL"],
+                                                       published=searcher.notice_new_generation),
                                 "rendered": LRUCache(RENDERED_ARTICLES), "rendered_lock": threading.Lock()}
     if not app.config.get("SECRET_KEY"):
         if shared:
@@ -123,6 +131,18 @@ def count_view(article_id: str, lang: str, ui_lang: str | None, audience: str) -
     message = f"{int(time.time() // window)}|{article_id}|{reader}".encode()
     key = hmac.new(str(current_app.secret_key).encode(), message, hashlib.sha256).hexdigest()
     return get_activity().log_view(article_id, lang, ui_lang, audience, seen_key=key, keep_seconds=2 * window)
+
+
+def get_edits() -> Edits:
+    return current_app.extensions["polykb"]["edits"]
+
+
+def get_workitems() -> WorkItems:
+    return current_app.extensions["polykb"]["workitems"]
+
+
+def get_reindexer() -> Reindexer:
+    return current_app.extensions["polykb"]["reindexer"]
 
 
 def rendered_article(row: ArticleRow, body: str, resolve: render.Resolver, audience: str,

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from kb import render, reports
+from kb import render, reports, workitems
 
-from .resources import get_activity, get_audit, get_searcher
+from .resources import get_activity, get_audit, get_searcher, get_workitems
 
 bp = Blueprint("writers", __name__, url_prefix="/writers")
 WRITERS = ("writer", "admin")
@@ -29,7 +29,7 @@ WINDOW_DAYS = 90  # how far back usage counts, as `kb report --days`
 PREVIEW = 10  # rows of the priority queue on the overview
 # fields drawn inside another column (the article cell, the pair, the nearest article) or constant
 MERGED = {"title", "path", "visibility", "window_days", "other_id", "other_lang", "other_title", "nearest_title",
-          "nearest_lang"}
+          "nearest_lang", "item", "fact", "work"}
 KINDS = {"lang": "lang", "source_lang": "lang", "missing_lang": "lang", "severity": "severity", "report": "report",
          "examples": "list", "reasons": "list", "nearest_id": "nearest", "source_updated": "date", "reviewed": "date",
          "due": "date", "updated": "date"}
@@ -58,9 +58,11 @@ class Table:
     chosen: dict[str, str]
     sort: str | None
     desc: bool
+    hidden: int = 0  # rows resolved (until their fact changes) or snoozed
+    assignee: str | None = None  # "my queue": only the rows assigned to this writer
 
     def url(self, endpoint: str = "writers.report", **changes) -> str:
-        args = {**self.chosen, "sort": self.sort, "dir": ("desc" if self.desc else "asc") if self.sort else None}
+        args = {**self.chosen, "assignee": self.assignee, "sort": self.sort, "dir": ("desc" if self.desc else "asc") if self.sort else None}
         args.update(changes)
         return url_for(endpoint, name=self.name, **{k: v for k, v in args.items() if v})
 
@@ -70,7 +72,7 @@ class Table:
 
     @property
     def filtered(self) -> bool:
-        return any(self.chosen.values())
+        return any(self.chosen.values()) or bool(self.assignee)
 
 
 @bp.before_request
@@ -85,11 +87,13 @@ def require_writer():
 @bp.get("/")
 def index():
     ctx = _context()
-    rows = {name: reports.run(name, ctx) for name in ORDER}
+    states = get_workitems().states()
+    rows = {name: work_rows(name, reports.run(name, ctx), states)[0] for name in ORDER}
     queue = rows["priority"][:PREVIEW]
     preview = Table("priority", queue, len(rows["priority"]), columns("priority", queue), {}, {}, None, False)
+    mine = {name: sum(r["work"]["assignee"] == g.user for r in rs) for name, rs in rows.items() if name != "priority"}
     return render_template("writers/index.html", counts={n: len(r) for n, r in rows.items()}, preview=preview,
-                           **_helpers())
+                           mine=mine, **_helpers())
 
 
 @bp.get("/<name>")
@@ -100,7 +104,7 @@ def report(name):
 @bp.get("/<name>.csv")
 def report_csv(name):
     t = table(name)
-    body = "\ufeff" + reports.render([_csv_safe(r) for r in t.rows], "csv")  # the BOM: Excel then reads UTF-8
+    body = "\ufeff" + reports.render([_csv_safe({k: v for k, v in r.items() if k != "work"}) for r in t.rows], "csv")  # the BOM: Excel then reads UTF-8
     response = Response(body, content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-{dt.date.today().isoformat()}.csv"'
     return response
@@ -131,7 +135,8 @@ def table(name: str) -> Table:
     """The report's rows, filtered and sorted as the query string asks; 404 for an unknown report."""
     if name not in reports.REPORTS:
         abort(404, _("There is no report called “%(name)s”.", name=name[:80]))
-    rows = reports.run(name, _context())
+    assignee = request.args.get("assignee", "").strip() or None
+    rows, hidden = work_rows(name, reports.run(name, _context()), get_workitems().states(), assignee)
     chosen = {f: request.args.get(f, "").strip() for f in FILTERS}
     shown = reports.filter_rows(rows, **chosen)
     sort = request.args.get("sort") or None
@@ -140,7 +145,12 @@ def table(name: str) -> Table:
     desc = request.args.get("dir") == "desc"
     if sort:
         shown = sorted_rows(shown, sort, desc)
-    return Table(name, shown, len(rows), columns(name, rows), options(rows), chosen, sort, desc)
+    return Table(name, shown, len(rows), columns(name, rows), options(rows), chosen, sort, desc, hidden, assignee)
+
+
+def work_rows(name: str, rows: list[dict], states: dict, assignee: str | None = None) -> tuple[list[dict], int]:
+    """The rows still to work on (resolved ones stay away until their fact changes), each with its `work` state."""
+    return workitems.apply(name, rows, states, dt.date.today(), assignee)
 
 
 def options(rows: list[dict]) -> dict[str, list[str]]:
@@ -184,6 +194,8 @@ def columns(name: str, rows: list[dict]) -> list[Column]:
             kind = "number"
         wide = kind in ("changes", "list") or any(len(str(r.get(key) or "")) > 60 for r in rows)
         cols.append(Column(key, labels.get(key) or key.replace("_", " ").capitalize(), kind, numeric, wide))
+    if rows:
+        cols.append(Column("work", _("Work"), "work"))
     return cols
 
 
@@ -207,8 +219,25 @@ def _csv_safe(row: dict) -> dict:
     return {k: "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v for k, v in row.items()}
 
 
+def fix_url(row: dict) -> str | None:
+    """Where a writer fixes a row: the side-by-side view for a drifted translation, a pre-filled new translation
+    for a missing one, a new article for a content gap, else the editor."""
+    report = row.get("work", {}).get("report") or row.get("report")
+    if report == "translations" and row.get("id") and row.get("lang"):
+        return url_for("translating.side_by_side", article_id=row["id"], lang=row["lang"])
+    if report == "missing" and row.get("missing_lang"):
+        have = (row.get("have") or "").split(", ")
+        return url_for("translating.new", article_id=row["id"], lang=row["missing_lang"],
+                       **{"from": "en" if "en" in have else have[0]})
+    if report == "gaps":
+        return url_for("editor.new")
+    if row.get("id") and row.get("lang"):
+        return url_for("editor.edit", article_id=row["id"], lang=row["lang"])
+    return None
+
+
 def _helpers() -> dict:
-    return {"about": _about(), "order": ORDER, "value_label": _values().get, "changes": changes,
+    return {"about": _about(), "order": ORDER, "value_label": _values().get, "changes": changes, "fix_url": fix_url,
             "filter_labels": {"owner": (_("Owner"), _("All owners")), "lang": (_("Language"), _("All languages")),
                               "product": (_("Product"), _("All products"))}}
 

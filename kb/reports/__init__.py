@@ -12,6 +12,7 @@ import io
 import json
 import math
 
+from .. import workitems
 from ..errors import KBError
 from . import content, usage
 from .context import Context
@@ -34,7 +35,8 @@ def priority(ctx: Context) -> list[dict]:
         t = traffic.get(row["id"], 0)
         items.append({"score": round(severity * math.log(2 + t), 2), "report": report, "problem": problem,
                       "id": row["id"], "lang": row.get("lang"), "title": row.get("title"), "owner": row.get("owner"),
-                      "product": row.get("product"), "traffic": t, "visibility": row.get("visibility")})
+                      "product": row.get("product"), "traffic": t, "visibility": row.get("visibility"),
+                      "item": workitems.item_key(report, row), "fact": workitems.fact_key(report, row)})
 
     for r in content.translations(ctx):
         add("translations", r, SEVERITY[("translations", r["severity"])], f"{r['severity']}: {r['detail']}"[:200])
@@ -69,6 +71,7 @@ REPORTS = {
     "priority": priority,
 }
 FORMATS = ("table", "csv", "json")
+HIDDEN = ("path", "visibility", "item", "fact")  # in CSV and JSON for scripts, not in the terminal's table
 
 
 def run(name: str, ctx: Context, owner: str | None = None, lang: str | None = None,
@@ -104,7 +107,7 @@ def render(rows: list[dict], fmt: str) -> str:
         raise KBError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}")
     if not rows:
         return "(no rows)"
-    shown = [c for c in columns if c not in ("path", "visibility")]
+    shown = [c for c in columns if c not in HIDDEN]
     cells = [[_cell(r.get(c)) for c in shown] for r in rows]
     widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(shown)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(shown, widths))]

@@ -135,3 +135,43 @@ def judge(translation, source, body: Callable[[object], str]) -> Verdict:
         return Verdict("current")
     changes = tuple(d for d in compare(body(source), body(translation)) if d.substantive)
     return Verdict("substantive" if changes else "cosmetic", changes)
+
+
+def spans(markdown_text: str, wanted: set[str]) -> list[tuple[int, int]]:
+    """Where in the text the facts in `wanted` (as `facts` names them) are written, for highlighting.
+
+    The same patterns as `facts`, run over the raw text: a code line, an inline code span, a URL, an
+    identifier, a number however it is grouped ("10,000" is the fact "10000").
+    """
+    found: list[tuple[int, int]] = []
+    fenced = []
+    for m in _FENCED.finditer(markdown_text):
+        fenced.append((m.start(), m.end()))
+        pos = m.start(2)
+        for line in m.group(2).split("\n"):
+            if "code:" + " ".join(line.split()) in wanted:
+                lead = len(line) - len(line.lstrip())
+                found.append((pos + lead, pos + len(line.rstrip())))
+            pos += len(line) + 1
+
+    def outside(m):
+        return not any(a <= m.start() < b for a, b in fenced)
+
+    for m in _INLINE.finditer(markdown_text):
+        if outside(m) and "`" + m.group(1).strip() + "`" in wanted:
+            found.append(m.span())
+    for m in _URL.finditer(markdown_text):
+        if outside(m) and m.group().rstrip(".,;:") in wanted:
+            found.append((m.start(), m.start() + len(m.group().rstrip(".,;:"))))
+    for rx, norm in ((_CODE_TOKEN, str), (_NUMBER, lambda s: re.sub(r"[ ,\u00a0\u202f]", "", s))):
+        for m in rx.finditer(markdown_text):
+            if outside(m) and norm(m.group()) in wanted:
+                found.append(m.span())
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in found:  # a number inside a URL or inline code: one mark, not two overlapping ones
+        if merged and a < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged

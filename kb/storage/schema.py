@@ -180,3 +180,37 @@ view_seen = Table(
     Column("ts", Text, nullable=False),
 )
 Index("view_seen_ts", view_seen.c.ts)
+
+# --- edits (kb.storage.edits): every save from the editor or the API ---------------------
+
+edits = Table(
+    "edits", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("ts", Text, nullable=False),
+    Column("article_id", Text, nullable=False),
+    Column("lang", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("user", Text, nullable=False),
+    Column("action", Text, nullable=False),  # edit, create, delete, reviewed, up-to-date
+    Column("etag", Text),  # of the file after the save; NULL after a delete
+    Column("diff", Text, nullable=False),  # unified diff of the file
+    Column("commit", Text),  # the git commit, when the articles folder is a repository
+)
+Index("edits_article", edits.c.article_id, edits.c.lang)
+
+# --- work items (kb.storage.workitems): report rows assigned, resolved, snoozed -------------
+
+work_items = Table(
+    "work_items", metadata,
+    Column("item", Text, primary_key=True),  # kb.workitems.item_key: which problem
+    Column("report", Text, nullable=False),
+    Column("article_id", Text),
+    Column("lang", Text),
+    Column("status", Text, nullable=False),  # open, resolved, snoozed
+    Column("assignee", Text),
+    Column("snoozed_until", Text),  # YYYY-MM-DD
+    Column("resolved_fact", Text),  # kb.workitems.fact_key when resolved: a new fact reopens the row
+    Column("updated_by", Text),
+    Column("updated_at", Text, nullable=False),
+)
+Index("work_items_assignee", work_items.c.assignee)

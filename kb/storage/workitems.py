@@ -1,0 +1,36 @@
+"""The state of report rows as work items (kb.workitems): assignee, resolved with which fact, snoozed until."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from ..workitems import State
+from .database import Database, now, upsert
+from .schema import work_items
+
+
+class WorkItems:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def states(self) -> dict[str, State]:
+        """Every row's state by item key (a few per article at most: small enough to read whole per report)."""
+        with self.db.read() as c:
+            rows = c.execute(select(work_items)).all()
+        return {r.item: _state(r) for r in rows}
+
+    def save(self, state: State):
+        values = {k: getattr(state, k) for k in ("item", "report", "article_id", "lang", "status", "assignee",
+                                                 "resolved_fact", "updated_by")}
+        values["snoozed_until"] = state.snoozed_until.isoformat() if state.snoozed_until else None
+        values["updated_at"] = now()
+        with self.db.write() as c:
+            upsert(c, work_items, values, key=("item",))
+
+
+def _state(r) -> State:
+    return State(item=r.item, report=r.report, article_id=r.article_id, lang=r.lang, status=r.status,
+                 assignee=r.assignee, snoozed_until=dt.date.fromisoformat(r.snoozed_until) if r.snoozed_until else None,
+                 resolved_fact=r.resolved_fact, updated_by=r.updated_by, updated_at=r.updated_at)

@@ -1,0 +1,53 @@
+"""The background index after a save: tickets any server process can answer, progress, failures, queued runs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from tests.support import SMALL_KB, index_runner
+from web.reindex import Reindexer
+
+
+def test_a_ticket_is_done_for_every_process_once_a_later_generation_is_served(make_fake_index, fake_default_model):
+    articles, index, _ = make_fake_index(SMALL_KB)
+    seen = []
+    worker_a = Reindexer(articles, index, runner=index_runner(fake_default_model), published=lambda: seen.append(1))
+    worker_b = Reindexer(articles, index)  # another server process: never runs anything here
+    (articles / "cdn/502.en.md").write_text((articles / "cdn/502.en.md").read_text() + "\nMore.\n")
+    ticket = worker_a.request()
+    assert worker_b.status(ticket)["state"] in ("queued", "indexing", "done")
+    done = worker_a.wait(ticket)
+    assert done["state"] == "done" and done["searchable_since"]
+    deadline = time.monotonic() + 10
+    while not seen and time.monotonic() < deadline:  # told just after the publish, so the searcher looks at once
+        time.sleep(0.01)
+    assert seen and set(seen) == {1}
+    assert worker_b.status(ticket) == done
+    assert worker_b.status(ticket + 10**9)["state"] == "queued"  # a save after the served generation started
+
+
+def test_progress_is_reported_and_a_failure_is_shown_until_a_later_run_succeeds(make_fake_index, fake_default_model):
+    articles, index, _ = make_fake_index(SMALL_KB)
+    gate, stages = threading.Event(), []
+    real = index_runner(fake_default_model)
+
+    def slow_then_ok(a, i, m, report):
+        report("embed", 1, 4)
+        stages.append(reindexer.status(ticket))
+        gate.wait(10)
+        return real(a, i, m, report)
+
+    def broken(a, i, m, report):
+        raise RuntimeError("disk full")
+
+    reindexer = Reindexer(articles, index, runner=broken)
+    ticket = reindexer.request()
+    failed = reindexer.wait(ticket)
+    assert failed["state"] == "failed" and failed["error"] == "disk full"
+    reindexer.runner = slow_then_ok
+    ticket = reindexer.request()
+    second = reindexer.request()  # saved during the run: covered by one more run after it
+    gate.set()
+    assert reindexer.wait(second)["state"] == "done" and reindexer.status(ticket)["state"] == "done"
+    assert stages[0] == {"state": "indexing", "stage": "embed", "done": 1, "total": 4}
