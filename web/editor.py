@@ -19,6 +19,7 @@ from kb.articles import VISIBILITIES
 
 from . import editing
 from .resources import get_edits, get_reindexer, get_searcher
+from .security import check_rate, limited_in_view
 
 bp = Blueprint("editor", __name__, url_prefix="/writers/edit")
 FIELDS = ("title", "tags", "product", "visibility", "owner", "review_every")
@@ -153,8 +154,14 @@ def history(article_id, lang):
 
 
 @bp.post("/preview")
+@limited_in_view
 def preview():
-    """The body rendered exactly as the article page renders it (sanitised), for the live preview."""
+    """The body rendered exactly as the article page renders it (sanitised), for the live preview.
+
+    Limited as the API is (RATELIMIT_API), not as a form post: typing sends one every half second, and the
+    FORMS budget is kept for the saves.
+    """
+    check_rate("API")
     body = (request.get_json(silent=True) or {}).get("body", "")
     if not isinstance(body, str) or len(body) > PREVIEW_MAX:
         abort(400, _("Nothing to preview."))

@@ -19,7 +19,7 @@
         if (data) out.innerHTML = data.html;  /* sanitised by the server, as on the article page */
       }).catch(function () {});
     }
-    body.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 300); });
+    body.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 500); });
     refresh();
   }
 
