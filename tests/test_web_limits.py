@@ -13,7 +13,7 @@ from flask import url_for
 from kb.storage.accounts import Accounts
 from tests.support import PASSWORD, csrf_token, login, new_user
 
-SAMPLE_ARGS = {"lang": "en", "article_id": "cdn-502-bad-gateway", "name": "priority", "code": "en"}
+SAMPLE_ARGS = {"lang": "en", "article_id": "cdn-502-bad-gateway", "name": "priority", "code": "en", "item": "0" * 20}
 KNOWN_POSTS = {"auth.login", "auth.logout", "agent.suggest", "agent.mark", "help_center.feedback", "api.feedback",
                "api.suggest"}
 

@@ -28,6 +28,8 @@ PREVIEW_MAX = 2_000_000
 
 @bp.before_request
 def require_writer():
+    if request.endpoint == "editor.preview":
+        check_rate("API")  # its own limit (see preview), counted before the sign-in check as every POST is
     if g.user is None:
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
     if not editing.may_edit():
@@ -161,7 +163,6 @@ def preview():
     Limited as the API is (RATELIMIT_API), not as a form post: typing sends one every half second, and the
     FORMS budget is kept for the saves.
     """
-    check_rate("API")
     body = (request.get_json(silent=True) or {}).get("body", "")
     if not isinstance(body, str) or len(body) > PREVIEW_MAX:
         abort(400, _("Nothing to preview."))
