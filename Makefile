@@ -25,8 +25,15 @@ $(VENV)/.test-deps: $(BIN)/kb $(LOCK)/test.txt
 	$(BIN)/pip install -q -r $(LOCK)/test.txt
 	touch $@
 
+# An empty activity log gets four months of simulated traffic (the real search over the sample's questions), so
+# the insights page has charts; SIMULATE=0 skips it.
+SIMULATE ?= 1
+SAMPLE_TRAFFIC := --questions tests/data/sample_queries.jsonl --questions tests/data/uncovered_queries.jsonl \
+                  --tickets tests/data/agent-queries.jsonl
+
 run: $(BIN)/kb
 	$(BIN)/kb index --articles articles
+	@[ "$(SIMULATE)" = 0 ] || HF_HUB_OFFLINE=1 $(BIN)/kb simulate-traffic --if-empty $(SAMPLE_TRAFFIC)
 	$(BIN)/kb serve --articles articles --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's chromium; CJK text needs the Noto CJK fonts.

@@ -19,7 +19,7 @@ import threading
 import urllib.error
 import urllib.request
 
-from .contact_store import ContactStore, Delivery
+from .storage.contact import ContactStore, Delivery
 
 BASE_DELAY = 5.0  # seconds before the first retry
 MAX_DELAY = 3600.0  # a webhook down for a day is retried hourly

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from kb.contact_store import ContactStore
+from kb.storage import open_database, sqlite_url
+from kb.storage.contact import ContactStore
 
 SUBJECT = {"en": "502 bad gateway from the cdn", "ru": "ошибка 502 bad gateway на cdn", "zh": "CDN 回源 502 错误"}
 HEADING = {"en": "These articles may answer your question", "ru": "Эти статьи, возможно, отвечают на ваш вопрос",
@@ -28,7 +29,7 @@ def test_suggestions_appear_while_typing_and_a_click_is_recorded(page, shoot, we
     shoot(page, f"contact-suggestions-{lang}")
     first.click()
     page.wait_for_url(re.compile(rf"/{lang}/article/cdn-502-bad-gateway"))
-    events = ContactStore(web_index / "activity.sqlite").form_events("2000", "9999")[form_id]
+    events = ContactStore(open_database(sqlite_url(web_index / "activity.sqlite"))).form_events("2000", "9999")[form_id]
     assert [k for k, _t, _l in events] == ["open", "click"]
 
 

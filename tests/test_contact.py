@@ -13,8 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kb import contact
-from kb.contact_store import ContactStore
 from kb.outbox import Sender, retry_delay
+from kb.storage import open_database, sqlite_url
+from kb.storage.contact import ContactStore
 from tests.support import csrf_token, internal_ids
 
 SENT = {"subject": "Refund for a double charge", "message": "I was charged twice on 3 Nov.",
@@ -23,6 +24,10 @@ SENT = {"subject": "Refund for a double charge", "message": "I was charged twice
 
 def text(r) -> str:
     return r.get_data(as_text=True)
+
+
+def store_at(path) -> ContactStore:
+    return ContactStore(open_database(sqlite_url(path)))
 
 
 def form_id(html: str) -> str:
@@ -67,7 +72,7 @@ def test_form_opens_a_session_and_fills_the_subject(client, index_dir):
     html = text(client.get("/ru/contact/?subject=ошибка 502&article=cdn-502-bad-gateway"))
     fid = form_id(html)
     assert 'value="ошибка 502"' in html and 'name="article" value="cdn-502-bad-gateway"' in html
-    events = ContactStore(index_dir / "activity.sqlite").form_events("2000", "9999")
+    events = store_at(index_dir / "activity.sqlite").form_events("2000", "9999")
     assert [k for k, _t, _l in events[fid]] == ["open"]
 
 
@@ -83,8 +88,7 @@ def test_send_stores_the_request_and_thanks_with_a_reference(client, index_dir):
     assert r.status_code == 303 and "/en/contact/sent/" in r.headers["Location"]
     page = text(client.get(r.headers["Location"]))
     assert "ana@example.com" in page and "Reference" in page
-    rows = ContactStore(index_dir / "activity.sqlite")._conn().execute(
-        "SELECT subject, email, lang, form_id FROM contact_requests WHERE form_id=?", (fid,)).fetchall()
+    rows = store_at(index_dir / "activity.sqlite").requests_of_form(fid)
     assert rows == [("Refund for a double charge", "ana@example.com", "en", fid)]
 
 
@@ -133,7 +137,7 @@ def test_opening_a_suggestion_records_the_click_and_shows_the_article(client, in
     fid = form_id(text(client.get("/zh/contact/")))
     r = client.get(f"/zh/contact/open/{fid}/cdn-502-bad-gateway?r=1")
     assert r.status_code == 302 and r.headers["Location"].endswith("/zh/article/cdn-502-bad-gateway")
-    events = ContactStore(index_dir / "activity.sqlite").form_events("2000", "9999")[fid]
+    events = store_at(index_dir / "activity.sqlite").form_events("2000", "9999")[fid]
     assert [(k, lang) for k, _t, lang in events] == [("open", "zh"), ("click", "zh")]
 
 
@@ -195,7 +199,7 @@ def wait_for(condition, seconds=15.0):
 
 
 def test_webhook_down_at_first_gets_each_request_exactly_once(tmp_path, receiver):
-    store = ContactStore(tmp_path / "activity.sqlite")
+    store = store_at(tmp_path / "activity.sqlite")
     reqs = [contact.checked(f"subject {i}", f"message {i}", f"c{i}@example.com", "zh") for i in range(2)]
     for req in reqs:
         store.add_request(req, deliver=True)
@@ -213,19 +217,18 @@ def test_webhook_down_at_first_gets_each_request_exactly_once(tmp_path, receiver
     assert body == {"type": "polykb.contact_request", "id": reqs[1].uid, "subject": "subject 1",
                     "message": "message 1", "email": "c1@example.com", "lang": "zh", "name": "",
                     "article_id": None, "created": reqs[1].created}
-    failed = store._conn().execute("SELECT attempts FROM outbox ORDER BY id").fetchall()
-    assert sum(a for (a,) in failed) == 5
+    assert sum(store.attempts()) == 5
 
 
 def test_queued_requests_survive_a_restart(tmp_path, receiver):
     """Stored while the webhook is unreachable (no sender running), delivered by a sender started later."""
     path = tmp_path / "activity.sqlite"
     req = contact.checked("survives", "restart", "r@example.com", "ru")
-    ContactStore(path).add_request(req, deliver=True)
-    dead = Sender(ContactStore(path), "http://127.0.0.1:9/nothing-listens", base=0.05)
+    store_at(path).add_request(req, deliver=True)
+    dead = Sender(store_at(path), "http://127.0.0.1:9/nothing-listens", base=0.05)
     assert dead.send_due() == 0  # refused: kept, retried later
     receiver.failures = 0
-    store = ContactStore(path)  # a new process
+    store = store_at(path)  # a new process
     time.sleep(0.1)
     assert Sender(store, receiver.url).send_due(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=10)) == 1
     assert [body["id"] for _k, _c, body in receiver.accepted] == [req.uid]

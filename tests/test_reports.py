@@ -168,7 +168,7 @@ def test_search_gaps_cluster_the_same_need_across_languages(problems, clean):
     wifi = next(r for r in rows if "wifi" in r["examples"])
     assert "wi-fi пароль сменить" in wifi["examples"] and "router wifi password" not in wifi["examples"]
     assert wifi["volume"] == 4 and wifi["langs"] == "en, ru, zh"
-    assert wifi["nearest_id"] == "router-wifi" and wifi["recommendation"].startswith("translate router-wifi")
+    assert wifi["nearest_id"] == "router-wifi" and (wifi["action"], wifi["action_langs"]) == ("translate", "ru, zh")
     assert sum(r["volume"] for r in rows) == 6
     assert reports.run("gaps", clean) == []
 

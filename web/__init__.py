@@ -4,9 +4,9 @@
 folder's `config.py` and `KB_*` environment variables (`KB_INDEX=/srv/kb`,
 `KB_SECRET_KEY=...`), or a test config instead of both. Each audience has its
 blueprint: `help_center` (public pages), `agent` (suggested answers),
-`writers` (content-health reports), `editor` and `translating` (writers edit articles in the browser),
-`workitems` (report rows assigned, resolved, snoozed), `contact` (the contact form), `api` (JSON), `auth` (log
-in and out) and `admin` (the audit log). Blueprints never import each other; what
+`writers` (content-health reports), `insights` (charts for support leads), `editor` and `translating` (writers
+edit articles in the browser), `workitems` (report rows assigned, resolved, snoozed), `contact` (the contact
+form), `api` (JSON), `auth` (log in and out) and `admin` (the audit log). Blueprints never import each other; what
 they share lives in `resources`, `security`, `i18n`, `answers` and `errors`.
 """
 
@@ -84,7 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
 
-    from . import admin, agent, api, auth, contact, editor, help_center, translating, workitems, writers
+    from . import admin, agent, api, auth, contact, editor, help_center, insights, translating, workitems, writers
 
     app.register_blueprint(help_center.bp)
     app.register_blueprint(help_center.root)
@@ -97,5 +97,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(editor.bp)
     app.register_blueprint(translating.bp)
     app.register_blueprint(workitems.bp)
+    app.register_blueprint(insights.bp)
     security.csrf.exempt(api.bp)  # the JSON API takes tokens or JSON bodies, never forms
     return app

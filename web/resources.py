@@ -24,13 +24,14 @@ from flask_babel import get_locale, gettext
 from kb import languages, render, replication
 from kb.answerability import parse_threshold
 from kb.budget import Budget
-from kb.contact_store import ContactStore
 from kb.errors import ConfigError
 from kb.outbox import Sender
 from kb.storage import Database, database_url, open_database
 from kb.storage.accounts import Accounts
 from kb.storage.activity import Activity
 from kb.storage.audit import Audit
+from kb.storage.contact import ContactStore
+from kb.storage.insights import Insights
 from kb.storage.lockout import LoginLocks
 from kb.storage.edits import Edits
 from kb.storage.workitems import WorkItems
@@ -54,11 +55,11 @@ def init_app(app: Flask):
                         budget=Budget.from_settings(app.config["SEARCH_BUDGET"]))
     languages.warm_up()
     db = shared or open_database(url)
-    contacts = ContactStore(index_dir / "activity.sqlite")  # raw sqlite3 still: to move onto kb.storage
+    contacts = ContactStore(db)
     webhook = app.config.get("REQUEST_WEBHOOK")
     articles = app.config.get("ARTICLES")
     app.extensions["polykb"] = {"searcher": searcher, "db": db, "activity": Activity(db), "accounts": Accounts(db),
-                                "contacts": contacts, "follower": follower,
+                                "contacts": contacts, "insights": Insights(db), "follower": follower,
                                 "sender": Sender(contacts, webhook).start() if webhook else None,
                                 "audit": Audit(db), "login_locks": LoginLocks(db),
                                 "edits": Edits(db), "workitems": WorkItems(db),
@@ -102,6 +103,10 @@ def get_accounts() -> Accounts:
 
 def get_contacts() -> ContactStore:
     return current_app.extensions["polykb"]["contacts"]
+
+
+def get_insights() -> Insights:
+    return current_app.extensions["polykb"]["insights"]
 
 
 def wake_sender():

@@ -15,10 +15,13 @@ import re
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import format_percent, ngettext
 from flask_babel import gettext as _
 
 from kb import render, reports, workitems
+from kb.languages import NAMES
 
+from .report_text import action_text
 from .resources import get_activity, get_audit, get_searcher, get_workitems
 
 bp = Blueprint("writers", __name__, url_prefix="/writers")
@@ -32,7 +35,9 @@ MERGED = {"title", "path", "visibility", "window_days", "other_id", "other_lang"
           "nearest_lang", "item", "fact", "work"}
 KINDS = {"lang": "lang", "source_lang": "lang", "missing_lang": "lang", "severity": "severity", "report": "report",
          "examples": "list", "reasons": "list", "nearest_id": "nearest", "source_updated": "date", "reviewed": "date",
-         "due": "date", "updated": "date"}
+         "due": "date", "updated": "date", "helpful_share": "share", "action": "action", "langs": "langs"}
+# per report: fields drawn inside another cell (the priority problem from its facts, the action with its languages)
+MERGED_IN = {"gaps": {"action_langs"}}
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs cells starting so; searches are visitors' text
 _DRIFT = re.compile(r"^§(.*?): (?=source has |translation still has |\d+ steps in source)")
 
@@ -175,7 +180,7 @@ def _sort_key(value):
 
 def columns(name: str, rows: list[dict]) -> list[Column]:
     """The table's columns: the article first, then the report's own fields in its order."""
-    keys = list(dict.fromkeys(k for r in rows for k in r))
+    keys = [k for k in dict.fromkeys(k for r in rows for k in r) if not k.startswith("_")]
     labels = _labels()
     cols, merged = [], set(MERGED)
     if "id" in keys:
@@ -185,11 +190,14 @@ def columns(name: str, rows: list[dict]) -> list[Column]:
         merged |= {"id", "lang"} if pair else {"id"}
     if name == "translations":
         merged |= {"detail", "change"}  # drawn with the changed sections and the verdict
+    merged |= MERGED_IN.get(name, set())
     for key in keys:
         if key in merged:
             continue
         numeric = any(isinstance(r.get(key), (int, float)) for r in rows)
         kind = "changes" if (name == "translations" and key == "sections") else KINDS.get(key, "text")
+        if name == "priority" and key == "problem":
+            kind = "problem"  # drawn from the row's facts in the UI language
         if numeric and kind == "text":
             kind = "number"
         wide = kind in ("changes", "list") or any(len(str(r.get(key) or "")) > 60 for r in rows)
@@ -200,13 +208,64 @@ def columns(name: str, rows: list[dict]) -> list[Column]:
 
 
 def changes(row: dict) -> list[tuple[str, list[str]]]:
-    """A translation row's changed sections as (heading, [what differs, ...]), from the report's detail."""
+    """A translation row's changed sections as (heading, [what differs, ...]) in the UI language, from the report's
+    detail."""
     out = []
     for part in re.split(r" \| (?=§)", row.get("detail") or ""):
         m = _DRIFT.match(part)
         if m:
-            out.append((m.group(1), re.split(r"; (?=translation still has |\d+ steps in source)", part[m.end():])))
+            whats = re.split(r"; (?=translation still has |\d+ steps in source)", part[m.end():])
+            out.append((m.group(1), [_what(w) for w in whats]))
     return out
+
+
+def _what(text: str) -> str:
+    """One drift finding (kb/reports/drift.py writes them in English) in the UI language."""
+    if text.startswith("source has "):
+        return _("the source has %(items)s", items=text[len("source has "):])
+    if text.startswith("translation still has "):
+        return _("the translation still has %(items)s", items=text[len("translation still has "):])
+    m = re.fullmatch(r"(\d+) steps in source vs (\d+)", text)
+    if m:
+        return _("%(source)s steps in the source, %(translation)s in the translation", source=m.group(1),
+                 translation=m.group(2))
+    return text
+
+
+def problem_text(row: dict) -> str:
+    """A priority row's problem in the UI language, from the facts its report found (never a raw value)."""
+    f, report = row.get("_facts") or {}, row.get("report")
+    values = _values()
+    if report == "translations":
+        verdict = values.get(f.get("severity"), f.get("severity") or "")
+        if f.get("change") == "source missing":
+            return _("%(verdict)s: the source version no longer exists", verdict=verdict)
+        return ngettext("%(verdict)s: %(num)d section changed in the source",
+                        "%(verdict)s: %(num)d sections changed in the source", f.get("sections") or 0, verdict=verdict)
+    if report == "stale":
+        if f.get("overdue_days"):
+            return ngettext("Review overdue by %(num)d day", "Review overdue by %(num)d days", f["overdue_days"])
+        return values.get(f.get("status"), f.get("status") or "")
+    if report == "feedback":
+        parts = [_("no votes") if f.get("helpful_share") is None else
+                 ngettext("%(share)s found it helpful (%(num)d vote)", "%(share)s found it helpful (%(num)d votes)",
+                          f.get("votes") or 0, share=format_percent(f["helpful_share"], "#,##0%"))]
+        if f.get("not_relevant"):
+            parts.append(ngettext("%(num)d agent marked it not relevant", "%(num)d agents marked it not relevant",
+                                  f["not_relevant"]))
+        return "; ".join(parts)
+    if report == "links":
+        return values.get(f.get("code"), f.get("code") or "")
+    if report == "duplicates":
+        return _("%(kind)s of “%(id)s” (%(language)s)", kind=values.get(f.get("kind"), f.get("kind") or ""),
+                 id=f.get("other_id"), language=NAMES.get(f.get("other_lang"), f.get("other_lang")))
+    if report == "missing":
+        return ngettext("No %(language)s version; %(num)d search or visit wanted it",
+                        "No %(language)s version; %(num)d searches or visits wanted it", f.get("demand") or 0,
+                        language=NAMES.get(f.get("missing_lang"), f.get("missing_lang")))
+    if report == "no-owner":
+        return _("No owner")
+    return row.get("problem") or ""
 
 
 def _context() -> reports.Context:
@@ -238,6 +297,7 @@ def fix_url(row: dict) -> str | None:
 
 def _helpers() -> dict:
     return {"about": _about(), "order": ORDER, "value_label": _values().get, "changes": changes, "fix_url": fix_url,
+            "problem_text": problem_text, "action_text": action_text, "share": lambda v: format_percent(v, "#,##0%"),
             "filter_labels": {"owner": (_("Owner"), _("All owners")), "lang": (_("Language"), _("All languages")),
                               "product": (_("Product"), _("All products"))}}
 
@@ -279,7 +339,7 @@ def _labels() -> dict[str, str]:
         "evidence": _("Evidence"), "similarity": _("Similarity"), "line": _("Line"), "volume": _("Searches"),
         "unanswered": _("Not answered"),
         "examples": _("Example searches"), "langs": _("Languages"), "nearest_id": _("Nearest article"),
-        "recommendation": _("Recommendation"),
+        "action": _("Suggested action"),
     }
 
 

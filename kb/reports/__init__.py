@@ -14,7 +14,7 @@ import math
 
 from .. import workitems
 from ..errors import KBError
-from . import content, usage
+from . import content, gaps, usage
 from .context import Context
 
 # severity of each kind of problem, for the priority queue
@@ -29,28 +29,36 @@ def priority(ctx: Context) -> list[dict]:
     traffic = ctx.activity.traffic(ctx.since)
     items = []
 
-    def add(report, row, severity, problem):
-        if severity <= 0:
+    def add(report, row, weight, problem, **facts):
+        if weight <= 0:
             return
         t = traffic.get(row["id"], 0)
-        items.append({"score": round(severity * math.log(2 + t), 2), "report": report, "problem": problem,
+        items.append({"score": round(weight * math.log(2 + t), 2), "report": report, "problem": problem,
                       "id": row["id"], "lang": row.get("lang"), "title": row.get("title"), "owner": row.get("owner"),
                       "product": row.get("product"), "traffic": t, "visibility": row.get("visibility"),
-                      "item": workitems.item_key(report, row), "fact": workitems.fact_key(report, row)})
+                      "item": workitems.item_key(report, row), "fact": workitems.fact_key(report, row),
+                      "_facts": facts})
 
     for r in content.translations(ctx):
-        add("translations", r, SEVERITY[("translations", r["severity"])], f"{r['severity']}: {r['detail']}"[:200])
+        add("translations", r, SEVERITY[("translations", r["severity"])], f"{r['severity']}: {r['detail']}"[:200],
+            severity=r["severity"], change=r.get("change"), source_lang=r.get("source_lang"),
+            sections=(r.get("detail") or "").count("§"))
     for r in content.stale(ctx):
-        add("stale", r, SEVERITY["stale"], f"{r['status']}" + (f", {r['overdue_days']} days" if r["overdue_days"] else ""))
+        add("stale", r, SEVERITY["stale"], f"{r['status']}" + (f", {r['overdue_days']} days" if r["overdue_days"] else ""),
+            status=r["status"], overdue_days=r["overdue_days"])
     for r in usage.feedback(ctx):
-        add("feedback", r, SEVERITY["feedback"], f"helpful {r['helpful_share']}, {r['not_relevant']} not relevant")
+        share = "no votes" if r["helpful_share"] is None else f"{r['helpful_share']:.0%} helpful of {r['votes']} votes"
+        add("feedback", r, SEVERITY["feedback"], f"{share}, {r['not_relevant']} marked not relevant by agents",
+            helpful_share=r["helpful_share"], votes=r["votes"], not_relevant=r["not_relevant"])
     for r in content.links(ctx):
-        add("links", r, SEVERITY["links"], r["detail"])
+        add("links", r, SEVERITY["links"], r["detail"], code=r["problem"], detail=r["detail"])
     for r in content.duplicates(ctx):
-        add("duplicates", r, SEVERITY["duplicates"], f"{r['kind']} of {r['other_id']} ({r['other_lang']})")
+        add("duplicates", r, SEVERITY["duplicates"], f"{r['kind']} of {r['other_id']} ({r['other_lang']})",
+            kind=r["kind"], other_id=r["other_id"], other_lang=r["other_lang"])
     for r in usage.missing(ctx):
         if r["demand"]:
-            add("missing", r, SEVERITY["missing"] * math.log(1 + r["demand"]), f"no {r['missing_lang']} version")
+            add("missing", r, SEVERITY["missing"] * math.log(1 + r["demand"]), f"no {r['missing_lang']} version",
+                missing_lang=r["missing_lang"], demand=r["demand"])
     for a in ctx.store.articles():
         if not a.owner:
             add("no-owner", {"id": a.id, "lang": a.lang, "title": a.title, "owner": None, "product": a.product,
@@ -66,7 +74,7 @@ REPORTS = {
     "feedback": usage.feedback,
     "unused": usage.unused,
     "duplicates": content.duplicates,
-    "gaps": usage.gaps,
+    "gaps": gaps.gaps,
     "links": content.links,
     "priority": priority,
 }
@@ -94,6 +102,8 @@ def filter_rows(rows: list[dict], owner: str | None = None, lang: str | None = N
 
 
 def render(rows: list[dict], fmt: str) -> str:
+    """Rows as JSON, CSV or a table; fields named `_...` (what the web page draws a cell from) are left out."""
+    rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1, default=str)
     columns = list(dict.fromkeys(k for r in rows for k in r))

@@ -1,10 +1,8 @@
-"""Reports from what readers and agents did: feedback, unused articles, missing translations, gaps."""
+"""Reports from what readers and agents did: feedback, unused articles, missing translations (gaps: gaps.py)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-
-import numpy as np
 
 from .context import Context
 
@@ -74,52 +72,6 @@ def missing(ctx: Context) -> list[dict]:
                              "lang": best.lang, "visibility": "public"})
     rows.sort(key=lambda r: (-r["demand"], r["id"], r["missing_lang"]))
     return rows
-
-
-def gaps(ctx: Context, threshold: float = 0.86) -> list[dict]:
-    """Failed searches clustered by meaning across languages, with the nearest existing article.
-
-    A search failed when it returned nothing, did not answer (the no-answer page,
-    or `"answered": false` in the API), or when nobody clicked a result of a
-    help-center search; `unanswered` counts the first two kinds. Queries are
-    embedded (query role) and clustered greedily by cosine to the cluster's
-    first, most frequent query; the same need asked in Chinese and in Russian
-    lands in one cluster.
-    """
-    rows = ctx.activity.failed_searches(ctx.since)
-    if not rows or ctx.embedder is None:
-        return []
-    vecs = ctx.embedder.embed_queries([r[0] for r in rows])
-    clusters: list[dict] = []
-    for (query, lang, n, unanswered), v in zip(rows, vecs):
-        for c in clusters:
-            if float(np.dot(c["vector"], v)) >= threshold:
-                c["volume"] += n
-                c["unanswered"] += unanswered
-                c["queries"].append(query)
-                c["langs"].add(lang or "?")
-                break
-        else:
-            clusters.append({"vector": v, "volume": n, "unanswered": unanswered, "queries": [query],
-                             "langs": {lang or "?"}, "lang": lang})
-    out = []
-    for c in sorted(clusters, key=lambda c: -c["volume"]):
-        nearest = ctx.searcher.search(c["queries"][0], ui_lang=c["lang"], k=1).results if ctx.searcher else []
-        top = nearest[0] if nearest else None
-        out.append({"volume": c["volume"], "unanswered": c["unanswered"], "examples": " | ".join(c["queries"][:5]),
-                    "langs": ", ".join(sorted(c["langs"])),
-                    "nearest_id": top.id if top else None, "nearest_title": top.title if top else None,
-                    "nearest_lang": top.lang if top else None,
-                    "recommendation": _recommend(top, c["langs"]), "lang": c["lang"]})
-    return out
-
-
-def _recommend(top, langs) -> str:
-    if top is None:
-        return "write new"
-    if top.fallback or not set(langs) <= set(top.languages):
-        return f"translate {top.id} ({', '.join(sorted(set(langs) - set(top.languages)))})"
-    return f"check {top.id}: retitle or add the searched words, or write new"
 
 
 def _usage_row(known, aid, lang, **extra) -> dict:

@@ -214,3 +214,48 @@ work_items = Table(
     Column("updated_at", Text, nullable=False),
 )
 Index("work_items_assignee", work_items.c.assignee)
+
+# --- contact requests (kb.storage.contact): the contact form, its sessions, the webhook outbox ---------
+
+contact_requests = Table(
+    "contact_requests", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("uid", Text, nullable=False, unique=True),  # the request's public id, stable across webhook retries
+    Column("ts", Text, nullable=False),
+    Column("lang", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("name", Text),
+    Column("article_id", Text),  # the article the customer came from ("No" on "Was this helpful?")
+    Column("form_id", Text),
+)
+Index("contact_requests_ts", contact_requests.c.ts)
+
+# a contact-form session's events: open, click (a suggested article), submit (kb.contact: deflection)
+contact_events = Table(
+    "contact_events", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("ts", Text, nullable=False),
+    Column("form_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("lang", Text),
+    Column("article_id", Text),
+)
+Index("contact_events_form", contact_events.c.form_id)
+Index("contact_events_ts", contact_events.c.ts)
+
+# requests waiting for (or delivered to) KB_REQUEST_WEBHOOK; written with the request (kb.outbox)
+outbox = Table(
+    "outbox", metadata,
+    Column("id", RowId, primary_key=True),
+    Column("request_id", RowId, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_at", Text, nullable=False),
+    Column("lease_until", Text),
+    Column("delivered", Text),
+    Column("last_error", Text),
+)
+Index("outbox_due", outbox.c.delivered, outbox.c.next_at)
