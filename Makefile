@@ -10,7 +10,7 @@ PIP_TOOLS := pip-tools==7.6.2
 COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile -q --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
           --no-emit-trusted-host $(if $(UPGRADE),--upgrade)
 
-.PHONY: run test test-fast lock bench bench-tools browser clean
+.PHONY: run test test-fast lock bench bench-tools browser servers clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,16 @@ browser:
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } || \
 	  echo "warning: chromium/fonts-noto-cjk missing and cannot install (not root); browser tests will be skipped"
 
-test: $(VENV)/.test-deps browser
+# The storage and rate-limit tests start Debian's PostgreSQL (as the postgres user) and redis-server themselves
+# (tests/server_support.py), on free ports in temporary folders; the replica-kill test puts Debian's nginx, with a
+# certificate made by openssl, in front of two replicas (tests/nginx_support.py).
+servers:
+	@{ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && command -v redis-server >/dev/null && \
+	   { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null && command -v openssl >/dev/null; } || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server nginx openssl >/dev/null; } || \
+	  echo "warning: postgresql/redis-server/nginx/openssl missing and cannot install (not root); their tests will be skipped"
+
+test: $(VENV)/.test-deps browser servers
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The edit-test loop: logic only (fake embedder, no browser, no real-model indexing), under 90 s.

@@ -32,7 +32,7 @@ from tests.editing_support import client_as
 from tests.support import ROOT, SMALL_KB, activity_at, copy_index, index_runner, index_tree, login, new_user, write_tree
 from web import create_app
 
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.browser_support", "tests.server_support"]
 
 # `make test-fast`: a tenth of each property test's examples (tests/support.py `examples`); the full run keeps
 # Hypothesis' default profile.
