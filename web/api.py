@@ -1,4 +1,5 @@
-"""The JSON API. Public routes see public articles only; `/api/suggest` needs a token or an agent session.
+"""The JSON API. Public routes see public articles only; `/api/suggest` needs a token or an agent session;
+`/api/articles/<id>/<lang>/source` and `…/reviewed` edit article files (writer tokens, writer or admin sessions).
 
 Errors always have one shape, `{"error": {"status": 400, "message": "..."}}`
 (see `errors`); bad input is a 400 that says which parameter and why.
@@ -6,12 +7,14 @@ Errors always have one shape, `{"error": {"status": 400, "message": "..."}}`
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, make_response, request, url_for
 
+from kb import article_source as article_source_mod
 from kb import languages
 
-from . import answers, openapi
-from .resources import count_view, get_activity, get_searcher, outdated_source, rendered_article
+from . import answers, editing, openapi
+from .errors import error_body
+from .resources import count_view, get_activity, get_reindexer, get_searcher, outdated_source, rendered_article
 from .security import api_caller, check_rate, limited_in_view, rate_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -144,6 +147,86 @@ def suggest():
                     "lang": result.customer_lang, "search_id": result.search_id,
                     "answered": result.answered, **_degraded(result.degraded),
                     "results": [a.to_json() for a in result.answers]})
+
+
+# --- editing: writers' scripts and CI (writer tokens, writer or admin sessions) ----------------------------
+
+@bp.get("/articles/<article_id>/<lang>/source")
+def article_source(article_id, lang):
+    """An article file's Markdown as it is on disk, with its ETag for a later PUT."""
+    editing.api_writer()
+    check_rate("API")
+    return _source_response(editing.load(article_id, lang))
+
+
+@bp.put("/articles/<article_id>/<lang>/source")
+def put_article_source(article_id, lang):
+    """Replace an article file: `If-Match: <etag>` required; 409 if it changed since, 400 (file untouched) if invalid."""
+    user = editing.api_writer()
+    check_rate("API")
+    if_match = _if_match()
+    src = editing.load(article_id, lang)
+    if request.is_json:
+        text = _field(_json_body({"source"}), "source", str, required=True)
+    elif request.mimetype in ("text/markdown", "text/plain"):
+        text = request.get_data(as_text=True)
+    else:
+        abort(415, "send the Markdown as 'Content-Type: text/markdown' or JSON {\"source\": \"...\"}")
+    return _saved_response(lambda: editing.save(src, src.rel, text, if_match, article_id, lang, "edit", user))
+
+
+@bp.post("/articles/<article_id>/<lang>/reviewed")
+def article_reviewed(article_id, lang):
+    """Set `reviewed:` to today, every other byte unchanged. `If-Match` required, as for PUT."""
+    user = editing.api_writer()
+    check_rate("API")
+    if_match = _if_match()
+    src = editing.load(article_id, lang)
+    text = article_source_mod.mark_reviewed(src.text, editing.today())
+    return _saved_response(lambda: editing.save(src, src.rel, text, if_match, article_id, lang, "reviewed", user))
+
+
+@bp.get("/index/<int:ticket>")
+def index_status(ticket):
+    """Where the background index after a save is: queued, indexing, done (searchable_since) or failed."""
+    editing.api_writer()
+    return jsonify(get_reindexer().status(ticket))
+
+
+def _if_match() -> str:
+    value = request.headers.get("If-Match", "").strip()
+    if not value:
+        abort(428, "If-Match is required: send the ETag from GET …/source, so a newer version is never overwritten")
+    return value
+
+
+def _source_response(src):
+    resp = jsonify({"id": src.id, "lang": src.lang, "path": src.rel, "etag": src.etag, "source": src.text})
+    resp.headers["ETag"] = src.etag
+    return resp
+
+
+def _saved_response(save):
+    try:
+        done = save()
+    except editing.Conflict as e:
+        body = error_body(409, f"{e.current.rel} changed since that ETag; GET it again, merge, and PUT with the new "
+                               "ETag")
+        body["error"]["etag"] = e.current.etag
+        resp = make_response(jsonify(body), 409)
+        resp.headers["ETag"] = e.current.etag
+        return resp
+    except editing.Invalid as e:
+        first = e.problems[0]
+        body = error_body(400, f"{first.path}:{first.line}: {first.message}; the file was not changed")
+        body["error"]["problems"] = [{"line": p.line, "message": p.message} for p in e.problems]
+        return make_response(jsonify(body), 400)
+    resp = jsonify({"id": done.source.id, "lang": done.source.lang, "path": done.source.rel, "etag": done.source.etag,
+                    "commit": done.commit.sha, "commit_error": done.commit.error,
+                    "warnings": [{"line": p.line, "message": p.message} for p in done.warnings],
+                    "index": url_for("api.index_status", ticket=done.ticket, _external=True)})
+    resp.headers["ETag"] = done.source.etag
+    return resp
 
 
 @bp.get("/openapi.json")

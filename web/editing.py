@@ -23,6 +23,7 @@ from kb.article_source import Conflict, Invalid, NotFound, Source, SourceError  
 from kb.articles import Article, Problem, parse
 from kb.errors import ArticleError
 
+from . import security
 from .resources import get_edits, get_reindexer, get_searcher
 
 EDITORS = ("writer", "admin")
@@ -122,6 +123,11 @@ def source_of(text: str) -> Article | None:
 def outdated(text: str, source: Article | None) -> bool:
     """A translation whose recorded source_hash is not its source's current hash."""
     return source is not None and str(frontmatter.values(text).get("source_hash") or "") != source.content_hash
+
+
+def api_writer() -> str:
+    """The name of a writer calling the editing API: a writer token, or a writer's or admin's session."""
+    return security.api_caller(EDITORS).name
 
 
 def may_edit() -> bool:

@@ -21,6 +21,20 @@ def _ok(ref: str, status="200") -> dict:
             "400": _ERROR, "429": _ERROR}
 
 
+IF_MATCH = _param("If-Match", "header", True, description="The ETag from GET …/source (quotes included)")
+_SOURCE_OK = {"description": "The file, with its ETag (also in the ETag header)", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Source"}}}}
+_SAVED = {
+    "200": {"description": "Saved; the new ETag is in the body and the ETag header",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Saved"}}}},
+    "400": {"description": "Invalid front matter or body: nothing was written", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}},
+    "401": _ERROR, "403": _ERROR, "404": _ERROR,
+    "409": {"description": "The file changed since that ETag: nothing was written; the current ETag is in the "
+                           "error and the ETag header", "content": {"application/json": {
+                               "schema": {"$ref": "#/components/schemas/Error"}}}},
+    "415": _ERROR, "428": _ERROR, "429": _ERROR}
+
 RESULT = {"type": "object", "properties": {
     "id": {"type": "string"}, "lang": {"type": "string"}, "title": {"type": "string"},
     "section": {"type": "string"}, "anchor": {"type": "string"}, "score": {"type": "number"},
@@ -46,7 +60,8 @@ DETECTED = {"type": "object", "properties": {"lang": {"type": ["string", "null"]
 SPEC = {
     "openapi": "3.1.0",
     "info": {"title": "polykb", "version": __version__,
-             "description": "Multilingual knowledge base: public search and articles, feedback, agent suggestions."},
+             "description": "Multilingual knowledge base: public search and articles, feedback, agent suggestions, "
+                            "and article files for writers' scripts."},
     "paths": {
         "/api/search": {"get": {
             "summary": "Search public articles",
@@ -77,6 +92,36 @@ SPEC = {
                                                       "lang": {"type": "string"},
                                                       "k": {"type": "integer", "minimum": 1, "maximum": 50}}}),
             "responses": {**_ok("Suggestions"), "401": _ERROR}}},
+        "/api/articles/{id}/{lang}/source": {
+            "get": {
+                "summary": "An article file's Markdown and its ETag (writers)",
+                "security": [{"bearer": []}, {"session": []}],
+                "parameters": [_param("id", "path", True), _param("lang", "path", True)],
+                "responses": {"200": _SOURCE_OK, "401": _ERROR, "403": _ERROR, "404": _ERROR}},
+            "put": {
+                "summary": "Replace an article file (writers); refused if it changed since the ETag",
+                "description": ("Linted first: any error is a 400 naming the line, and the file is untouched. "
+                                "The save is recorded (who, when, diff), committed if the articles folder is a git "
+                                "repository, and indexed in the background: poll `index` for when it is searchable."),
+                "security": [{"bearer": []}, {"session": []}],
+                "parameters": [_param("id", "path", True), _param("lang", "path", True), IF_MATCH],
+                "requestBody": {"required": True, "content": {
+                    "text/markdown": {"schema": {"type": "string"}},
+                    "application/json": {"schema": {"type": "object", "required": ["source"],
+                                                    "additionalProperties": False,
+                                                    "properties": {"source": {"type": "string"}}}}}},
+                "responses": _SAVED}},
+        "/api/articles/{id}/{lang}/reviewed": {"post": {
+            "summary": "Mark an article reviewed today (writers): only its `reviewed:` value changes",
+            "security": [{"bearer": []}, {"session": []}],
+            "parameters": [_param("id", "path", True), _param("lang", "path", True), IF_MATCH],
+            "responses": _SAVED}},
+        "/api/index/{ticket}": {"get": {
+            "summary": "The background index after a save (writers): queued, indexing, done or failed",
+            "security": [{"bearer": []}, {"session": []}],
+            "parameters": [_param("ticket", "path", True, {"type": "integer"})],
+            "responses": {"200": {"description": "state, and searchable_since when done"}, "401": _ERROR,
+                          "403": _ERROR}}},
         "/api/autocomplete": {"get": {
             "summary": "Titles of public articles for a partly typed question",
             "parameters": [_param("q", required=True), _param("lang")],
@@ -88,7 +133,22 @@ SPEC = {
         "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["status", "message"],
-                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"},
+                               "etag": {"type": "string", "description": "409 only: the file's current ETag"},
+                               "problems": {"type": "array", "description": "400 from a save: every error, by line",
+                                            "items": {"type": "object", "properties": {
+                                                "line": {"type": "integer"}, "message": {"type": "string"}}}}}}}},
+            "Source": {"type": "object", "required": ["id", "lang", "etag", "source"], "properties": {
+                "id": {"type": "string"}, "lang": {"type": "string"}, "path": {"type": "string"},
+                "etag": {"type": "string"}, "source": {"type": "string", "description": "The whole file"}}},
+            "Saved": {"type": "object", "required": ["etag"], "properties": {
+                "id": {"type": "string"}, "lang": {"type": "string"}, "path": {"type": "string"},
+                "etag": {"type": "string"}, "commit": {"type": ["string", "null"]},
+                "commit_error": {"type": ["string", "null"]},
+                "warnings": {"type": "array", "items": {"type": "object", "properties": {
+                    "line": {"type": "integer"}, "message": {"type": "string"}}}},
+                "index": {"type": "string", "description": "GET it for the background index: state queued, "
+                                                           "indexing, done (searchable_since) or failed"}}},
             "SearchResponse": {"type": "object", "required": ["query", "answered", "results"], "properties": {
                 "query": {"type": "string"}, "search_id": {"type": "integer"}, "detected": DETECTED,
                 "lang": {"type": ["string", "null"]}, "total": {"type": "integer"}, "offset": {"type": "integer"},
