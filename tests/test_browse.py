@@ -215,3 +215,12 @@ def test_code_blocks_are_focusable_and_named_in_the_ui_language(client):
     html = client.get("/zh/article/cdn-502-bad-gateway").get_data(as_text=True)
     assert '<pre tabindex="0" role="group" aria-label="代码">' in html
     assert 'data-copy-label="复制"' in html
+
+
+def test_a_label_change_alone_shows_after_the_next_index_run(make_fake_index):
+    tree = dict(TREE)
+    make_fake_index(tree)
+    tree["labels.yml"] = TREE["labels.yml"].replace("CDN 加速", "内容分发")
+    _, index, summary = make_fake_index(tree)
+    assert summary.articles_changed == 0
+    assert open_generation(*current(index)).catalog.labels.name("products", "cdn", "zh") == "内容分发"
