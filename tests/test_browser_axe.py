@@ -9,15 +9,18 @@ the first elements it found, so the fix can start from the message.
 from __future__ import annotations
 
 import re
+import shutil
+import threading
 from pathlib import Path
 
 import pytest
 
 from tests.browser_support import ACCOUNTS, log_in_as_agent
-from tests.support import PASSWORD
+from tests.support import PASSWORD, ROOT, accounts_at, copy_index
 
 AXE = Path(__file__).parent / "data" / "axe" / "axe.min.js"
 BLOCKING = ("serious", "critical")
+ADMIN = "axe-admin"
 
 
 @pytest.fixture
@@ -145,3 +148,55 @@ def test_the_admins_audit_log_and_a_locked_sign_in_have_no_serious_or_critical_v
         page.click("form.stack button[type=submit]")
     assert "Too many failed sign-ins" in page.locator(".notice-error").inner_text()
     assert_accessible(page, "login, account locked")
+
+
+@pytest.fixture(scope="module")
+def editing_server(web_index, tmp_path_factory):
+    """An app that may edit articles (a temporary copy of the sample's), for the writers' editor pages."""
+    from werkzeug.serving import make_server
+
+    from web import create_app
+
+    root = tmp_path_factory.mktemp("axe-editor")
+    shutil.copytree(ROOT / "articles", root / "articles")
+    index = copy_index(web_index, root / "index")
+    accounts = accounts_at(index / "activity.sqlite")
+    accounts.add_user(ACCOUNTS["writer"], PASSWORD, "writer")
+    accounts.add_user(ADMIN, PASSWORD, "admin")
+    app = create_app({"INDEX": str(index), "ARTICLES": str(root / "articles"), "RATELIMIT_ENABLED": False,
+                      "SECRET_KEY": "axe-editor"})
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(timeout=10)
+
+
+def test_writers_editor_pages_have_no_serious_or_critical_violations(browser, editing_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=editing_server,
+                                  locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    page.goto("/auth/login?next=/writers/")
+    page.fill("#username", ACCOUNTS["writer"])
+    page.fill("#password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(re.compile(r"/writers/$"))
+    for path in ("/writers/edit/cdn-cache-rules/en", "/writers/edit/new", "/writers/edit/cdn-cache-rules/en/history",
+                 "/writers/translate/cdn-cache-rules/zh", "/writers/translate/cdn-cache-rules/ru"):
+        assert page.goto(path).status == 200, path
+        assert_accessible(page, path)
+    context.close()
+
+
+def test_admin_audit_page_has_no_serious_or_critical_violations(browser, editing_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=editing_server,
+                                  locale="ru-RU", bypass_csp=True)
+    page = context.new_page()
+    page.goto("/auth/login?next=/admin/audit")
+    page.fill("#username", ADMIN)
+    page.fill("#password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/audit$"))
+    assert_accessible(page, "/admin/audit")
+    context.close()
