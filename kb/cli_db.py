@@ -1,4 +1,4 @@
-"""`kb db`: the shared database's schema (and, for a move to PostgreSQL, its copy).
+"""`kb db`: the shared database's schema (upgrade, status) and its move to PostgreSQL (copy).
 
 Registered on the `kb` command by kb/cli.py; sqlalchemy is imported inside the
 commands, so `kb search` does not pay for it.
@@ -56,3 +56,28 @@ def status(index_dir, url):
         database.close()
     state = "up to date" if at == head else "behind: run `kb db upgrade`"
     click.echo(f"{database.name}: schema at revision {at or 'none'}, this release needs {head} ({state})")
+
+
+@db.command()
+@index_option
+@database_option
+@click.option("--to", "target_url", required=True, help="The database to copy into, e.g. postgresql://kb@db/kb.")
+@click.option("--replace", is_flag=True, help="Delete the rows the target already holds first (default: refuse).")
+@reports_errors
+def copy(index_dir, url, target_url, replace):
+    """Copy every table into another database (SQLite to PostgreSQL), checking row counts: stop the servers first,
+    then point KB_DATABASE_URL at the target."""
+    from .storage import Database, database_url
+    from .storage.copy import copy_database
+
+    source, target = Database(database_url(index_dir, url)), Database(target_url)
+    try:
+        source.check_readable()
+        copied = copy_database(source, target, replace=replace)
+    finally:
+        source.close()
+        target.close()
+    for table, n in copied.items():
+        click.echo(f"{table:<20} {n:>10} rows")
+    click.echo(f"copied {sum(copied.values())} rows from {source.name} to {target.name}; row counts match. "
+               f"Set KB_DATABASE_URL to the target and start polykb.")

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import werkzeug.security
 
-from tests.support import PASSWORD
-
 DATA = Path(__file__).resolve().parent / "data"
 TABLES = ("searches", "shown", "clicks", "views", "feedback", "agent_marks", "users", "tokens")
 TOKEN = "kb_old-release-token"
@@ -31,6 +29,8 @@ def ts(days_ago=1) -> str:
 def sqlite3_era_file(path: Path, version: int = 0) -> Path:
     """An activity file at `version` (0 or 1) in WAL mode with a row in every table; version 1 files record
     `answered` (the no-result search did not answer, the others did)."""
+    from tests.support import PASSWORD  # here, not at the top: spawned workers import this module, kept light
+
     conn = sqlite3.connect(str(path))
     conn.execute("PRAGMA journal_mode=WAL")
     conn.executescript((DATA / f"activity_v{version}.sql").read_text(encoding="utf-8"))
@@ -59,6 +59,15 @@ def sqlite3_era_file(path: Path, version: int = 0) -> Path:
     assert conn.execute("PRAGMA user_version").fetchone()[0] == version
     conn.close()
     return path
+
+
+def open_and_log(path: Path):
+    """A server process starting on the file: opening it migrates it; then one search is logged."""
+    from kb.storage import open_database, sqlite_url
+    from kb.storage.activity import Activity
+
+    Activity(open_database(sqlite_url(path))).log_search("from a worker", "en", "en", "public", "api", [], 0,
+                                                         answered=False)
 
 
 def dump(path: Path, version: int = 0) -> dict:

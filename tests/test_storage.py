@@ -7,11 +7,13 @@ import os
 import shutil
 import sqlite3
 import stat
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
 from kb.cli import cli
 from kb.errors import KBError
@@ -19,7 +21,7 @@ from kb.storage import Database, migrate, open_database, sqlite_url
 from kb.storage.accounts import Accounts
 from kb.storage.activity import Activity
 from kb.storage.schema import metadata
-from tests.legacy_activity import SEARCHES, TOKEN, dump, sqlite3_era_file
+from tests.legacy_activity import SEARCHES, TOKEN, dump, open_and_log, sqlite3_era_file
 from tests.support import PASSWORD, activity_at, run_sql
 
 
@@ -126,14 +128,10 @@ def test_a_database_from_a_newer_release_is_refused_with_what_to_do(tmp_path):
         activity_at(tmp_path / "activity.sqlite")
 
 
-def _open_and_log(path):
-    activity_at(path).log_search("from a worker", "en", "en", "public", "api", [], 0, answered=False)
-
-
 def test_servers_starting_together_upgrade_an_old_file_once(tmp_path):
     path = sqlite3_era_file(tmp_path / "activity.sqlite")
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_open_and_log, args=(path,)) for _ in range(4)]
+    procs = [ctx.Process(target=open_and_log, args=(path,)) for _ in range(4)]
     for p in procs:
         p.start()
     for p in procs:
@@ -187,3 +185,148 @@ def test_a_database_url_that_is_neither_sqlite_nor_postgresql_is_refused(tmp_pat
         Database("mysql://kb@localhost/kb")
     with pytest.raises(KBError, match="not valid"):
         Database("not a url")
+
+
+# --- both engines ---------------------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path) -> str:
+    """An empty database on each engine: a new SQLite file, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "activity.sqlite")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def upgraded():
+    """upgraded(url): the database at `url` with its schema made, as `kb db upgrade` does, then opened as
+    `kb serve` does; closed after the test (psycopg warns about connections left to the garbage collector)."""
+    opened = []
+
+    def open_(url: str) -> Database:
+        fresh = Database(url)
+        migrate.upgrade(fresh)
+        fresh.close()
+        opened.append(open_database(url))
+        return opened[-1]
+
+    yield open_
+    for db in opened:
+        db.close()
+
+
+def count(db: Database, table: str) -> int:
+    with db.read() as conn:
+        return conn.execute(select(func.count()).select_from(metadata.tables[table])).scalar_one()
+
+
+def test_on_both_engines_the_chain_builds_exactly_schema_py(url, upgraded):
+    db = upgraded(url)
+    assert migrate.current(db) == migrate.head() and schema_differences(db) == []
+
+
+def test_on_both_engines_what_is_logged_is_what_the_reports_read(url, upgraded):
+    act = Activity(upgraded(url))
+    since = "2000-01-01"
+    clicked = act.log_search("ошибка 502", "ru", "ru", "public", "help_center", [("cdn-502", "ru", 0.9),
+                                                                                 ("cdn-purge", "en", 0.5)], 2)
+    act.log_click(clicked, "cdn-502", "ru", 1)
+    act.log_search("Ошибка 502 ", "ru", "ru", "public", "help_center", [("cdn-502", "ru", 0.9)], 1)  # not clicked
+    act.log_search("crypto", "en", "en", "public", "api", [("billing", "en", 0.2)], 1, answered=False)
+    act.log_search("zzz", "en", "en", "public", "api", [], 0, answered=False)
+    assert act.failed_searches(since) == [("crypto", "en", 1, 1), ("zzz", "en", 1, 1), ("Ошибка 502 ", "ru", 1, 0)]
+    assert act.shown_by_answered_searches(since) == {"cdn-502", "cdn-purge"}  # not billing: no answer
+    for lang in ("ru", "ru", "en"):
+        act.log_view("cdn-502", lang, lang, "public")
+    act.log_view("billing", "en", "en", "public")
+    act.log_view("internal-runbook", "en", "en", "internal")
+    assert act.viewed_articles(since) == {"cdn-502", "billing", "internal-runbook"}
+    assert act.popular("en") == [("cdn-502", 4), ("billing", 2)]  # an English view counts twice for English readers
+    assert act.traffic(since) == {"cdn-502": 5, "cdn-purge": 1, "billing": 2, "internal-runbook": 1}
+    assert sorted(act.demand(since)) == sorted([("cdn-502", "ru", 2), ("cdn-purge", "ru", 1), ("billing", "en", 1),
+                                                ("cdn-502", "ru", 2), ("cdn-502", "en", 1), ("billing", "en", 1),
+                                                ("internal-runbook", "en", 1)])
+    first = act.add_feedback("cdn-502", "ru", False, "  шаги устарели ")
+    act.add_feedback("cdn-502", "ru", True, None)
+    second = act.add_feedback("cdn-502", "ru", False, None)
+    assert act.add_feedback_reason(second, "нет скриншотов") and not act.add_feedback_reason(first, "overwrite")
+    assert act.feedback_votes(since) == [("cdn-502", "ru", 1, 3, "шаги устарели | нет скриншотов")]
+    act.add_mark("cdn-502", "ru", "not_relevant", "ticket", "olga")
+    act.add_mark("cdn-502", None, "solved", "ticket", "olga")
+    assert act.mark_counts(since) == {("cdn-502", "ru"): (1, 0), ("cdn-502", ""): (0, 1)}
+    assert act.failed_searches("2999-01-01") == [] and act.mark_counts("2999-01-01") == {}
+
+
+def test_on_both_engines_accounts_and_tokens_work(url, upgraded):
+    accounts = Accounts(upgraded(url))
+    accounts.add_user("olga", PASSWORD, "agent")
+    accounts.add_user("olga", PASSWORD + "!", "writer")  # saved again: new password and role
+    assert accounts.check_user("olga", PASSWORD) is None and accounts.check_user("olga", PASSWORD + "!") == "writer"
+    assert accounts.user_role("olga") == "writer" and accounts.user_role("nobody") is None
+    token = accounts.add_token("helpdesk")
+    assert accounts.check_token(token) == "helpdesk"
+    assert accounts.revoke_token("helpdesk") == 1 and accounts.check_token(token) is None
+    assert count(accounts.db, "users") == 1 and count(accounts.db, "tokens") == 1
+
+
+def test_on_both_engines_concurrent_writers_lose_no_row(url, upgraded):
+    act = Activity(upgraded(url))
+
+    def write(worker):
+        for i in range(40):
+            act.log_search(f"q {worker} {i}", "en", "en", "public", "api", [("a", "en", 0.5), ("b", "en", 0.4)], 2)
+            act.add_feedback(f"a-{worker}", "en", i % 2 == 0, f"reason {i}")
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(write, range(6)))
+    assert (count(act.db, "searches"), count(act.db, "shown"), count(act.db, "feedback")) == (240, 480, 240)
+
+
+# --- PostgreSQL: upgraded on purpose, and the move from SQLite ---------------------------
+
+def test_postgresql_behind_stops_the_start_with_what_to_run(postgres_url, tmp_path, upgraded):
+    with pytest.raises(KBError, match=r"none \(no polykb tables yet\).*run `kb db upgrade`"):
+        open_database(postgres_url)
+    result = CliRunner().invoke(cli, ["db", "upgrade", "--database-url", postgres_url, "--index", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"schema at revision {migrate.head()} (was empty)" in result.output
+    assert migrate.current(upgraded(postgres_url)) == migrate.head()
+    assert not (tmp_path / "activity.sqlite").exists()  # the URL, not the index folder's file
+
+
+def test_the_app_on_postgresql_logs_there(postgres_url, make_app, upgraded):
+    db = upgraded(postgres_url)
+    app = make_app(DATABASE_URL=postgres_url)
+    try:
+        assert app.test_client().get("/en/search?q=cdn+502").status_code == 200
+    finally:
+        app.extensions["polykb"]["db"].close()
+    assert count(db, "searches") == 1
+
+
+def test_kb_db_copy_moves_every_row_to_postgresql_and_new_ids_follow(tmp_path, postgres_url, upgraded):
+    path = sqlite3_era_file(tmp_path / "activity.sqlite", 1)
+    source = activity_at(path)
+    for i in range(2500):  # more than one batch
+        source.log_view(f"a-{i % 7}", "en", "en", "public")
+    before = {t: count(source.db, t) for t in metadata.tables}
+    runner = CliRunner()
+    result = runner.invoke(cli, ["db", "copy", "--index", str(tmp_path), "--to", postgres_url])
+    assert result.exit_code == 0, result.output
+    assert "row counts match" in result.output
+    target = upgraded(postgres_url)
+    assert {t: count(target, t) for t in metadata.tables} == before
+    with source.db.read() as a, target.read() as b:
+        for table in metadata.sorted_tables:
+            order = list(table.primary_key.columns) or list(table.columns)
+            assert a.execute(select(table).order_by(*order)).all() == b.execute(select(table).order_by(*order)).all()
+    act = Activity(target)  # ids continue after the copied ones
+    assert act.log_search("after the move", "en", "en", "public", "api", [], 0) == before["searches"] + 1
+    assert Accounts(target).check_token(TOKEN) == "helpdesk"
+
+    again = runner.invoke(cli, ["db", "copy", "--index", str(tmp_path), "--to", postgres_url])
+    assert again.exit_code == 1 and "already holds rows" in again.output and "--replace" in again.output
+    assert count(target, "searches") == before["searches"] + 1  # refused: untouched
+    replaced = runner.invoke(cli, ["db", "copy", "--index", str(tmp_path), "--to", postgres_url, "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert count(target, "searches") == before["searches"]
