@@ -15,22 +15,24 @@ import datetime as dt
 import threading
 import time
 
-from sqlalchemy import and_, case, delete, exists, func, insert, not_, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, not_, or_, select, update
 
 from ..errors import KBError
-from .database import Database, now
+from .database import Database, insert_row, now
 from .schema import agent_marks, clicks, feedback, searches, shown, view_seen, views
 
 # where a search is shown to a person whose clicks we log: an unclicked search there is a failed one
 CLICK_TRACKED_ROUTES = ("help_center",)
 MARKS = ("solved", "not_relevant")
 
-_INSERT_SEARCH = insert(searches)
-_INSERT_SHOWN = insert(shown)
-_INSERT_CLICK = insert(clicks)
-_INSERT_VIEW = insert(views)
-_INSERT_FEEDBACK = insert(feedback)
-_INSERT_MARK = insert(agent_marks)
+# the writes every request makes go through Database.cursor (see there why); the same statements run on a
+# Core connection where a write needs more than plain inserts (a view counted once per window)
+_INSERT_SEARCH = insert_row(searches, returning=searches.c.id)
+_INSERT_SHOWN = insert_row(shown)
+_INSERT_CLICK = insert_row(clicks)
+_INSERT_VIEW = insert_row(views)
+_INSERT_FEEDBACK = insert_row(feedback, returning=feedback.c.id)
+_INSERT_MARK = insert_row(agent_marks)
 
 
 class Activity:
@@ -51,20 +53,22 @@ class Activity:
         articles shown as such (a failed search; they do not count as shown by a search in reports).
         """
         top = results[0] if results else (None, None, None)
-        with self.db.write() as c:
-            sid = c.execute(_INSERT_SEARCH, {
+        db = self.db
+        with db.cursor() as cur:
+            cur.execute(db.sql(_INSERT_SEARCH), {
                 "ts": now(), "query": query[:500], "lang": lang, "ui_lang": ui_lang, "audience": audience,
                 "route": route, "results": total, "top_score": top[2], "top_id": top[0],
-                "answered": int(bool(answered))}).inserted_primary_key[0]
+                "answered": int(bool(answered))})
+            sid = cur.fetchone()[0]
             if results:
-                c.execute(_INSERT_SHOWN, [{"search_id": sid, "article_id": aid, "lang": lang_, "rank": i + 1}
-                                          for i, (aid, lang_, _) in enumerate(results)])
+                cur.executemany(db.sql(_INSERT_SHOWN), [{"search_id": sid, "article_id": aid, "lang": lang_,
+                                                         "rank": i + 1} for i, (aid, lang_, _) in enumerate(results)])
         return sid
 
     def log_click(self, search_id: int | None, article_id: str, lang: str | None, rank: int | None):
-        with self.db.write() as c:
-            c.execute(_INSERT_CLICK, {"ts": now(), "search_id": search_id, "article_id": article_id, "lang": lang,
-                                      "rank": rank})
+        with self.db.cursor() as cur:
+            cur.execute(self.db.sql(_INSERT_CLICK), {"ts": now(), "search_id": search_id, "article_id": article_id,
+                                                     "lang": lang, "rank": rank})
 
     def log_view(self, article_id: str, lang: str, ui_lang: str | None, audience: str, *,
                  seen_key: str | None = None, keep_seconds: int = 3600) -> bool:
@@ -72,13 +76,16 @@ class Activity:
 
         The key names the reader, the article and the time window (the web layer hashes them with its secret);
         whether the view was logged is returned."""
+        row = {"ts": now(), "article_id": article_id, "lang": lang, "ui_lang": ui_lang, "audience": audience}
+        if seen_key is None:
+            with self.db.cursor() as cur:
+                cur.execute(self.db.sql(_INSERT_VIEW), row)
+            return True
         with self.db.write() as c:
-            if seen_key is not None and not _insert_new(c, view_seen, {"key": seen_key, "ts": now()}):
+            if not _insert_new(c, view_seen, {"key": seen_key, "ts": row["ts"]}):
                 return False
-            c.execute(_INSERT_VIEW, {"ts": now(), "article_id": article_id, "lang": lang, "ui_lang": ui_lang,
-                                     "audience": audience})
-        if seen_key is not None:
-            self._sweep_seen(keep_seconds)
+            c.execute(_INSERT_VIEW, row)
+        self._sweep_seen(keep_seconds)
         return True
 
     def _sweep_seen(self, keep_seconds: int):
@@ -92,11 +99,12 @@ class Activity:
 
     def add_feedback(self, article_id: str, lang: str, helpful: bool, reason: str | None,
                      source: str = "visitor") -> int:
-        with self.db.write() as c:
-            return c.execute(_INSERT_FEEDBACK, {"ts": now(), "article_id": article_id, "lang": lang,
-                                                "helpful": int(bool(helpful)),
-                                                "reason": (reason or "").strip()[:1000] or None,
-                                                "source": source}).inserted_primary_key[0]
+        with self.db.cursor() as cur:
+            cur.execute(self.db.sql(_INSERT_FEEDBACK), {"ts": now(), "article_id": article_id, "lang": lang,
+                                                        "helpful": int(bool(helpful)),
+                                                        "reason": (reason or "").strip()[:1000] or None,
+                                                        "source": source})
+            return cur.fetchone()[0]
 
     def add_feedback_reason(self, feedback_id: int, reason: str) -> bool:
         """What was missing, sent after the vote ("No", then the reason box); once per vote, never overwritten."""
@@ -110,9 +118,9 @@ class Activity:
     def add_mark(self, article_id: str, lang: str | None, mark: str, query: str | None, user: str | None):
         if mark not in MARKS:
             raise KBError(f"mark must be one of {list(MARKS)}, got {mark!r}")
-        with self.db.write() as c:
-            c.execute(_INSERT_MARK, {"ts": now(), "article_id": article_id, "lang": lang, "mark": mark,
-                                     "query": (query or "")[:2000], "user": user})
+        with self.db.cursor() as cur:
+            cur.execute(self.db.sql(_INSERT_MARK), {"ts": now(), "article_id": article_id, "lang": lang, "mark": mark,
+                                                    "query": (query or "")[:2000], "user": user})
 
     def forget_text(self, older_than_days: int) -> dict[str, int]:
         """Remove the free text of rows older than this many days, keeping the rows (and so every count):

@@ -16,7 +16,7 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Table, create_engine, event, exc
+from sqlalchemy import Connection, Table, bindparam, create_engine, event, exc, insert
 from sqlalchemy.engine import URL, make_url
 
 from ..errors import KBError
@@ -59,6 +59,7 @@ class Database:
         if self.path is not None:
             _create_private(self.path)
         self.engine = _sqlite_engine(self.url) if self.is_sqlite else create_engine(self.url, pool_pre_ping=True)
+        self._compiled: dict = {}
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +75,35 @@ class Database:
 
     def read(self):
         return self.engine.connect()
+
+    def sql(self, stmt) -> str:
+        """`stmt` (a Core statement with named bind parameters) compiled once for this engine: SQL text taking a
+        dict of parameters, for `cursor()`."""
+        text = self._compiled.get(stmt)
+        if text is None:
+            text = self._compiled[stmt] = str(stmt.compile(dialect=self.engine.dialect))
+        return text
+
+    @contextmanager
+    def cursor(self, write: bool = True):
+        """A DBAPI cursor on a pooled connection: the hot path (the rows each request logs, the token each API
+        call checks), where SQLAlchemy's per-execute work would cost more than the database does. A write is
+        one transaction, committed when the block ends; a read on SQLite runs without one. The SQL comes from
+        `sql(stmt)`, so it is still generated from schema.py for the engine at hand."""
+        conn = self.engine.raw_connection()
+        cur = conn.cursor()
+        try:
+            if write and self.is_sqlite:
+                cur.execute("BEGIN")
+            yield cur
+            if write:
+                conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            cur.close()  # finalised: a half-read SELECT would hold SQLite's read snapshot
+            conn.close()  # back to the pool
 
     @contextmanager
     def exclusive(self):
@@ -129,6 +159,12 @@ def upsert(conn: Connection, table: Table, values: dict, key: tuple[str, ...]):
                                             set_={k: stmt.excluded[k] for k in values if k not in key}))
 
 
+def insert_row(table: Table, returning=None):
+    """INSERT of one row with a named parameter per column (the auto-numbered id excepted), for `Database.sql`."""
+    stmt = insert(table).values({c.name: bindparam(c.name) for c in table.columns if c is not table.autoincrement_column})
+    return stmt.returning(returning) if returning is not None else stmt
+
+
 def _normalise(url: URL) -> URL:
     """postgresql:// and postgres:// mean psycopg 3 (SQLAlchemy's default driver would be psycopg2)."""
     if url.drivername in ("postgresql", "postgres"):
@@ -159,7 +195,9 @@ def _sqlite_engine(url: URL):
     """WAL, a 30 s busy timeout, and transactions begun by us (SQLAlchemy's documented pysqlite recipe):
     Python's sqlite3 module would otherwise begin them late and never for DDL, so a failed migration could
     leave half its changes."""
-    engine = create_engine(url, connect_args={"timeout": 30})
+    # named: dict parameters, as psycopg takes them (Database.cursor). No rollback when a connection goes back
+    # to the pool: Database.cursor and SQLAlchemy's Connection end their transactions themselves.
+    engine = create_engine(url, connect_args={"timeout": 30}, paramstyle="named", pool_reset_on_return=None)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record):
