@@ -48,7 +48,7 @@ from kb.embeddings.base import Embedder, normalize_rows  # noqa: E402
 from kb.evaluation import Query, evaluate  # noqa: E402
 from kb.request import CANDIDATES  # noqa: E402
 from kb.search import Searcher  # noqa: E402
-from kb.store import Store, create  # noqa: E402
+from kb.store import PUBLIC, Store, create  # noqa: E402
 
 SETS = {"stackfaq": "en", "xquad-mono-en": "en", "xquad-mono-ru": "ru", "xquad-mono-zh": "zh", "cmrc2018": "zh"}
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -156,7 +156,7 @@ class KeywordRanker:
 
     def rank(self, tokens: list[str]) -> list[str]:
         best: dict[str, float] = {}
-        for cid, s in self.store.keyword_search(tokens, "a.visibility = 'public'", [], CANDIDATES):
+        for cid, s in self.store.keyword_search(tokens, PUBLIC, CANDIDATES):
             art = self.chunk_id[cid]
             best[art] = max(best.get(art, -1e9), s)
         return sorted(best, key=best.get, reverse=True)[:10]
@@ -286,7 +286,7 @@ def measure_large(typist: Typist, n_chunks: int = 100_000, n_queries: int = 200)
             for out, toks in ((plain, tokens), (fixed, correction.tokens)):
                 common = [tok for tok in toks if df.get(tok, 0) > n_common]
                 t = time.perf_counter()
-                store.keyword_search(toks, "a.visibility = 'public'", [], CANDIDATES, common)
+                store.keyword_search(toks, PUBLIC, CANDIDATES, common)
                 out.append(time.perf_counter() - t)
     terms = conn.execute("SELECT count(*) FROM vocab").fetchone()[0]
     keys = conn.execute("SELECT count(*) FROM vocab_keys").fetchone()[0]

@@ -221,14 +221,15 @@ def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder,
         store.set_files(result.files)
         store.set_catalog(catalog.build(result.articles, result.labels).to_json())
         store.write_vocabulary(typos.lookup_keys)
-        store.conn.commit()
-        for name, where in (("public.faiss", "a.visibility = 'public'"), ("all.faiss", "")):
-            ids, mat, langs = store.vectors(where, with_langs=True)
+        store.commit()
+        for name, public_only in (("public.faiss", True), ("all.faiss", False)):
+            ids, mat, langs = store.vectors(public_only, with_langs=True)
             mat = vectors.center_by_language(mat, langs)
             vectors.save(vectors.build(ids, mat, embedder.dim), build / name)
         total_chunks = store.chunk_count()
         rows = store.articles()
-        store.conn.execute("VACUUM") if deleted else None
+        if deleted:
+            store.vacuum()
     finally:
         store.close()
     stats = {"articles": len(rows), "chunks": total_chunks,

@@ -15,7 +15,7 @@ from . import fusion, languages, vectors
 from .generation import Generation
 from .query_text import is_ticket, keyword_text
 from .request import SearchRequest
-from .store import Store, article_filter
+from .store import ArticleFilter, Store
 
 # Large knowledge bases only: a word in more than COMMON_SHARE of the chunks scores keyword matches but
 # does not make one. At 100k chunks the keyword stage drops from 32 to 17 ms (p50) and the keyword top
@@ -63,10 +63,10 @@ def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang:
     longer than the embedding) and a second core does the keyword work.
     """
     t = time.perf_counter()
-    where, params = article_filter(req.public, req.lang, req.product, req.tags)
+    allowed = ArticleFilter(req.public, req.lang, req.product, tuple(req.tags or ()))
     tokens, weights, common, known = keyword_tokens(gen, keyword_text(query), detected_lang, req.public)
     store = gen.keywords(req.public)  # public searches: statistics of public chunks only
-    chunks = dict(store.keyword_search(tokens, where, params, req.depth, common))
+    chunks = dict(store.keyword_search(tokens, allowed, req.depth, common))
     coverage = 0.0
     if chunks:
         coverage = _coverage(store, max(chunks, key=chunks.get), weights)

@@ -109,22 +109,34 @@ class ChunkRow:
     text: str
 
 
-def article_filter(public_only: bool, lang: str | None = None, product: str | None = None,
-                   tags: Sequence[str] = ()) -> tuple[str, list]:
-    """SQL condition on articles (table alias `a`) and its parameters: what a search may see."""
-    clauses, params = [], []
-    if public_only:
-        clauses.append("a.visibility = 'public'")
-    if lang:
-        clauses.append("a.lang = ?")
-        params.append(lang)
-    if product:
-        clauses.append("a.product = ?")
-        params.append(product.lower())
-    for tag in tags or ():
-        clauses.append("EXISTS (SELECT 1 FROM json_each(a.tags) WHERE value = ?)")
-        params.append(tag.lower())
-    return " AND ".join(clauses), params
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which article versions a search may see; callers say what, the SQL stays in this module."""
+
+    public_only: bool = False
+    lang: str | None = None
+    product: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def sql(self) -> tuple[str, list]:
+        """SQL condition on articles (table alias `a`) and its parameters."""
+        clauses, params = [], []
+        if self.public_only:
+            clauses.append("a.visibility = 'public'")
+        if self.lang:
+            clauses.append("a.lang = ?")
+            params.append(self.lang)
+        if self.product:
+            clauses.append("a.product = ?")
+            params.append(self.product.lower())
+        for tag in self.tags or ():
+            clauses.append("EXISTS (SELECT 1 FROM json_each(a.tags) WHERE value = ?)")
+            params.append(tag.lower())
+        return " AND ".join(clauses), params
+
+
+EVERYTHING = ArticleFilter()
+PUBLIC = ArticleFilter(public_only=True)
 
 
 def create(path: Path) -> sqlite3.Connection:
@@ -184,6 +196,13 @@ class Store:
 
     def close(self):
         self.conn.close()
+
+    def commit(self):
+        self.conn.commit()
+
+    def vacuum(self):
+        """Give back the pages of deleted articles (a build that deleted some)."""
+        self.conn.execute("VACUUM")
 
     # --- writing (indexer) -------------------------------------------------
 
@@ -258,7 +277,11 @@ class Store:
     def article_by_path(self) -> dict[str, tuple[int, str]]:
         return {p: (r, sha) for r, p, sha in self.conn.execute("SELECT rowid, path, file_sha FROM articles")}
 
-    def articles(self, where: str = "", params: Sequence = ()) -> list[ArticleRow]:
+    def articles(self, public_only: bool = False) -> list[ArticleRow]:
+        """Every article version (or the public ones), by id and language."""
+        return self._articles("visibility = 'public'" if public_only else "")
+
+    def _articles(self, where: str = "", params: Sequence = ()) -> list[ArticleRow]:
         q = f"SELECT {', '.join(ARTICLE_COLS)} FROM articles {('WHERE ' + where) if where else ''} ORDER BY id, lang"
         return [ArticleRow.from_row(r) for r in self.conn.execute(q, params)]
 
@@ -267,12 +290,12 @@ class Store:
         out = {}
         for j in range(0, len(ids), 500):
             part = ids[j:j + 500]
-            for a in self.articles(f"rowid IN ({','.join('?' * len(part))})", part):
+            for a in self._articles(f"rowid IN ({','.join('?' * len(part))})", part):
                 out[a.rowid] = a
         return out
 
     def versions(self, article_id: str) -> list[ArticleRow]:
-        return self.articles("id = ?", (article_id,))
+        return self._articles("id = ?", (article_id,))
 
     def body(self, rowid: int) -> str:
         return self.conn.execute("SELECT body FROM articles WHERE rowid=?", (rowid,)).fetchone()[0]
@@ -293,8 +316,11 @@ class Store:
                 out[r[0]] = ChunkRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6])
         return out
 
-    def vectors(self, where: str = "", params: Sequence = (), with_langs: bool = False):
-        """(chunk ids, vectors[, languages]) for chunks of articles matching `where` (on table a)."""
+    def vectors(self, public_only: bool = False, with_langs: bool = False):
+        """(chunk ids, vectors[, languages]) of every chunk, or of public articles' chunks."""
+        return self._vectors("a.visibility = 'public'" if public_only else "", (), with_langs)
+
+    def _vectors(self, where: str = "", params: Sequence = (), with_langs: bool = False):
         q = ("SELECT c.rowid, c.vector, a.lang FROM chunks c JOIN articles a ON a.rowid=c.article"
              f" {('WHERE ' + where) if where else ''} ORDER BY c.rowid")
         rows = self.conn.execute(q, params).fetchall()
@@ -305,7 +331,7 @@ class Store:
 
     def vectors_of(self, article_rowid: int) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, vectors) of one article version."""
-        return self.vectors("a.rowid = ?", (article_rowid,))
+        return self._vectors("a.rowid = ?", (article_rowid,))
 
     def chunk_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """chunk rowid → its vector as the model made it (the FAISS copies are centred per language)."""
@@ -369,9 +395,9 @@ class Store:
             return self.conn.execute(f"SELECT count(*) FROM {self._t('chunks_fts')}").fetchone()[0]
         return self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
-    def keyword_search(self, tokens: Sequence[str], where: str, params: Sequence, limit: int,
+    def keyword_search(self, tokens: Sequence[str], allowed: ArticleFilter, limit: int,
                        common: Sequence[str] = ()) -> list[tuple[int, float]]:
-        """(chunk id, bm25 score, higher is better) for chunks matching any token.
+        """(chunk id, bm25 score, higher is better) for chunks of `allowed` articles matching any token.
 
         `common` tokens (words in a large share of the chunks) count in the
         score of a chunk that matches another token, but do not make a chunk
@@ -387,6 +413,7 @@ class Store:
         quote = lambda ts: " OR ".join('"' + t.replace('"', '""') + '"' for t in ts)  # noqa: E731
         if not tokens:
             return []
+        where, params = allowed.sql()
         only_score = set(common)
         rare = [t for t in tokens if t not in only_score] or list(tokens)  # all common: every one matches
         common = [t for t in tokens if t not in rare]

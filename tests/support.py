@@ -173,8 +173,8 @@ def searcher_of(app):
 def internal_ids(app) -> list[str]:
     """Ids of the articles an app's index holds only as internal versions."""
     store = searcher_of(app).store
-    public = {a.id for a in store.articles("visibility = 'public'")}
-    return sorted({a.id for a in store.articles("visibility = 'internal'")} - public)
+    public = {a.id for a in store.articles(public_only=True)}
+    return sorted({a.id for a in store.articles()} - public)
 
 
 def error_of(response) -> dict:

@@ -127,7 +127,7 @@ def test_internal_articles_are_never_suggested(client, app):
     store = app.extensions["polykb"]["searcher"].store
     fid = contact.new_form_id()
     for aid in internal_ids(app):
-        title = store.articles(f"id = '{aid}'")[0].title
+        title = store.versions(aid)[0].title
         ids = {s["id"] for s in client.get(f"/en/contact/suggest?form={fid}&q={title}").get_json()["suggestions"]}
         assert aid not in ids
         assert client.get(f"/en/contact/open/{fid}/{aid}").status_code == 404

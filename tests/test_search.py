@@ -6,6 +6,7 @@ from indexer import job
 from kb import fusion
 from kb.errors import ModelMismatchError, QueryError
 from kb.search import Searcher
+from kb.store import EVERYTHING, ArticleFilter
 from tests.support import SMALL_KB, minilm_spec
 
 
@@ -89,14 +90,15 @@ def test_keyword_ranking_inside_fts5_gives_the_results_of_joining_every_match(se
     full = ("SELECT f.rowid, -bm25(chunks_fts) FROM chunks_fts f JOIN chunks c ON c.rowid=f.rowid"
             " JOIN articles a ON a.rowid=c.article WHERE chunks_fts MATCH ? {} ORDER BY bm25(chunks_fts) LIMIT ?")
     tokens = ["502", "cdn", "ошибк", "源站", "password", "obs", "счет"]
-    filters = [("", []), ("a.visibility = 'public'", []), ("a.lang = ?", ["ru"]), ("a.lang = ?", ["zh"]),
-               ("a.product = ?", ["billing"]), ("a.lang = ? AND a.visibility = 'public'", ["en"])]
-    for where, params in filters:
+    filters = [ArticleFilter(), ArticleFilter(public_only=True), ArticleFilter(lang="ru"), ArticleFilter(lang="zh"),
+               ArticleFilter(product="billing"), ArticleFilter(public_only=True, lang="en")]
+    for allowed in filters:
+        where, params = allowed.sql()
         for limit in (1, 2, 3, 100):
             match = " OR ".join(f'"{t}"' for t in tokens)
             want = store.conn.execute(full.format(f"AND {where}" if where else ""), [match, *params, limit]).fetchall()
-            got = store.keyword_search(tokens, where, params, limit)
-            assert [r for r, _ in got] == [r for r, _ in want], (where, params, limit)
+            got = store.keyword_search(tokens, allowed, limit)
+            assert [r for r, _ in got] == [r for r, _ in want], (allowed, limit)
             assert [s for _, s in got] == pytest.approx([s for _, s in want])
             assert got or not want
 
@@ -125,12 +127,12 @@ def test_repeated_searches_come_from_the_response_cache_until_the_index_changes(
 def test_common_words_score_keyword_matches_but_do_not_make_one(searcher):
     store = searcher.store
     common = ["cdn", "password"]
-    only_rare = dict(store.keyword_search(["502"], "", [], 100))
-    with_common = dict(store.keyword_search(["502", *common], "", [], 100, common=common))
+    only_rare = dict(store.keyword_search(["502"], EVERYTHING, 100))
+    with_common = dict(store.keyword_search(["502", *common], EVERYTHING, 100, common=common))
     assert with_common and set(with_common) == set(only_rare)  # a common word alone makes no match...
-    everything = dict(store.keyword_search(["502", *common], "", [], 100))
+    everything = dict(store.keyword_search(["502", *common], EVERYTHING, 100))
     assert set(everything) > set(with_common)  # ...though other chunks have them
-    has_cdn = set(dict(store.keyword_search(["cdn"], "", [], 100)))
+    has_cdn = set(dict(store.keyword_search(["cdn"], EVERYTHING, 100)))
     assert any(with_common[c] > only_rare[c] for c in set(with_common) & has_cdn)  # and it adds to the score
-    alone = dict(store.keyword_search(common, "", [], 100))
-    assert dict(store.keyword_search(common, "", [], 100, common=common)) == alone  # all common: all match
+    alone = dict(store.keyword_search(common, EVERYTHING, 100))
+    assert dict(store.keyword_search(common, EVERYTHING, 100, common=common)) == alone  # all common: all match

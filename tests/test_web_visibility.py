@@ -73,7 +73,7 @@ def test_search_pages_api_and_suggestions_show_no_internal_article(client, secre
 
 
 def test_no_public_page_links_to_an_internal_article(app, client, secrets):
-    public = sorted({a.id for a in searcher_of(app).store.articles("visibility = 'public'")})
+    public = sorted({a.id for a in searcher_of(app).store.articles(public_only=True)})
     pages = ["/en/", "/zh/", "/ru/", "/es/"] + [f"/en/article/{a}" for a in public] + [f"/zh/article/{a}" for a in public[:10]]
     for path in pages:
         html = client.get(path).get_data(as_text=True)

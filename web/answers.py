@@ -134,8 +134,8 @@ def _aligned(searcher: Searcher, r: Result, want: str) -> tuple[str, str, str]:
     if src is None or dst is None:
         return r.lang, r.anchor, r.section
     src_ids = [c.rowid for c in store.chunks_of(src.rowid) if c.anchor == r.anchor]
-    ids_s, mat_s = store.vectors("a.rowid = ?", (src.rowid,))
-    ids_d, mat_d = store.vectors("a.rowid = ?", (dst.rowid,))
+    ids_s, mat_s = store.vectors_of(src.rowid)
+    ids_d, mat_d = store.vectors_of(dst.rowid)
     chunks = {c.rowid: c for c in store.chunks_of(dst.rowid)}
     if not src_ids or not len(ids_d):
         first = next(iter(chunks.values()), None)

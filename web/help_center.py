@@ -258,7 +258,7 @@ def _int_arg(name: str) -> int | None:
 
 
 def _public_articles():
-    return get_searcher().store.articles("visibility = 'public'")
+    return get_searcher().store.articles(public_only=True)
 
 
 def _facets() -> dict:

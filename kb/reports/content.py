@@ -125,8 +125,8 @@ def duplicates(ctx: Context, k: int = 5) -> list[dict]:
 
 def _article_vectors(ctx: Context, rowids: list[int]) -> np.ndarray:
     """One normalised vector per article version: the mean of its chunks, language mean removed."""
-    ids, mat, langs = ctx.store.vectors("", (), with_langs=True)
-    chunk_article = dict(ctx.store.conn.execute("SELECT rowid, article FROM chunks").fetchall())
+    ids, mat, langs = ctx.store.vectors(with_langs=True)
+    chunk_article = ctx.store.chunk_articles()
     from ..vectors import center_by_language
 
     mat = center_by_language(mat, langs, shrink=0)

@@ -39,7 +39,7 @@ def unused(ctx: Context) -> list[dict]:
     viewed = ctx.activity.viewed_articles(ctx.since)
     shown = ctx.activity.shown_by_answered_searches(ctx.since)
     rows = []
-    for a in ctx.store.articles("visibility = 'public'"):
+    for a in ctx.store.articles(public_only=True):
         if a.id not in viewed and a.id not in shown:
             rows.append(_usage_row({(a.id, a.lang): a}, a.id, a.lang, window_days=ctx.window_days,
                                    updated=a.updated.isoformat() if a.updated else None))
@@ -56,7 +56,7 @@ def demand(ctx: Context) -> dict[tuple[str, str], int]:
 
 def missing(ctx: Context) -> list[dict]:
     """Public articles without a version in a language the help center serves, most wanted first."""
-    articles = ctx.store.articles("visibility = 'public'")
+    articles = ctx.store.articles(public_only=True)
     served = sorted({a.lang for a in articles})
     groups: dict[str, dict] = defaultdict(dict)
     for a in articles:
