@@ -7,6 +7,8 @@ import os
 import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -57,6 +59,13 @@ def test_the_migrations_form_one_chain_and_build_exactly_schema_py(tmp_path):
     db = open_database(sqlite_url(tmp_path / "new.sqlite"))
     assert migrate.current(db) == migrate.head()
     assert schema_differences(db) == []
+
+
+def test_the_revisions_load_in_a_fresh_interpreter_as_kb_db_upgrade_does():
+    """A revision must import what it uses: under pytest, schema.py has long imported the SQLite dialect."""
+    code = "from kb.storage import migrate; print(migrate.head())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == migrate.head()
 
 
 @pytest.mark.parametrize("version", [0, 1])
@@ -282,7 +291,27 @@ def test_on_both_engines_concurrent_writers_lose_no_row(url, upgraded):
     assert (count(act.db, "searches"), count(act.db, "shown"), count(act.db, "feedback")) == (240, 480, 240)
 
 
-# --- PostgreSQL: upgraded on purpose, and the move from SQLite ---------------------------
+# --- PostgreSQL: upgraded on purpose, restarts, and the move from SQLite -------------------
+
+def test_after_postgresql_restarts_each_broken_pooled_connection_fails_once_and_is_dropped(postgres, postgres_url,
+                                                                                          upgraded):
+    accounts = Accounts(upgraded(postgres_url))
+    token = accounts.add_token("helpdesk")
+    assert accounts.check_token(token) == "helpdesk"
+    pooled = accounts.db.engine.pool.checkedin()
+    postgres.restart()
+    failed = 0
+    for _ in range(pooled):
+        try:
+            accounts.check_token(token)
+        except Exception:  # noqa: BLE001 - the request that meets a cut connection fails (a 500, never a 2xx)
+            failed += 1
+    assert 1 <= failed <= pooled
+    assert [accounts.check_token(token) for _ in range(3)] == ["helpdesk"] * 3
+    act = Activity(accounts.db)  # writes too, through the same pool
+    assert act.log_search("after the restart", "en", "en", "public", "api", [], 0) > 0
+
+
 
 def test_postgresql_behind_stops_the_start_with_what_to_run(postgres_url, tmp_path, upgraded):
     with pytest.raises(KBError, match=r"none \(no polykb tables yet\).*run `kb db upgrade`"):

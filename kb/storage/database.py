@@ -58,7 +58,10 @@ class Database:
         self.path = _sqlite_path(self.url)
         if self.path is not None:
             _create_private(self.path)
-        self.engine = _sqlite_engine(self.url) if self.is_sqlite else create_engine(self.url, pool_pre_ping=True)
+        # No ping before each use of a pooled PostgreSQL connection: it was a round trip on every request.
+        # A connection found broken (the server restarted) is dropped from the pool instead, in `cursor()`
+        # here and by SQLAlchemy elsewhere; the request that found it fails.
+        self.engine = _sqlite_engine(self.url) if self.is_sqlite else create_engine(self.url)
         self._compiled: dict = {}
 
     @property
@@ -88,9 +91,13 @@ class Database:
     def cursor(self, write: bool = True):
         """A DBAPI cursor on a pooled connection: the hot path (the rows each request logs, the token each API
         call checks), where SQLAlchemy's per-execute work would cost more than the database does. A write is
-        one transaction, committed when the block ends; a read on SQLite runs without one. The SQL comes from
-        `sql(stmt)`, so it is still generated from schema.py for the engine at hand."""
+        one transaction, committed when the block ends; a read runs without one (on PostgreSQL that saves the
+        BEGIN and ROLLBACK round trips). The SQL comes from `sql(stmt)`, so it is still generated from
+        schema.py for the engine at hand."""
         conn = self.engine.raw_connection()
+        autocommit = not write and not self.is_sqlite
+        if autocommit:
+            conn.driver_connection.autocommit = True
         cur = conn.cursor()
         try:
             if write and self.is_sqlite:
@@ -98,11 +105,18 @@ class Database:
             yield cur
             if write:
                 conn.commit()
-        except BaseException:
-            conn.rollback()
+        except BaseException as e:
+            if isinstance(e, self.engine.dialect.loaded_dbapi.Error) and \
+                    self.engine.dialect.is_disconnect(e, conn.driver_connection, cur):
+                conn.invalidate(e)  # not back into the pool
+            else:
+                conn.rollback()
             raise
         finally:
             cur.close()  # finalised: a half-read SELECT would hold SQLite's read snapshot
+            driver = conn.driver_connection  # None once invalidated
+            if autocommit and driver is not None and not driver.closed:
+                driver.autocommit = False
             conn.close()  # back to the pool
 
     @contextmanager

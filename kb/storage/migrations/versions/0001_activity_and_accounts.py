@@ -11,6 +11,7 @@ Revises:
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
 revision = "0001"
 down_revision = None
@@ -18,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 RowId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-Real = sa.Float().with_variant(sa.dialects.sqlite.REAL(), "sqlite")
+Real = sa.Float().with_variant(sqlite.REAL(), "sqlite")
 
 TABLES = {
     "searches": lambda: [
