@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from kb.cli import cli
 from kb.errors import KBError
-from kb.storage import Database, migrate, open_database, sqlite_url
+from kb.storage import Database, copy, migrate, open_database, sqlite_url
 from kb.storage.accounts import Accounts
 from kb.storage.activity import Activity
 from kb.storage.schema import metadata
@@ -329,15 +329,26 @@ def test_the_app_on_postgresql_logs_there(postgres_url, make_app, upgraded):
     try:
         assert app.test_client().get("/en/search?q=cdn+502").status_code == 200
     finally:
-        app.extensions["polykb"]["db"].close()
+        ext = app.extensions["polykb"]
+        if ext.get("follower"):
+            ext["follower"].stop()  # the replica's generation poller
+        ext["db"].close()
     assert count(db, "searches") == 1
 
 
-def test_kb_db_copy_moves_every_row_to_postgresql_and_new_ids_follow(tmp_path, postgres_url, upgraded):
+def test_kb_db_copy_moves_every_row_to_postgresql_and_new_ids_follow(tmp_path, postgres_url, upgraded, monkeypatch):
     path = sqlite3_era_file(tmp_path / "activity.sqlite", 1)
     source = activity_at(path)
-    for i in range(2500):  # more than one batch
+    for i in range(250):
         source.log_view(f"a-{i % 7}", "en", "en", "public")
+    with source.db.write() as c:  # binary rows too: generation files and cached embeddings
+        c.execute(metadata.tables["generation_files"].insert(),
+                  [{"generation": "gen-000001", "file": "kb.sqlite", "part": p, "data": bytes([p]) * 700}
+                   for p in range(5)])
+        c.execute(metadata.tables["embeddings"].insert(),
+                  [{"model": "e5", "key": bytes([k]) * 32, "vector": b"\x00\x01" * 384} for k in range(30)])
+    monkeypatch.setattr(copy, "BATCH", 100)  # several batches, some cut by rows and some by bytes
+    monkeypatch.setattr(copy, "BATCH_BYTES", 2000)
     before = {t: count(source.db, t) for t in metadata.tables}
     runner = CliRunner()
     result = runner.invoke(cli, ["db", "copy", "--index", str(tmp_path), "--to", postgres_url])

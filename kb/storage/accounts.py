@@ -15,7 +15,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from .. import passwords
 from ..errors import KBError
@@ -24,6 +24,11 @@ from .schema import login_failures, tokens, users
 
 ROLES = ("agent", "writer", "admin")
 TOKEN_ROLES = ("agent", "writer")
+# asked on every signed-in request and every API call: through Database.cursor
+_SESSION = select(users.c.role, users.c.sessions).where(users.c.name == bindparam("name"))
+_ACTIVE_TOKEN = select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.last_used).where(
+    tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked.is_(None),
+    or_(tokens.c.expires.is_(None), tokens.c.expires > bindparam("now")))
 LAST_USED_EVERY = dt.timedelta(minutes=1)
 
 
@@ -110,9 +115,13 @@ class Accounts:
 
     def session_role(self, name: str, generation) -> str | None:
         """The role of a signed-in user whose cookie carries `generation`; None once it is no longer current."""
-        with self.db.read() as c:
-            row = c.execute(select(users.c.role, users.c.sessions).where(users.c.name == name)).first()
-        return row.role if row is not None and generation == row.sessions else None
+        row = self._first(_SESSION, name=name)
+        return row[0] if row is not None and generation == row[1] else None
+
+    def _first(self, stmt, **params) -> tuple | None:
+        with self.db.cursor(write=False) as cur:
+            cur.execute(self.db.sql(stmt), params)
+            return cur.fetchone()
 
     def user_role(self, name: str) -> str | None:
         with self.db.read() as c:
@@ -138,20 +147,18 @@ class Accounts:
     def use_token(self, token: str) -> TokenUse | None:
         """The token's name and role if it is active and not expired, else None; records its use once a minute."""
         stamp = now()
-        with self.db.read() as c:
-            row = c.execute(select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.last_used).where(
-                tokens.c.token_hash == _token_hash(token), tokens.c.revoked.is_(None),
-                or_(tokens.c.expires.is_(None), tokens.c.expires > stamp))).first()
+        row = self._first(_ACTIVE_TOKEN, token_hash=_token_hash(token), now=stamp)
         if row is None:
             return None
+        token_id, name, role, last_used = row
         recorded = False
         due = _ago(LAST_USED_EVERY)
-        if row.last_used is None or row.last_used <= due:
+        if last_used is None or last_used <= due:
             with self.db.write() as c:  # the condition again: of several requests at once, one records
                 recorded = c.execute(update(tokens).where(
-                    tokens.c.id == row.id, or_(tokens.c.last_used.is_(None), tokens.c.last_used <= due))
+                    tokens.c.id == token_id, or_(tokens.c.last_used.is_(None), tokens.c.last_used <= due))
                     .values(last_used=stamp)).rowcount > 0
-        return TokenUse(row.name, row.role, recorded)
+        return TokenUse(name, role, recorded)
 
     def check_token(self, token: str) -> str | None:
         """The token's name if it is active and not expired, else None."""

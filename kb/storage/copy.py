@@ -17,7 +17,8 @@ from . import migrate
 from .database import Database
 from .schema import metadata
 
-BATCH = 2000
+BATCH = 2000  # rows per INSERT ...
+BATCH_BYTES = 32 << 20  # ... or fewer: generation files are stored in 4 MB parts
 
 
 def copy_database(source: Database, target: Database, *, replace: bool = False) -> dict[str, int]:
@@ -46,11 +47,18 @@ def copy_database(source: Database, target: Database, *, replace: bool = False) 
 
 
 def _copy_table(src: Connection, dst: Connection, table: Table) -> int:
+    """Rows streamed from the source (a server-side cursor on PostgreSQL), inserted in batches of bounded size."""
     order = list(table.primary_key.columns) or list(table.columns)
-    result = src.execute(select(table).order_by(*order)).mappings()
-    n = 0
-    while batch := result.fetchmany(BATCH):
-        dst.execute(table.insert(), [dict(row) for row in batch])
+    rows = src.execution_options(stream_results=True).execute(select(table).order_by(*order)).mappings()
+    n, batch, size = 0, [], 0
+    for row in rows:
+        batch.append(dict(row))
+        size += sum(len(v) for v in row.values() if isinstance(v, (bytes, str)))
+        if len(batch) >= BATCH or size >= BATCH_BYTES:
+            dst.execute(table.insert(), batch)
+            n, batch, size = n + len(batch), [], 0
+    if batch:
+        dst.execute(table.insert(), batch)
         n += len(batch)
     return n
 
