@@ -26,6 +26,7 @@ def _repos(index_dir):
     """The accounts and the audit log, on one connection pool."""
     from .storage.accounts import Accounts
     from .storage.audit import Audit
+    from .storage.contact import ContactStore
 
     db = _db(index_dir)
     return Accounts(db), Audit(db)
@@ -212,8 +213,10 @@ def purge(days, audit_days, index_dir):
     from .storage.activity import Activity
 
     from .storage.audit import Audit
+    from .storage.contact import ContactStore
 
     db = _db(index_dir)
     counts = Activity(db).forget_text(days)
+    counts.update(ContactStore(db).forget_text(days))
     gone = Audit(db).purge(audit_days)
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()) + f"; {gone} audit events deleted")

@@ -250,3 +250,20 @@ def test_the_app_posts_a_sent_form_to_the_webhook(make_app, receiver):
         sender.stop()
     body = next(b for _k, _c, b in receiver.accepted if b["subject"] == "Возврат за двойное списание")
     assert body["lang"] == "ru" and body["email"] == "ana@example.com"
+
+
+def test_retention_blanks_old_requests_but_not_one_waiting_for_the_webhook(tmp_path):
+    store = store_at(tmp_path / "activity.sqlite")
+    old_sent, old_waiting, new = (contact.checked(f"s{i}", "m", f"c{i}@example.com", "en") for i in range(3))
+    for req in (old_sent, old_waiting):
+        req.created = "2026-01-01T10:00:00+00:00"
+    store.add_request(old_sent, deliver=True)
+    store.add_request(old_waiting, deliver=True)
+    store.add_request(new, deliver=False)
+    first = store.claim_due(dt.datetime(2026, 1, 1, 11, tzinfo=dt.timezone.utc), 60)[0]
+    store.delivered(first.id, dt.datetime(2026, 1, 1, 11, tzinfo=dt.timezone.utc))
+    assert store.forget_text(30) == {"contact requests": 1}
+    assert store.request(old_sent.uid)["email"] == "" and store.request(old_sent.uid)["subject"] == ""
+    assert store.request(old_waiting.uid)["email"] == "c1@example.com"  # not delivered yet: kept
+    assert store.request(new.uid)["email"] == "c2@example.com"
+    assert store.claim_due(dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone.utc), 60)[0].payload != "{}"

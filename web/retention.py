@@ -36,6 +36,7 @@ def purge(app: Flask) -> dict[str, int]:
     counts = {}
     if cfg.get("RETENTION_DAYS"):
         counts = ext["activity"].forget_text(int(cfg["RETENTION_DAYS"]))
+        counts.update(ext["contacts"].forget_text(int(cfg["RETENTION_DAYS"])))
     if cfg.get("AUDIT_RETENTION_DAYS"):
         counts["audit events"] = ext["audit"].purge(int(cfg["AUDIT_RETENTION_DAYS"]))
     if any(counts.values()):

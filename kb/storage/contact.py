@@ -124,6 +124,20 @@ class ContactStore:
             delivered = c.execute(select(func.count()).where(and_(o.delivered.is_not(None)))).scalar()
         return {"pending": pending or 0, "delivered": delivered or 0}
 
+    def forget_text(self, older_than_days: int, at: dt.datetime | None = None) -> dict[str, int]:
+        """Blank what customers wrote (subject, message, email, name) in requests older than this many days, and
+        the copies in delivered outbox rows; the rows stay, so every count does. A request still waiting for the
+        webhook keeps its text until it is delivered: forgetting it first would lose the request."""
+        cutoff = iso((at or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(days=older_than_days))
+        r, o = contact_requests.c, outbox.c
+        waiting = select(o.request_id).where(o.delivered.is_(None))
+        with self.db.write() as c:
+            requests = c.execute(update(contact_requests).where(r.ts < cutoff, r.email != "", r.id.not_in(waiting))
+                                 .values(subject="", message="", email="", name=None)).rowcount
+            c.execute(update(outbox).where(o.created < cutoff, o.delivered.is_not(None), o.payload != "{}")
+                      .values(payload="{}"))
+        return {"contact requests": requests}
+
     def attempts(self) -> list[int]:
         """Each outbox row's attempts so far, oldest row first."""
         with self.db.read() as c:
