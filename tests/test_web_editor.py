@@ -237,3 +237,9 @@ def test_saved_html_stays_sanitised_on_the_public_page(edit_app, writer):
     assert "SAFE-MARKER-TEXT" in page
     assert "<script>alert" not in page and not re.search(r"<img[^>]*onerror", page)  # shown as text at most
     assert 'href="javascript:' not in page and "<iframe" not in page and "&lt;iframe" in page
+
+
+def test_the_editor_offers_the_missing_translations(writer):
+    page = writer.get("/writers/edit/cdn-hotlink-protection/ru").get_data(as_text=True)
+    assert 'href="/writers/translate/cdn-hotlink-protection/en/new?from=ru"' in page
+    assert 'href="/writers/translate/cdn-hotlink-protection/zh/new?from=ru"' in page
