@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 from . import languages
@@ -59,13 +60,34 @@ class SearchRequest:
                 and all(t.lower() in a.tags for t in self.tags))
 
 
+# White space as JSON Schema patterns (ECMA-262) define `\s`: Python's str.isspace adds \x1c-\x1f and \x85, so
+# "blank" is spelled out once here and in the API's description (web/openapi.py), and both mean the same.
+BLANK = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = f"[^{BLANK}]"  # a pattern: at least one character that is not white space
+_NOT_BLANK = re.compile(NOT_BLANK)
+
+
+def blank(q: str) -> bool:
+    return not _NOT_BLANK.search(q)
+
+
+def printable(q: str) -> str:
+    """The text with every character that is not printable (controls, format marks, unassigned) removed, trimmed."""
+    return "".join(ch for ch in q if ch in "\n\t" or ch.isprintable()).strip()
+
+
 def checked_query(q) -> str:
-    """The query as searched: printable characters, trimmed; QueryError when empty or too long."""
+    """The query as searched: printable characters, trimmed; QueryError when blank or too long.
+
+    A query of invisible characters only (controls, format marks) is not blank: it is searched as
+    "" and finds nothing. The API's description can say "at least one non-space character" exactly;
+    "at least one printable one" no JSON Schema pattern can (tests/test_openapi_conformance.py).
+    """
     if not isinstance(q, str):
         raise QueryError("query must be text")
-    q = "".join(ch for ch in q if ch in "\n\t" or ch.isprintable()).strip()
-    if not q:
+    if blank(q):
         raise QueryError("query is empty; type a few words, an error code or paste the customer's message")
+    q = printable(q)
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"query is {len(q)} characters, over the limit of {MAX_QUERY_CHARS}")
     return q

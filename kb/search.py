@@ -185,7 +185,7 @@ class Searcher:
         gen = self.generation()
         args = (gen.name, self.fusion, self.answer_model, self.min_answer_score, req)
         keys = [(q, *args) if len(q) <= CACHEABLE_CHARS else None for q in queries]
-        out: list[Response | None] = [self._cached(key) for key in keys]
+        out: list[Response | None] = [self._cached(key) if q else _nothing(q, req) for q, key in zip(queries, keys)]
         todo = [i for i, r in enumerate(out) if r is None]
         if not todo:
             return out
@@ -316,6 +316,12 @@ class Searcher:
             out.append(vecs[pos:pos + len(ps)])
             pos += len(ps)
         return out
+
+
+def _nothing(query: str, req: SearchRequest) -> Response:
+    """The answer to a query of invisible characters only (control or format characters): no words, no results."""
+    return Response(query, languages.Detection(None, 0.0, "no printable characters"), req.lang, [], 0, req.mode,
+                    {}, answered=False)
 
 
 def _copy(resp: Response) -> Response:

@@ -92,7 +92,8 @@ def test_feedback_is_stored(client, activity):
     ({"article_id": "rtc-echo", "lang": "en", "helpful": True, "reason": 3}, "reason must be a string"),
     ({"article_id": "rtc-echo", "lang": "en", "helpful": True, "reason": "x" * 1001}, "over the limit of 1000"),
     ({"article_id": "rtc-echo", "lang": "en", "helpful": True, "stars": 5}, "unknown field 'stars'"),
-    ({"article_id": "rtc-echo", "lang": "de", "helpful": True}, "has no 'de' version"),
+    ({"article_id": "rtc-echo", "lang": "es", "helpful": True}, "has no 'es' version"),
+    ({"article_id": "rtc-echo", "lang": "de", "helpful": True}, "not a language of this site"),
     ({"article_id": "rtc-echo", "lang": "xx", "helpful": True}, "unknown language"),
     ([1, 2], "must be a JSON object"),
 ])

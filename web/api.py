@@ -12,7 +12,9 @@ from flask import Blueprint, abort, current_app, jsonify, make_response, request
 from kb import article_source as article_source_mod
 from kb import languages
 
-from . import answers, editing, openapi
+from kb.request import blank
+
+from . import answers, editing, i18n, openapi
 from .errors import error_body
 from .resources import count_view, get_activity, get_reindexer, get_searcher, outdated_source, rendered_article
 from .security import api_caller, check_rate, limited_in_view, rate_limit
@@ -32,10 +34,10 @@ def search():
     shown as such (the help center shows its no-answer page with the contact link).
     """
     q = _query_arg()
-    lang = _lang(request.args.get("lang"))
-    k = _int(request.args.get("k"), "k", 10, 1, MAX_K)
-    offset = _int(request.args.get("offset"), "offset", 0, 0, 1000)
-    product = request.args.get("product") or None
+    lang = _lang(_arg("lang"))
+    k = _int(_arg("k"), "k", 10, 1, MAX_K)
+    offset = _int(_arg("offset"), "offset", 0, 0, 1000)
+    product = _arg("product") or None
     tags = request.args.getlist("tag") or None
     resp = get_searcher().search(q, ui_lang=lang, k=k, offset=offset, audience=AUDIENCE, product=product, tags=tags)
     search_id = get_activity().log_search(q, resp.detected.lang, lang, AUDIENCE, "api",
@@ -59,7 +61,7 @@ def search():
 def autocomplete():
     """Titles of public articles for a partly typed query: ?q=&lang=. Titles only, never text."""
     q = _query_arg()
-    lang = _lang(request.args.get("lang"))
+    lang = _lang(_arg("lang"))
     resp = get_searcher().search(q, ui_lang=lang, k=SUGGESTIONS, audience=AUDIENCE)
     return jsonify({"suggestions": [
         {"id": r.id, "lang": r.lang, "title": r.title,
@@ -70,7 +72,7 @@ def autocomplete():
 @rate_limit("API")
 def article(article_id):
     """A public article: metadata, rendered HTML and the languages it exists in. ?lang= picks the version."""
-    lang = _lang(request.args.get("lang"))
+    lang = _lang(_arg("lang"))
     searcher = get_searcher()
     found = searcher.article(article_id, lang, AUDIENCE)
     if found is None:
@@ -132,7 +134,7 @@ def suggest():
     check_rate("API")
     data = _json_body({"text", "lang", "k"})
     text = _field(data, "text", str, required=True)
-    if not text.strip():
+    if blank(text):
         abort(400, "text is empty; send the customer's message")
     if len(text) > answers.MAX_TEXT:
         abort(400, f"text is {len(text)} characters, over the limit of {answers.MAX_TEXT}")
@@ -231,8 +233,8 @@ def _saved_response(save):
 
 @bp.get("/openapi.json")
 def openapi_json():
-    """This API described as OpenAPI 3.1."""
-    return jsonify(openapi.SPEC)
+    """This API described as OpenAPI 3.1, with this site's languages and limits."""
+    return jsonify(openapi.spec(i18n.site_languages(), current_app.config["MAX_QUERY_CHARS"], answers.MAX_TEXT))
 
 
 def _degraded(stages: tuple[str, ...]) -> dict:
@@ -243,11 +245,19 @@ def _degraded(stages: tuple[str, ...]) -> dict:
 
 # --- validation -------------------------------------------------------------
 
+def _arg(name: str) -> str | None:
+    """A query parameter given at most once: a repeated one is refused rather than its first value taken."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        abort(400, f"{name} is given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
 def _query_arg() -> str:
-    if "q" not in request.args:
+    q = _arg("q")
+    if q is None:
         abort(400, "q is required: /api/search?q=your+question")
-    q = request.args["q"].strip()
-    if not q:
+    if blank(q):
         abort(400, "q is empty")
     limit = current_app.config["MAX_QUERY_CHARS"]
     if len(q) > limit:
@@ -256,11 +266,18 @@ def _query_arg() -> str:
 
 
 def _lang(value) -> str | None:
-    return languages.normalize(value)  # QueryError (400) for unknown codes, naming the known ones
+    """One of the site's languages (`zh-CN` is `zh`); 400 naming them for any other, as the OpenAPI enum says."""
+    if value == "":
+        abort(400, f"lang is empty; give one of {i18n.site_languages()} or leave it out")
+    lang = languages.normalize(value)  # QueryError (400) for codes no one knows
+    site = i18n.site_languages()
+    if lang is not None and lang not in site:
+        abort(400, f"lang {value!r} is not a language of this site; expected one of {site}")
+    return lang
 
 
 def _int(value: str | None, name: str, default: int, lo: int, hi: int) -> int:
-    if value is None or value == "":
+    if value is None:
         return default
     try:
         n = int(value)
@@ -295,6 +312,8 @@ def _field(data: dict, name: str, kind: type, required: bool = False):
             abort(400, f"{name} is required")
         return None
     value = data[name]
+    if kind is int and isinstance(value, float) and value.is_integer():  # JSON has numbers: 5.0 is the integer 5
+        value = int(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         abort(400, f"{name} must be {_TYPE_NAMES[kind]}, got {type(value).__name__}")
     return value

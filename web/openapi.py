@@ -1,8 +1,15 @@
-"""OpenAPI 3.1 description of the JSON API, served at /api/openapi.json (see web/API.md for prose)."""
+"""OpenAPI 3.1 description of the JSON API, served at /api/openapi.json (see web/API.md for prose).
+
+Exact, not merely indicative: what it allows the server accepts and what it
+forbids the server refuses (tests/test_openapi_conformance.py runs
+schemathesis against it). So it is made per app: `lang` is an enum of the
+site's languages, and `q` as long as the app's MAX_QUERY_CHARS.
+"""
 
 from __future__ import annotations
 
 from kb import __version__
+from kb.request import NOT_BLANK
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
@@ -18,7 +25,7 @@ def _json_body(schema: dict) -> dict:
 
 def _ok(ref: str, status="200") -> dict:
     return {status: {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}},
-            "400": _ERROR, "429": _ERROR}
+            "400": _ERROR, "429": _ERROR, "503": _ERROR}
 
 
 IF_MATCH = _param("If-Match", "header", True, description="The ETag from GET …/source (quotes included)")
@@ -57,30 +64,34 @@ DEGRADED = {
 DETECTED = {"type": "object", "properties": {"lang": {"type": ["string", "null"]}, "confidence": {"type": "number"},
                                              "reason": {"type": "string"}}}
 
-SPEC = {
-    "openapi": "3.1.0",
-    "info": {"title": "polykb", "version": __version__,
-             "description": "Multilingual knowledge base: public search and articles, feedback, agent suggestions, "
-                            "and article files for writers' scripts."},
-    "paths": {
+def spec(langs: list[str], max_query_chars: int, max_text: int) -> dict:
+    """The description for a site in these languages (UI languages and those of its public articles)."""
+    lang = {"type": "string", "enum": list(langs)}
+    query = {"type": "string", "minLength": 1, "maxLength": max_query_chars, "pattern": NOT_BLANK}
+    return {**SPEC, "paths": _paths(lang, query, {**query, "maxLength": max_text})}
+
+
+def _paths(lang: dict, query: dict, text: dict) -> dict:
+    return {
         "/api/search": {"get": {
             "summary": "Search public articles",
             "parameters": [
-                _param("q", required=True, description="The question, up to 500 characters"),
-                _param("lang", description="Reader's language; results fall back to other languages"),
+                _param("q", required=True, schema=query, description="The question"),
+                _param("lang", schema=lang, description="Reader's language; results fall back to other languages"),
                 _param("k", schema={"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
                 _param("offset", schema={"type": "integer", "minimum": 0, "maximum": 1000, "default": 0}),
-                _param("product"), _param("tag", description="Repeatable")],
+                _param("product"), _param("tag", schema={"type": "array", "items": {"type": "string"}},
+                                          description="Repeatable")],
             "responses": _ok("SearchResponse")}},
         "/api/articles/{id}": {"get": {
             "summary": "A public article with rendered HTML",
-            "parameters": [_param("id", "path", True), _param("lang")],
+            "parameters": [_param("id", "path", True), _param("lang", schema=lang)],
             "responses": {**_ok("Article"), "404": _ERROR}}},
         "/api/feedback": {"post": {
             "summary": "Was this article helpful?",
             "requestBody": _json_body({"type": "object", "required": ["article_id", "lang", "helpful"],
                                        "additionalProperties": False, "properties": {
-                                           "article_id": {"type": "string"}, "lang": {"type": "string"},
+                                           "article_id": {"type": "string"}, "lang": lang,
                                            "helpful": {"type": "boolean"},
                                            "reason": {"type": "string", "maxLength": 1000}}}),
             "responses": {"201": {"description": "Stored"}, "400": _ERROR, "404": _ERROR, "429": _ERROR}}},
@@ -88,10 +99,10 @@ SPEC = {
             "summary": "Suggested answers for a customer's message (internal articles included)",
             "security": [{"bearer": []}, {"session": []}],
             "requestBody": _json_body({"type": "object", "required": ["text"], "additionalProperties": False,
-                                       "properties": {"text": {"type": "string", "maxLength": 20000},
-                                                      "lang": {"type": "string"},
-                                                      "k": {"type": "integer", "minimum": 1, "maximum": 50}}}),
-            "responses": {**_ok("Suggestions"), "401": _ERROR}}},
+                                       "properties": {"text": text, "lang": {"anyOf": [lang, {"type": "null"}]},
+                                                      "k": {"type": ["integer", "null"], "minimum": 1,
+                                                            "maximum": 50}}}),
+            "responses": {**_ok("Suggestions"), "401": _ERROR, "503": _ERROR}}},
         "/api/articles/{id}/{lang}/source": {
             "get": {
                 "summary": "An article file's Markdown and its ETag (writers)",
@@ -124,9 +135,17 @@ SPEC = {
                           "403": _ERROR}}},
         "/api/autocomplete": {"get": {
             "summary": "Titles of public articles for a partly typed question",
-            "parameters": [_param("q", required=True), _param("lang")],
+            "parameters": [_param("q", required=True, schema=query), _param("lang", schema=lang)],
             "responses": _ok("Autocomplete")}},
-    },
+    }
+
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {"title": "polykb", "version": __version__,
+             "description": "Multilingual knowledge base: public search and articles, feedback, agent suggestions, "
+                            "and article files for writers' scripts."},
+    "paths": {},  # per site: spec()
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "`kb token add NAME`"},
                             "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
