@@ -49,7 +49,11 @@ DEFAULTS = {
     "AUDIT_RETENTION_DAYS": 365,  # delete audit events (sign-ins, token use, internal reads) older than this
     "VIEW_WINDOW_MINUTES": 30,  # an article view counts once per reader and article in this window
     "RATELIMIT_STORAGE_URI": "memory://",  # per process; several processes share e.g. redis://host:6379
-    "PROXY_FIX": 0,  # number of trusted reverse proxies setting X-Forwarded-For/-Proto/-Host
+    "PROXY_FIX": 0,
+    # Host names this site answers to, e.g. "kb.example.com,.example.org" (a leading dot: any subdomain). Set it
+    # in production: a request for another host gets 400, so no absolute URL the API returns (search results,
+    # articles, suggestions) ever carries a host a client made up. None: any host (development).
+    "TRUSTED_HOSTS": None,  # number of trusted reverse proxies setting X-Forwarded-For/-Proto/-Host
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,  # set KB_SESSION_COOKIE_SECURE=true behind HTTPS
@@ -68,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_prefixed_env("KB")
     else:
         app.config.from_mapping(test_config)
+    app.config["TRUSTED_HOSTS"] = _host_list(app.config.get("TRUSTED_HOSTS"))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
@@ -100,3 +105,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(insights.bp)
     security.csrf.exempt(api.bp)  # the JSON API takes tokens or JSON bodies, never forms
     return app
+
+
+def _host_list(value) -> list[str] | None:
+    """KB_TRUSTED_HOSTS as a list for Flask (it reads TRUSTED_HOSTS itself): "a.com, .b.org" or a JSON list."""
+    if value is None or value == "":
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [h.strip() for h in items if str(h).strip()] or None

@@ -12,7 +12,7 @@ import logging
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError, ServiceUnavailable
 
 from kb.errors import BusyError, QueryError
 
@@ -66,6 +66,15 @@ def init_app(app: Flask):
     @app.errorhandler(QueryError)
     def query_error(e: QueryError):
         return respond(BadRequest(str(e)))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(e: SecurityError):
+        """KB_TRUSTED_HOSTS refused the Host header: say so without echoing it (werkzeug's message does), and
+        without the page template, which builds URLs, and there is no host to build them for."""
+        message = _("This site does not answer to that host name.")
+        if request.path.startswith("/api/"):
+            return make_response(jsonify(error_body(400, message)), 400)
+        return make_response(message, 400, {"Content-Type": "text/plain; charset=utf-8"})
 
     @app.errorhandler(BusyError)
     def busy(e: BusyError):  # every embedding slot taken (kb/budget.py): come back soon, not a queue that grows

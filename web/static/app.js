@@ -183,6 +183,14 @@
     });
     document.querySelectorAll("[data-copy-from]").forEach(function (b) {
       b.addEventListener("click", function () {
+        // Internal text: the first click shows why not to paste it to a customer, the second copies.
+        var warning = b.hasAttribute("data-confirm") && document.getElementById(b.getAttribute("data-confirm"));
+        if (warning && warning.hidden) {
+          warning.hidden = false;
+          b.textContent = b.getAttribute("data-confirm-label");
+          b.setAttribute("aria-describedby", warning.id);
+          return;
+        }
         var src = document.getElementById(b.getAttribute("data-copy-from"));
         if (src) copy(src.value, b);
       });
