@@ -133,11 +133,14 @@ def build_index(tree: Path, source_index: Path, into: Path) -> Path:
 
 # --- the parent ---------------------------------------------------------------------------------------
 
-def measure(trees: list[Tree], route: str, texts: list[str], k: int | None = None) -> dict[str, list[dict]]:
+def measure(trees: list[Tree], route: str, texts: list[str], k: int | None = None,
+            limits: dict[str, int] | None = None) -> dict[str, list[dict]]:
+    """Each text to each tree, alternating who goes first; `limits` caps the texts a tree gets (a slow before)."""
     out: dict[str, list[dict]] = {t.name: [] for t in trees}
     for i, text in enumerate(texts):
-        for t in (trees if i % 2 == 0 else trees[::-1]):  # alternate who goes first
-            out[t.name].append(t.ask(route, text, k))
+        for t in (trees if i % 2 == 0 else trees[::-1]):
+            if i < (limits or {}).get(t.name, len(texts)):
+                out[t.name].append(t.ask(route, text, k))
     return out
 
 
@@ -182,6 +185,8 @@ def main():
     ap.add_argument("--index", type=Path, default=REPO / ".kb-index",
                     help="an index of articles/ whose embeddings.sqlite seeds the indexes built here")
     ap.add_argument("--repeats", type=int, default=3, help="variants of each adversarial input")
+    ap.add_argument("--before-repeats", type=int, help="variants of each adversarial input sent to the before tree "
+                    "(default: --repeats; 20,000 `[` took 33 s there)")
     ap.add_argument("--typical", type=int, default=15, help="typical tickets and queries measured")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -199,7 +204,9 @@ def main():
         results = {}
         for route in ("suggest", "search"):
             for case, texts, k in cases(route, args.repeats, args.typical):
-                results[(route, case)] = measure(trees, route, texts, k)
+                limits = {"before": args.before_repeats} if args.before_repeats and not case.startswith("typical") \
+                    else None
+                results[(route, case)] = measure(trees, route, texts, k, limits)
                 print(route, case, {n: round(statistics.median(r["cpu"] for r in v), 3)
                                     for n, v in results[(route, case)].items()}, flush=True)
         for t in trees:
@@ -215,7 +222,7 @@ def main():
         "# Cost of one request (bench/request_cost.py)", "",
         f"Trees: {labels}. "
         f"CPU time of the serving process per request (median; typical: {args.typical} tickets or queries, "
-        f"adversarial: {args.repeats} seeded variants each), measured side by side in one run, alternating. "
+        f"adversarial: {args.repeats} seeded variants each, {args.before_repeats or args.repeats} on the before tree), measured side by side in one run, alternating. "
         f"×ticket: the request's CPU over the median typical ticket's (/api/suggest) of the same tree. "
         f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end.", "",
         *table(results, names), ""])
