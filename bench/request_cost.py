@@ -126,8 +126,8 @@ def build_index(tree: Path, source_index: Path, into: Path) -> Path:
     cache = source_index / "embeddings.sqlite"
     if cache.exists():
         shutil.copy(cache, into / "embeddings.sqlite")
-    subprocess.run([sys.executable, "-m", "kb.cli", "index", "--articles", str(tree / "articles"), "--index",
-                    str(into), "--quiet"], cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)), check=True)
+    subprocess.run([sys.executable, "-c", "from kb.cli import cli; cli()", "index", "--articles", str(tree / "articles"),
+                    "--index", str(into), "--quiet"], cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)), check=True)
     return into
 
 
