@@ -49,11 +49,11 @@ DEFAULTS = {
     "AUDIT_RETENTION_DAYS": 365,  # delete audit events (sign-ins, token use, internal reads) older than this
     "VIEW_WINDOW_MINUTES": 30,  # an article view counts once per reader and article in this window
     "RATELIMIT_STORAGE_URI": "memory://",  # per process; several processes share e.g. redis://host:6379
-    "PROXY_FIX": 0,
+    "PROXY_FIX": 0,  # number of trusted reverse proxies setting X-Forwarded-For/-Proto/-Host
     # Host names this site answers to, e.g. "kb.example.com,.example.org" (a leading dot: any subdomain). Set it
     # in production: a request for another host gets 400, so no absolute URL the API returns (search results,
     # articles, suggestions) ever carries a host a client made up. None: any host (development).
-    "TRUSTED_HOSTS": None,  # number of trusted reverse proxies setting X-Forwarded-For/-Proto/-Host
+    "TRUSTED_HOSTS": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,  # set KB_SESSION_COOKIE_SECURE=true behind HTTPS
