@@ -132,7 +132,7 @@ def _paths(lang: dict, query: dict, text: dict) -> dict:
             "security": [{"bearer": []}, {"session": []}],
             "parameters": [_param("ticket", "path", True, {"type": "integer"})],
             "responses": {"200": {"description": "state, and searchable_since when done"}, "401": _ERROR,
-                          "403": _ERROR}}},
+                          "403": _ERROR, "404": _ERROR}}},
         "/api/autocomplete": {"get": {
             "summary": "Titles of public articles for a partly typed question",
             "parameters": [_param("q", required=True, schema=query), _param("lang", schema=lang)],
