@@ -125,8 +125,9 @@ def test_writers_pages_have_no_serious_or_critical_violations(page):
     page.click("form.stack button[type=submit]")
     page.wait_for_url(re.compile(r"/writers/$"))
     assert_accessible(page, "writers, overview")
-    for path in ("/writers/translations", "/writers/stale", "/writers/gaps", "/writers/article/cdn-purge-cache"):
-        page.goto(path)
+    for path in ("/writers/translations", "/writers/stale", "/writers/gaps", "/writers/article/cdn-purge-cache",
+                 "/insights/", "/insights/?bucket=day"):
+        assert page.goto(path).status == 200, path
         assert_accessible(page, path)
 
 
