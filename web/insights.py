@@ -126,11 +126,12 @@ def _card(name: str, s: insights.Series, period: insights.Period, lang: str | No
     keys = ([] if lang else [insights.ALL]) + langs
     labels = [_lang_label(k) for k in keys]
     fmt = _percent if s.rate else _count
-    x_labels = [_bucket_label(b, period.bucket) for b in s.buckets]
+    x_labels = [format_date(b, "d MMM") for b in s.buckets]  # short: the table and the title say day or week
     svg = charts.line_chart(x_labels, [charts.Line(lb, s.values(k)) for lb, k in zip(labels, keys)], fmt,
                             _("%(chart)s, by %(bucket)s", chart=title, bucket=_bucket_word(period.bucket)),
                             y_max=1.0 if s.rate else None)
-    table = [{"bucket": x_labels[i], "cells": [_cell_text(s, b, k) for k in keys]} for i, b in enumerate(s.buckets)]
+    table = [{"bucket": _bucket_label(b, period.bucket), "cells": [_cell_text(s, b, k) for k in keys]}
+             for b in s.buckets]
     total = s.total(lang or insights.ALL)
     return {"name": name, "title": title, "about": about, "svg": svg, "keys": keys, "labels": labels,
             "styles": [charts.style(i) for i in range(len(keys))], "table": table,
