@@ -403,3 +403,22 @@ def test_backup_and_restore_into_a_new_database_and_a_replica_serves_the_same_re
         assert seen[0] == seen[1] and seen[0][1].count(b"\n") > 1
     finally:
         postgres.drop(restored)
+
+
+def test_nginx_terminates_tls_with_hsts_redirects_http_and_answers_no_other_host(run):
+    context = ssl.create_default_context(cafile=str(run.nginx.cert))
+    client = Client(run.nginx.https_port, context)
+    try:
+        status, headers, _ = client.request("GET", "/en/")
+        assert status == 200 and "max-age=63072000" in headers["Strict-Transport-Security"]
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):  # 444: closed without an answer
+            client.request("GET", "/en/", headers={"Host": "evil.example"})
+    finally:
+        client.close()
+    plain = http.client.HTTPConnection("127.0.0.1", run.nginx.http_port, timeout=10)
+    try:
+        plain.request("GET", "/en/search?q=x", headers={"Host": HOST})
+        resp = plain.getresponse()
+        assert resp.status == 301 and resp.getheader("Location") == f"https://{HOST}/en/search?q=x"
+    finally:
+        plain.close()
