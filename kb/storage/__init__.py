@@ -31,7 +31,13 @@ How a module adds a table (or a column)
    `Database`, with one method per question or write; `db.write()` for a
    transaction, `db.read()` for queries. Use SQLAlchemy Core expressions, not SQL
    strings, so the same code runs on both engines. Web code reaches it through
-   a `get_<area>()` in web/resources.py.
+   a `get_<area>()` in web/resources.py. A write or read made on every request
+   can go through `db.cursor()` with `db.sql(stmt)` instead (a pooled DBAPI
+   cursor, SQL compiled once from the Core statement; see activity.log_search):
+   SQLAlchemy's per-execute work costs more than a small SQLite insert
+   (bench/storage.py).
+4. Nothing else: `kb db copy` copies every table in schema.py, and
+   tests/test_storage.py runs the chain on SQLite and on a real PostgreSQL.
 """
 
 from __future__ import annotations
