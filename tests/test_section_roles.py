@@ -1,6 +1,5 @@
 """Section roles and the section to show: small inline sections in English, Chinese and Russian (no model)."""
 
-import time
 
 import pytest
 
@@ -129,14 +128,11 @@ def test_choose_judges_the_chunks_of_one_long_section_together():
     assert choose([(intro, 0.94), (head, 0.85), (tail, 0.90)]) is tail
 
 
-def test_classifying_a_section_is_fast_and_memoised():
+def test_classifying_a_section_is_memoised():
+    """Sections are classified once per text: the cost is in the cache's hits, not in a timed assertion."""
     texts = [(("Fix", str(i)), STEPS_RU * 3 + f"\n{i}") for i in range(200)]
     classify.cache_clear()
-    t = time.perf_counter()
-    for path, text in texts:
-        classify(path, text)
-    first = time.perf_counter() - t
-    t = time.perf_counter()
-    for path, text in texts:
-        classify(path, text)
-    assert first < 1.0 and time.perf_counter() - t < first / 5
+    first = [classify(path, text) for path, text in texts]
+    again = [classify(path, text) for path, text in texts]
+    info = classify.cache_info()
+    assert again == first and info.misses == len(texts) and info.hits == len(texts)
