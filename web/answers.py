@@ -80,7 +80,7 @@ def suggest(text: str, customer_lang: str | None, k: int, route: str) -> Suggest
         a = _answer(searcher, r, want)
         if a is not None:
             answers.append(a)
-    search_id = get_activity().log_search(text, resp.detected.lang, customer_lang, "internal", route,
+    search_id = get_activity().log_search(resp.query, resp.detected.lang, customer_lang, "internal", route,
                                           [(a.id, a.lang, a.score) for a in answers], resp.total,
                                           answered=resp.answered)
     internal = [f"{a.id} ({a.lang})" for a in answers if a.visibility == "internal"]
