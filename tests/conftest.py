@@ -8,6 +8,8 @@ Two tiers (`make test` runs both, `make test-fast` only the first):
 - `slow` tests: real text indexed with the real model. A test is marked `slow` by itself when it uses an
   index built with the real model (the fixtures in REAL_MODEL below); a web test that checks what search
   *finds* in the sample is marked `slow` by hand, and then its `index_dir` is the real model's index.
+  Tests that start real servers (PostgreSQL, Redis, nginx: tests/server_support.py) are `slow` too: starting
+  them is seconds of the fast tier's 90, and what they check is the engines, not the logic.
   `browser` tests are marked in tests/browser_support.py.
 
 Real-model embeddings are cached by content in one file for the whole session, so each fixture text is
@@ -40,11 +42,13 @@ settings.register_profile("fast", max_examples=10)
 
 #: Fixtures that index real text with the real model: a test that uses one (even indirectly) is `slow`.
 REAL_MODEL = {"embed_cache", "sample_index", "web_index", "make_index", "small_index"}
+#: Fixtures that start a real server: a test that uses one is `slow` as well.
+REAL_SERVERS = {"postgres", "postgres_url", "redis_server"}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if REAL_MODEL & set(item.fixturenames) and not item.get_closest_marker("slow"):
+        if (REAL_MODEL | REAL_SERVERS) & set(item.fixturenames) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
 
 

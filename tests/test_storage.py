@@ -198,7 +198,7 @@ def test_a_database_url_that_is_neither_sqlite_nor_postgresql_is_refused(tmp_pat
 
 # --- both engines ---------------------------------------------------------------------
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def url(request, tmp_path) -> str:
     """An empty database on each engine: a new SQLite file, or a new database on the session's PostgreSQL."""
     if request.param == "sqlite":
