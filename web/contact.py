@@ -11,8 +11,6 @@ Suggestions are searched with audience "public": internal articles are never off
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -28,29 +26,7 @@ SUGGESTIONS = 5
 MIN_SUGGEST_CHARS = 3
 
 
-@bp.url_value_preprocessor
-def pull_lang(endpoint, values):
-    g.url_lang = values.pop("lang")
-    g.lang = i18n.canonical(g.url_lang)
-
-
-@bp.url_defaults
-def add_lang(endpoint, values):
-    if "lang" not in values and g.get("lang"):
-        values["lang"] = g.lang
-
-
-@bp.before_request
-def check_lang():
-    if not current_app.config["CONTACT_FORM"]:
-        abort(404)
-    if g.lang is None:
-        abort(404)
-    if g.url_lang != g.lang:
-        path = quote(request.path.replace(f"/{g.url_lang}", f"/{g.lang}", 1), safe="/")
-        qs = request.query_string.decode()
-        return redirect(path + (f"?{qs}" if qs else ""), 301 if request.method == "GET" else 308)
-    return None
+i18n.use_language_prefix(bp, enabled=lambda: current_app.config["CONTACT_FORM"])
 
 
 @bp.get("/")

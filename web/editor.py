@@ -30,11 +30,7 @@ PREVIEW_MAX = 2_000_000
 def require_writer():
     if request.endpoint == "editor.preview":
         check_rate("API")  # its own limit (see preview), counted before the sign-in check as every POST is
-    if g.user is None:
-        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
-    if not editing.may_edit():
-        abort(403, _("Only writers and admins can edit articles."))
-    return None
+    return editing.require_writer()
 
 
 @bp.get("/<article_id>/<lang>")

@@ -8,8 +8,6 @@ answers 404 exactly like an id that does not exist.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -29,27 +27,7 @@ HOME_LIST = 8
 CLOSEST = 3  # articles on the no-answer page
 
 
-@bp.url_value_preprocessor
-def pull_lang(endpoint, values):
-    g.url_lang = values.pop("lang")
-    g.lang = i18n.canonical(g.url_lang)
-
-
-@bp.url_defaults
-def add_lang(endpoint, values):
-    if "lang" not in values and g.get("lang"):
-        values["lang"] = g.lang
-
-
-@bp.before_request
-def check_lang():
-    if g.lang is None:
-        abort(404)
-    if g.url_lang != g.lang:  # /ZH/..., /zh-CN/... → /zh/...; the same for every path, existing or not
-        path = quote(request.path.replace(f"/{g.url_lang}", f"/{g.lang}", 1), safe="/")  # %0A stays %0A
-        qs = request.query_string.decode()
-        return redirect(path + (f"?{qs}" if qs else ""), 301 if request.method == "GET" else 308)
-    return None
+i18n.use_language_prefix(bp)
 
 
 # --- without a language: redirect to the visitor's --------------------------

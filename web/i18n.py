@@ -22,11 +22,12 @@ import hashlib
 import io
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import Babel, Domain, get_locale, gettext
 from werkzeug.routing import BaseConverter
 
@@ -159,3 +160,29 @@ def init_app(app: Flask):
             response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                                 secure=app.config["SESSION_COOKIE_SECURE"])
         return response
+
+
+def use_language_prefix(bp, enabled=lambda: True):
+    """Serve `bp` under `/<lang>/`: the prefix pulled into g.lang and put back into url_for; an unknown
+    language is a 404, a non-canonical spelling (/ZH/, /zh-CN/) a redirect to the canonical one, the same
+    for every path, existing or not. `enabled()` False makes every page of `bp` a 404."""
+
+    @bp.url_value_preprocessor
+    def pull_lang(endpoint, values):
+        g.url_lang = values.pop("lang")
+        g.lang = canonical(g.url_lang)
+
+    @bp.url_defaults
+    def add_lang(endpoint, values):
+        if "lang" not in values and g.get("lang"):
+            values["lang"] = g.lang
+
+    @bp.before_request
+    def check_lang():
+        if not enabled() or g.lang is None:
+            abort(404)
+        if g.url_lang != g.lang:
+            path = quote(request.path.replace(f"/{g.url_lang}", f"/{g.lang}", 1), safe="/")  # %0A stays %0A
+            qs = request.query_string.decode()
+            return redirect(path + (f"?{qs}" if qs else ""), 301 if request.method == "GET" else 308)
+        return None

@@ -23,13 +23,7 @@ from . import editing
 bp = Blueprint("translating", __name__, url_prefix="/writers/translate")
 
 
-@bp.before_request
-def require_writer():
-    if g.user is None:
-        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
-    if not editing.may_edit():
-        abort(403, _("Only writers and admins can edit articles."))
-    return None
+bp.before_request(editing.require_writer)
 
 
 @bp.get("/<article_id>/<lang>")
