@@ -289,6 +289,29 @@ def test_writers_are_refused_every_agent_route(client, activity):
     assert client.post("/api/suggest", json={"text": "CDN 502"}).status_code == 403  # signed in, wrong role
 
 
+ROLE_CHECKS = [  # (method, path, who is refused with a 403, its message, whether sign-in returns to the page)
+    ("GET", "/agent/?x=1", "writer", "This page is for support agents.", True),
+    ("GET", "/admin/audit", "agent", "This page is for admins.", True),
+    ("GET", "/insights/", "agent", "This page is for writers.", True),
+    ("GET", "/writers/gaps", "agent", "This page is for writers.", True),
+    ("GET", "/writers/edit/cdn-502/en", "agent", "Only writers and admins can edit articles.", True),
+    ("GET", "/writers/translate/cdn-502/en", "agent", "Only writers and admins can edit articles.", True),
+    ("POST", "/writers/items/" + "0" * 20, "agent", "This page is for writers.", False),  # form posts only
+]
+
+
+@pytest.mark.parametrize("method, path, refused, message, comes_back", ROLE_CHECKS)
+def test_each_staff_area_sends_visitors_to_sign_in_and_refuses_other_roles(client, activity, method, path, refused,
+                                                                          message, comes_back):
+    token = csrf_token(client)
+    r = client.open(path, method=method, data={"csrf_token": token})
+    assert r.status_code == 302
+    assert r.headers["Location"] == ("/auth/login?next=" + quote(path, safe="/?") if comes_back else "/auth/login")
+    login(client, new_user(activity, refused))
+    r = client.open(path, method=method, data={"csrf_token": csrf_token(client)})
+    assert r.status_code == 403 and message in r.get_data(as_text=True)
+
+
 def test_a_session_cookie_signed_with_another_key_is_anonymous(make_app, agent):
     from flask.sessions import SecureCookieSessionInterface
 

@@ -5,10 +5,11 @@ Admins only: agents and writers get the same refusal as other staff pages.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from .resources import get_audit
+from .security import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 LIMIT = 500
@@ -34,13 +35,7 @@ def event_labels() -> dict[str, str]:
     }
 
 
-@bp.before_request
-def require_admin():
-    if g.user is None:
-        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
-    if g.role != "admin":
-        abort(403, _("This page is for admins."))
-    return None
+bp.before_request(role_required(("admin",), lambda: _("This page is for admins.")))
 
 
 @bp.get("/audit")

@@ -15,16 +15,13 @@ from kb.storage.activity import MARKS
 
 from . import answers, i18n
 from .resources import count_view, get_activity, get_audit, get_searcher, rendered_article
-from .security import staff_required
+from .security import STAFF, role_required
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 K = 6
 
 
-@bp.before_request
-@staff_required
-def require_staff():
-    return None
+bp.before_request(role_required(STAFF, lambda: _("This page is for support agents.")))
 
 
 @bp.get("/")

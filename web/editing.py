@@ -15,7 +15,7 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, g
 from flask_babel import gettext as _
 
 from kb import article_git, article_source, frontmatter
@@ -130,17 +130,8 @@ def api_writer() -> str:
     return security.api_caller(EDITORS).name
 
 
-def may_edit() -> bool:
-    return g.get("role") in EDITORS
-
-
-def require_writer():
-    """The editing blueprints' before_request: visitors to the sign-in page, other roles a 403."""
-    if g.user is None:
-        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
-    if not may_edit():
-        abort(403, _("Only writers and admins can edit articles."))
-    return None
+# the editing blueprints' before_request
+require_writer = security.role_required(EDITORS, lambda: _("Only writers and admins can edit articles."))
 
 
 def today() -> dt.date:

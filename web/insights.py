@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 
@@ -26,6 +26,7 @@ from kb.reports import insights
 from . import charts
 from .report_text import action_text
 from .resources import get_activity, get_contacts, get_insights, get_searcher
+from .security import role_required
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 ALLOWED = ("writer", "admin")
@@ -35,13 +36,7 @@ TOP_LANGS = 5  # lines besides the total
 TOP_GAPS = 10
 
 
-@bp.before_request
-def require_role():
-    if g.user is None:
-        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
-    if g.role not in ALLOWED:
-        abort(403, _("This page is for writers."))
-    return None
+bp.before_request(role_required(ALLOWED, lambda: _("This page is for writers.")))
 
 
 @bp.get("/")

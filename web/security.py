@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import nh3
@@ -216,18 +217,22 @@ def logout_user():
     session.clear()
 
 
-def staff_required(view):
-    """Agents and admins only: others are sent to the login page (403 if signed in with another role)."""
+def role_required(roles: tuple[str, ...], message: Callable[[], str], come_back: bool = True):
+    """A blueprint's before_request: visitors go to the sign-in page, signed-in users of other roles get a 403.
 
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
+    `message` is called per refusal, so the 403 is in the visitor's language. `come_back=False` when the
+    blueprint only takes form posts: the sign-in page would otherwise return to a URL that cannot be opened.
+    """
+
+    def check():
         if g.user is None:
-            return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
-        if g.role not in STAFF:
-            abort(403, _("This page is for support agents."))
-        return view(*args, **kwargs)
+            back = (request.full_path if request.query_string else request.path) if come_back else None
+            return redirect(url_for("auth.login", next=back))
+        if g.role not in roles:
+            abort(403, message())
+        return None
 
-    return wrapped
+    return check
 
 
 @dataclass(frozen=True)

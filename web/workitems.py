@@ -18,20 +18,14 @@ from kb.workitems import State
 
 from . import editing
 from .resources import get_accounts, get_workitems
-from .security import safe_next
+from .security import role_required, safe_next
 
 bp = Blueprint("workitems", __name__, url_prefix="/writers/items")
 _ITEM = re.compile(r"^[0-9a-f]{20}$")
 ACTIONS = ("assign_me", "assign", "unassign", "resolve", "reopen", "snooze")
 
 
-@bp.before_request
-def require_writer():
-    if g.user is None:
-        return redirect(url_for("auth.login"))
-    if not editing.may_edit():
-        abort(403, _("This page is for writers."))
-    return None
+bp.before_request(role_required(editing.EDITORS, lambda: _("This page is for writers."), come_back=False))
 
 
 @bp.post("/<item>")

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, render_template, request, url_for
 from flask_babel import format_percent, ngettext
 from flask_babel import gettext as _
 
@@ -23,6 +23,7 @@ from kb.languages import NAMES
 
 from .report_text import action_text
 from .resources import get_activity, get_audit, get_searcher, get_workitems
+from .security import role_required
 
 bp = Blueprint("writers", __name__, url_prefix="/writers")
 WRITERS = ("writer", "admin")
@@ -80,13 +81,7 @@ class Table:
         return any(self.chosen.values()) or bool(self.assignee)
 
 
-@bp.before_request
-def require_writer():
-    if g.user is None:
-        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
-    if g.role not in WRITERS:
-        abort(403, _("This page is for writers."))
-    return None
+bp.before_request(role_required(WRITERS, lambda: _("This page is for writers.")))
 
 
 @bp.get("/")
