@@ -58,10 +58,11 @@ class Database:
         self.path = _sqlite_path(self.url)
         if self.path is not None:
             _create_private(self.path)
-        # No ping before each use of a pooled PostgreSQL connection: it was a round trip on every request.
-        # A connection found broken (the server restarted) is dropped from the pool instead, in `cursor()`
-        # here and by SQLAlchemy elsewhere; the request that found it fails.
-        self.engine = _sqlite_engine(self.url) if self.is_sqlite else create_engine(self.url)
+        # A pooled PostgreSQL connection is pinged as it is taken from the pool (`cursor()` too: raw_connection
+        # goes through the same checkout), so after a server restart or failover a cut connection is replaced
+        # there rather than failing the request that drew it. The ping is one more round trip per checkout;
+        # a SQLite file's connections cannot go stale, so they are never pinged.
+        self.engine = _sqlite_engine(self.url) if self.is_sqlite else create_engine(self.url, pool_pre_ping=True)
         self._compiled: dict = {}
 
     @property
