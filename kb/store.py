@@ -1,15 +1,11 @@
-"""SQLite storage of one index generation: articles, chunks with vectors, keyword index.
+"""SQLite storage of one index generation: articles, chunks with vectors, and (kb.keyword_index) keywords.
 
 A generation's database is written once by the indexer and then only read:
 readers open it immutable, so searches never take a lock and never see a
 half-written index. Activity (searches, clicks, feedback) lives elsewhere
-(`kb.storage`), because it must survive re-indexing.
-
-The keyword index exists twice: over every chunk, and over public chunks
-only (`public_` tables, read through `Store.public()`). FTS5's bm25 and the
-document counts behind IDF weights and typo correction are statistics of the
-whole table, so one shared table made public scores move with internal
-vocabulary; public searches read only the public copy.
+(`kb.storage`), because it must survive re-indexing. The schema of the whole
+file is here; the queries on its keyword tables are `KeywordIndex`'s, which
+`Store` inherits, so callers keep one object per generation.
 """
 
 from __future__ import annotations
@@ -18,15 +14,15 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import languages
 from .articles import Article, Problem
 from .chunking import Chunk
+from .keyword_index import KeywordIndex
 
 # `catalog`: what the help center shows beside the articles (featured, labels, outdated translations), as JSON,
 # rewritten by every index run. Added after format 2 without a new format: an index built before it has no
@@ -147,7 +143,7 @@ def create(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class Store:
+class Store(KeywordIndex):
     """Read and write access to one generation's database.
 
     A read-only store gives each thread its own connection: SQLite serialises
@@ -166,9 +162,6 @@ class Store:
         view = Store(self._conn, self._uri, "public_")
         view._local = self._local  # the same per-thread connections
         return view
-
-    def _t(self, table: str) -> str:
-        return self._prefix + table
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -221,15 +214,11 @@ class Store:
                 " VALUES (?,?,?,?,?,?,?,?)",
                 (art, c.ord, c.heading, c.anchor, json.dumps(c.heading_path, ensure_ascii=False), c.text,
                  c.embed_text, np.asarray(v, dtype=np.float32).tobytes()))
-            tokens = " ".join(languages.tokenize(c.embed_text, a.lang))
-            self.conn.execute("INSERT INTO chunks_fts (rowid, tokens) VALUES (?, ?)", (cur.lastrowid, tokens))
-            if a.visibility == "public":
-                self.conn.execute("INSERT INTO public_chunks_fts (rowid, tokens) VALUES (?, ?)", (cur.lastrowid, tokens))
+            self._index_keywords(cur.lastrowid, c.embed_text, a.lang, a.visibility == "public")
         return art
 
     def delete_article(self, rowid: int):
-        for fts in ("chunks_fts", "public_chunks_fts"):
-            self.conn.execute(f"DELETE FROM {fts} WHERE rowid IN (SELECT rowid FROM chunks WHERE article=?)", (rowid,))
+        self._unindex_keywords(rowid)
         self.conn.execute("DELETE FROM chunks WHERE article=?", (rowid,))
         self.conn.execute("DELETE FROM articles WHERE rowid=?", (rowid,))
 
@@ -237,20 +226,6 @@ class Store:
         self.conn.execute("DELETE FROM problems")
         self.conn.executemany("INSERT INTO problems VALUES (?,?,?,?,?)",
                               [(p.path, p.line, p.severity, p.message, p.code) for p in problems])
-
-    def write_vocabulary(self, keys: Callable[[str], Iterable[str]]):
-        """Copy the keyword index's terms and document counts into `vocab`, with each term's lookup `keys`.
-
-        Read back once per generation to correct query typos (kb.typos). Scanning
-        `chunks_vocab` reads the whole FTS5 index (0.5 s at 100k chunks), a plain
-        table a few milliseconds; the keys find a Han word by one wildcard character.
-        """
-        for p in ("", "public_"):
-            self.conn.execute(f"DELETE FROM {p}vocab")
-            self.conn.execute(f"DELETE FROM {p}vocab_keys")
-            self.conn.execute(f"INSERT INTO {p}vocab SELECT term, doc FROM {p}chunks_vocab")
-            terms = [t for (t,) in self.conn.execute(f"SELECT term FROM {p}vocab")]
-            self.conn.executemany(f"INSERT INTO {p}vocab_keys VALUES (?, ?)", ((k, t) for t in terms for k in keys(t)))
 
     def set_catalog(self, values: dict[str, object]):
         """Replace the catalog: each key's value stored as JSON."""
@@ -339,97 +314,9 @@ class Store:
         rows = self.conn.execute(f"SELECT rowid, vector FROM chunks WHERE rowid IN ({','.join('?' * len(ids))})", ids)
         return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows}
 
-    def chunk_tokens(self, chunk_id: int) -> list[str]:
-        """The keyword tokens of one chunk, as indexed."""
-        row = self.conn.execute(f"SELECT tokens FROM {self._t('chunks_fts')} WHERE rowid=?", (chunk_id,)).fetchone()
-        return row[0].split() if row else []
-
-    def doc_frequencies(self, tokens: Iterable[str]) -> dict[str, int]:
-        toks = list(set(tokens))
-        if not toks:
-            return {}
-        q = f"SELECT term, doc FROM {self._t('chunks_vocab')} WHERE term IN ({','.join('?' * len(toks))})"
-        return dict(self.conn.execute(q, toks).fetchall())
-
-    def vocabulary(self) -> list[tuple[str, int]]:
-        """(term, document count) of every term of the keyword index."""
-        return self.conn.execute(f"SELECT term, doc FROM {self._t('vocab')}").fetchall()
-
-    def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
-        """Document counts of terms, as `doc_frequencies`, from the `vocab` copy (no FTS5 index scan)."""
-        terms = list(set(terms))
-        out = {}
-        for j in range(0, len(terms), 500):
-            part = terms[j:j + 500]
-            out.update(self.conn.execute(f"SELECT term, doc FROM {self._t('vocab')}"
-                                         f" WHERE term IN ({','.join('?' * len(part))})", part).fetchall())
-        return out
-
-    def shares_chunk(self, term: str, others: Sequence[str]) -> bool:
-        """Whether some chunk has `term` and at least one of `others`."""
-        if not others:
-            return False
-        quote = lambda t: '"' + t.replace('"', '""') + '"'  # noqa: E731
-        match = f"{quote(term)} AND ({' OR '.join(map(quote, others))})"
-        fts = self._t("chunks_fts")
-        return self.conn.execute(f"SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT 1", (match,)).fetchone() is not None
-
-    def terms_by_key(self, keys: Iterable[str]) -> list[tuple[str, str, int]]:
-        """(key, term, document count) of the terms found by each lookup key (see `write_vocabulary`)."""
-        keys = list(set(keys))
-        out = []
-        for j in range(0, len(keys), 500):
-            part = keys[j:j + 500]
-            out += self.conn.execute(f"SELECT k.key, k.term, v.doc FROM {self._t('vocab_keys')} k"
-                                     f" JOIN {self._t('vocab')} v ON v.term = k.term"
-                                     f" WHERE k.key IN ({','.join('?' * len(part))})", part).fetchall()
-        return out
-
     def chunk_articles(self) -> dict[int, int]:
         """Chunk rowid → article rowid, for every chunk."""
         return dict(self.conn.execute("SELECT rowid, article FROM chunks"))
-
-    def chunk_count(self) -> int:
-        """Chunks of this store's audience: every chunk, or the public ones (`public()`)."""
-        if self._prefix:
-            return self.conn.execute(f"SELECT count(*) FROM {self._t('chunks_fts')}").fetchone()[0]
-        return self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
-
-    def keyword_search(self, tokens: Sequence[str], allowed: ArticleFilter, limit: int,
-                       common: Sequence[str] = ()) -> list[tuple[int, float]]:
-        """(chunk id, bm25 score, higher is better) for chunks of `allowed` articles matching any token.
-
-        `common` tokens (words in a large share of the chunks) count in the
-        score of a chunk that matches another token, but do not make a chunk
-        match on their own: reading every chunk that has "the" or "как" was
-        most of a search at 100k chunks, for candidates that rank last anyway.
-
-        Ranked inside FTS5 first and only the best 4 x limit joined to their
-        articles and filtered: joining every match before sorting was most of
-        a search's time at 100k chunks (bench/speed, `keyword` stage: 57 →
-        33 ms). When the filter keeps fewer than `limit` of those, the full
-        query runs, so results are the same.
-        """
-        quote = lambda ts: " OR ".join('"' + t.replace('"', '""') + '"' for t in ts)  # noqa: E731
-        if not tokens:
-            return []
-        where, params = allowed.sql()
-        only_score = set(common)
-        rare = [t for t in tokens if t not in only_score] or list(tokens)  # all common: every one matches
-        common = [t for t in tokens if t not in rare]
-        match = quote(rare) + (f" OR (({quote(common)}) AND ({quote(rare)}))" if common else "")
-        where_sql = f"WHERE {where}" if where else ""
-        fts = self._t("chunks_fts")
-        best = (f"SELECT f.rowid, -f.s FROM (SELECT rowid, bm25({fts}) AS s FROM {fts} WHERE {fts} MATCH ?"
-                " ORDER BY s LIMIT ?) f JOIN chunks c ON c.rowid=f.rowid JOIN articles a ON a.rowid=c.article"
-                f" {where_sql} ORDER BY f.s LIMIT ?")
-        rows = self.conn.execute(best, [match, 4 * limit, *params, limit]).fetchall()
-        if len(rows) < limit and where:
-            full = (f"SELECT f.rowid, -bm25({fts}) AS s FROM {fts} f"
-                    " JOIN chunks c ON c.rowid=f.rowid JOIN articles a ON a.rowid=c.article"
-                    f" WHERE {fts} MATCH ? AND {where} ORDER BY bm25({fts}) LIMIT ?")
-            rows = self.conn.execute(full, [match, *params, limit]).fetchall()
-        return [(r[0], r[1]) for r in rows]
 
     def problems(self) -> list[Problem]:
         return [Problem(*r) for r in self.conn.execute("SELECT path, line, severity, message, code FROM problems ORDER BY path, line")]
