@@ -8,6 +8,7 @@ the schema of the sqlite3 era; it also adopts a file written by that code
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -30,9 +31,18 @@ def config(connection=None) -> Config:
     return cfg
 
 
+@functools.cache
+def _scripts(location: Path) -> ScriptDirectory:
+    """The revisions, read once per process: reading and compiling their files was most of what opening the
+    database cost (20 ms), and every app factory, `kb` command and repository opened it."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(location))
+    return ScriptDirectory.from_config(cfg)
+
+
 def head() -> str:
     """The newest revision (the chain is linear: two heads are a merge mistake, reported here)."""
-    heads = ScriptDirectory.from_config(config()).get_heads()
+    heads = _scripts(SCRIPT_LOCATION).get_heads()
     if len(heads) != 1:
         raise KBError(f"the migrations in {SCRIPT_LOCATION} have {len(heads)} heads ({', '.join(heads)}); "
                       "they must form one chain: point the newer revision's down_revision at the other")
@@ -50,7 +60,8 @@ def upgrade(db: Database):
     """Bring the schema to the newest revision in one transaction (SQLite: taken with the write lock first),
     so servers starting together migrate once and a failed migration leaves the database as it was."""
     target = head()
-    _refuse_unknown(db)
+    if _refuse_unknown(db) == target:
+        return  # the usual start: nothing to lock or run (a schema never moves back)
     try:
         with db.exclusive() as conn:
             command.upgrade(config(conn), target)
@@ -63,22 +74,23 @@ def upgrade(db: Database):
 def check(db: Database):
     """Raise unless the schema is at the newest revision: PostgreSQL is upgraded by `kb db upgrade`, on purpose,
     not by whichever replica starts first."""
-    _refuse_unknown(db)
-    at, target = current(db), head()
+    at, target = _refuse_unknown(db), head()
     if at != target:
         raise KBError(f"the database {db.name} is at schema revision {at or 'none (no polykb tables yet)'}, this "
                       f"release needs {target}: run `kb db upgrade` with KB_DATABASE_URL set to it, then start "
                       "polykb again")
 
 
-def _refuse_unknown(db: Database):
+def _refuse_unknown(db: Database) -> str | None:
+    """The database's revision, unless this release does not know it (upgraded by a newer one): then an error."""
     at = current(db)
     if at is None:
-        return
+        return None
     try:
-        known = ScriptDirectory.from_config(config()).get_revision(at)
+        known = _scripts(SCRIPT_LOCATION).get_revision(at)
     except CommandError:
         known = None
     if known is None:
         raise KBError(f"the database {db.name} is at schema revision {at}, which this polykb release does not "
                       "know: it was upgraded by a newer release. Run that release (or restore a backup).")
+    return at
