@@ -229,24 +229,52 @@ def agent_client(client, agent):
 
 # --- the writers' editor ---------------------------------------------------------------
 
+def _copy_kb(folder: Path, fake_web_index: Path) -> tuple[Path, Path]:
+    articles = folder / "articles"
+    shutil.copytree(ROOT / "articles", articles)
+    return articles, copy_index(fake_web_index, folder / "index")
+
+
+def _editing_app(articles: Path, index: Path, model: str):
+    app = create_app({"TESTING": True, "INDEX": str(index), "ARTICLES": str(articles), "RATELIMIT_ENABLED": False,
+                      "SECRET_KEY": "test-secret"})
+    app.extensions["polykb"]["reindexer"].runner = index_runner(model)
+    return app
+
+
 @pytest.fixture
 def kb_copy(tmp_path, fake_web_index):
     """(articles, index): copies of the sample's articles and of its index (fake embedder), for one test to change."""
-    articles = tmp_path / "articles"
-    shutil.copytree(ROOT / "articles", articles)
-    return articles, copy_index(fake_web_index, tmp_path / "index")
+    return _copy_kb(tmp_path, fake_web_index)
 
 
 @pytest.fixture
 def edit_app(kb_copy, fake_default_model):
     """An app editing `kb_copy`; the background index after a save runs in this process with the fake embedder."""
-    articles, index = kb_copy
-    app = create_app({"TESTING": True, "INDEX": str(index), "ARTICLES": str(articles), "RATELIMIT_ENABLED": False,
-                      "SECRET_KEY": "test-secret"})
-    app.extensions["polykb"]["reindexer"].runner = index_runner(fake_default_model)
-    return app
+    return _editing_app(*kb_copy, fake_default_model)
 
 
 @pytest.fixture
 def writer(edit_app):
     return client_as(edit_app, "writer")
+
+
+@pytest.fixture(scope="module")
+def read_only_kb_copy(tmp_path_factory, fake_web_index):
+    """`kb_copy` shared by a module's tests that save nothing: those only read, or check that a save is refused
+    and the file left as it was (a test that fails that check has changed the copy: it fails first)."""
+    return _copy_kb(tmp_path_factory.mktemp("read-only-kb"), fake_web_index)
+
+
+@pytest.fixture(scope="module")
+def read_only_edit_app(read_only_kb_copy, fake_model):
+    """`edit_app` over `read_only_kb_copy`, once per module: an app over a fresh copy took a fifth of a second."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kb.embeddings, "DEFAULT_MODEL", fake_model)
+        yield _editing_app(*read_only_kb_copy, fake_model)
+
+
+@pytest.fixture
+def read_only_writer(read_only_edit_app):
+    """A writer (a new one per test) signed in to `read_only_edit_app`."""
+    return client_as(read_only_edit_app, "writer")

@@ -14,6 +14,7 @@ from indexer import job
 from kb.errors import KBError
 from kb.search import Searcher
 from tests.support import ROOT, SMALL_KB, activity_at, article, run_sql, write_tree
+from tests.workers import write_feedback
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.5, 1.5, 3.0])
@@ -67,18 +68,11 @@ def test_searches_keep_succeeding_while_a_new_index_is_published(make_fake_index
     assert searcher.versions("new-2")
 
 
-def _write_feedback(path, n, worker):
-    act = activity_at(path)
-    for i in range(n):
-        act.add_feedback(f"a-{worker}", "en", i % 2 == 0, f"reason {i}")
-        act.log_search(f"q {worker} {i}", "en", "en", "public", "search", [("a", "en", 0.5)], 1)
-
-
 def test_concurrent_writers_lose_no_row(tmp_path):
     path = tmp_path / "activity.sqlite"
     activity_at(path)
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_write_feedback, args=(path, 200, w)) for w in range(4)]
+    procs = [ctx.Process(target=write_feedback, args=(path, 200, w)) for w in range(4)]
     for p in procs:
         p.start()
     for p in procs:

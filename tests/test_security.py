@@ -222,6 +222,7 @@ def test_every_post_form_on_every_page_carries_a_csrf_token_and_is_refused_witho
     pages = [(visitor, ["/en/", "/zh/search?q=cdn", "/en/article/cdn-502", "/auth/login"], None),
              (agent, ["/agent/", "/agent/article/internal-edgectl", "/en/article/cdn-502"], page(answers)),
              (writer, ["/writers/", "/writers/gaps", "/writers/article/cdn-502"], None)]
+    elsewhere = csrf_token(make_app().test_client())  # valid, but another session's
     seen = set()
     for client, paths, extra in pages:
         htmls = [page(client.get(p)) for p in paths] + ([extra] if extra else [])
@@ -231,7 +232,7 @@ def test_every_post_form_on_every_page_carries_a_csrf_token_and_is_refused_witho
                 seen.add(form["action"].split("?")[0])
                 fields = {k: v for k, v in form["fields"].items() if k != "csrf_token"}
                 fields.setdefault("text", "x")
-                for forged in (None, "forged-token", csrf_token(make_app().test_client())):  # none, junk, another session's
+                for forged in (None, "forged-token", elsewhere):
                     data = fields if forged is None else {**fields, "csrf_token": forged}
                     r = client.post(form["action"], data=data)
                     assert r.status_code == 400 and "form expired" in page(r), (form["action"], forged)

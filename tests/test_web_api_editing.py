@@ -26,14 +26,21 @@ def writer_auth(edit_app):
     return token(edit_app, "writer")
 
 
-def test_get_source_gives_the_file_and_its_etag(edit_app, writer_auth, kb_copy):
-    r = edit_app.test_client().get(URL, headers=writer_auth)
+@pytest.fixture
+def read_only_auth(read_only_edit_app):
+    """A writer token on the module's shared app, for tests that save nothing (tests/conftest.py)."""
+    return token(read_only_edit_app, "writer")
+
+
+def test_get_source_gives_the_file_and_its_etag(read_only_edit_app, read_only_auth, read_only_kb_copy):
+    r = read_only_edit_app.test_client().get(URL, headers=read_only_auth)
     data = r.get_json()
     assert r.status_code == 200 and r.headers["ETag"] == data["etag"]
-    assert data["source"] == (kb_copy[0] / PURGE_ZH).read_text(encoding="utf-8") and data["path"] == PURGE_ZH
+    assert data["source"] == (read_only_kb_copy[0] / PURGE_ZH).read_text(encoding="utf-8") and data["path"] == PURGE_ZH
 
 
-def test_agent_tokens_and_anonymous_callers_cannot_edit(edit_app, kb_copy):
+def test_agent_tokens_and_anonymous_callers_cannot_edit(read_only_edit_app, read_only_kb_copy):
+    edit_app, kb_copy = read_only_edit_app, read_only_kb_copy
     client = edit_app.test_client()
     assert error_of(client.get(URL, headers=token(edit_app, "agent")))["status"] == 403
     assert error_of(client.get(URL))["status"] == 401
@@ -78,8 +85,9 @@ def test_a_stale_etag_is_409_and_the_file_is_untouched(edit_app, writer_auth, kb
     (lambda s: s.replace("product: cdn", "product: cdn: extra"), 6, "YAML"),
     (lambda s: s.split("---\n", 2)[0] + "---\n" + s.split("---\n", 2)[1] + "---\n\n", 15, "empty body"),
 ])
-def test_invalid_source_is_400_with_the_line_and_the_file_untouched(edit_app, writer_auth, kb_copy, change, line,
-                                                                    words):
+def test_invalid_source_is_400_with_the_line_and_the_file_untouched(read_only_edit_app, read_only_auth,
+                                                                    read_only_kb_copy, change, line, words):
+    edit_app, writer_auth, kb_copy = read_only_edit_app, read_only_auth, read_only_kb_copy
     client = edit_app.test_client()
     got = client.get(URL, headers=writer_auth).get_json()
     before = (kb_copy[0] / PURGE_ZH).read_bytes()
@@ -90,8 +98,8 @@ def test_invalid_source_is_400_with_the_line_and_the_file_untouched(edit_app, wr
     assert (kb_copy[0] / PURGE_ZH).read_bytes() == before
 
 
-def test_put_needs_if_match_and_a_known_body_type(edit_app, writer_auth):
-    client = edit_app.test_client()
+def test_put_needs_if_match_and_a_known_body_type(read_only_edit_app, read_only_auth):
+    client, writer_auth = read_only_edit_app.test_client(), read_only_auth
     assert error_of(client.put(URL, json={"source": "x"}, headers=writer_auth))["status"] == 428
     r = client.put(URL, data=b"x", content_type="application/octet-stream", headers={**writer_auth, "If-Match": "x"})
     assert error_of(r)["status"] == 415
@@ -120,12 +128,12 @@ def test_writer_sessions_may_use_the_api_too(edit_app, kb_copy):
 
 @pytest.mark.parametrize("path", ["/api/articles/..%2F..%2Fetc/en/source", "/api/articles/cdn-purge-cache/../source",
                                   "/api/articles/nothing-here/en/source", "/api/articles/cdn-purge-cache/xx/source"])
-def test_paths_are_validated(edit_app, writer_auth, path):
-    assert edit_app.test_client().get(path, headers=writer_auth).status_code in (400, 404)
+def test_paths_are_validated(read_only_edit_app, read_only_auth, path):
+    assert read_only_edit_app.test_client().get(path, headers=read_only_auth).status_code in (400, 404)
 
 
-def test_the_editing_routes_are_in_the_openapi_file(edit_app):
-    spec = edit_app.test_client().get("/api/openapi.json").get_json()
+def test_the_editing_routes_are_in_the_openapi_file(read_only_edit_app):
+    spec = read_only_edit_app.test_client().get("/api/openapi.json").get_json()
     assert {"get", "put"} <= set(spec["paths"]["/api/articles/{id}/{lang}/source"])
     assert "409" in spec["paths"]["/api/articles/{id}/{lang}/source"]["put"]["responses"]
     assert "post" in spec["paths"]["/api/articles/{id}/{lang}/reviewed"]

@@ -1,7 +1,8 @@
 """The writers' editor in the browser's place (Flask's test client): who may edit, save, lint, conflicts,
 mark reviewed, translations side by side, new and deleted articles, the background index.
 
-Each test edits its own copy of the sample articles, over a copy of the sample's index (fake embedder); the
+Each test that saves edits its own copy of the sample articles, over a copy of the sample's index (fake
+embedder); tests that only read, or check that a save is refused, share one copy (`read_only_edit_app`). The
 re-index after a save runs in this process with the fake embedder. The real path (`kb index` in a child
 process, the real model) is in tests/test_browser_editor.py.
 """
@@ -25,25 +26,26 @@ PURGE_ZH = "cdn/cdn-purge-cache.zh.md"
 # --- who may edit -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role, status", [("agent", 403), ("writer", 200), ("admin", 200)])
-def test_only_writers_and_admins_edit(edit_app, role, status):
-    client = client_as(edit_app, role)
+def test_only_writers_and_admins_edit(read_only_edit_app, role, status):
+    client = client_as(read_only_edit_app, role)
     assert client.get("/writers/edit/cdn-purge-cache/zh").status_code == status
     assert client.get("/writers/translate/cdn-purge-cache/zh").status_code == status
 
 
-def test_visitors_are_sent_to_login(edit_app):
-    r = edit_app.test_client().get("/writers/edit/cdn-purge-cache/zh")
+def test_visitors_are_sent_to_login(read_only_edit_app):
+    r = read_only_edit_app.test_client().get("/writers/edit/cdn-purge-cache/zh")
     assert r.status_code == 302 and "/auth/login" in r.headers["Location"]
 
 
-def test_agents_cannot_post_saves(edit_app, kb_copy):
-    client = client_as(edit_app, "agent")
-    before = (kb_copy[0] / PURGE_ZH).read_bytes()
+def test_agents_cannot_post_saves(read_only_edit_app, read_only_kb_copy):
+    client = client_as(read_only_edit_app, "agent")
+    before = (read_only_kb_copy[0] / PURGE_ZH).read_bytes()
     r = client.post("/writers/edit/cdn-purge-cache/zh", data={"body": "x", "csrf_token": csrf_token(client, "/agent/")})
-    assert r.status_code == 403 and (kb_copy[0] / PURGE_ZH).read_bytes() == before
+    assert r.status_code == 403 and (read_only_kb_copy[0] / PURGE_ZH).read_bytes() == before
 
 
-def test_a_save_without_the_csrf_token_is_refused(writer, kb_copy):
+def test_a_save_without_the_csrf_token_is_refused(read_only_writer, read_only_kb_copy):
+    writer, kb_copy = read_only_writer, read_only_kb_copy
     before = (kb_copy[0] / PURGE_ZH).read_bytes()
     form = form_of(writer, "/writers/edit/cdn-purge-cache/zh")
     del form["csrf_token"]
@@ -60,8 +62,8 @@ def test_without_an_articles_folder_the_editor_says_how_to_get_one(fake_web_inde
 
 @pytest.mark.parametrize("path", ["/writers/edit/..%2F..%2Fetc/en", "/writers/edit/cdn-purge-cache/..",
                                   "/writers/edit/CDN/en", "/writers/edit/x/zz-top"])
-def test_malformed_ids_and_languages_are_refused(writer, path):
-    assert writer.get(path).status_code in (400, 404)
+def test_malformed_ids_and_languages_are_refused(read_only_writer, path):
+    assert read_only_writer.get(path).status_code in (400, 404)
 
 
 # --- saving -------------------------------------------------------------------------------------
@@ -93,7 +95,8 @@ def test_only_the_changed_lines_change(writer, kb_copy):
     assert changed[0][1].startswith("updated: ") and "10,000" in changed[1][1]
 
 
-def test_lint_errors_are_shown_at_their_line_and_nothing_is_written(writer, kb_copy):
+def test_lint_errors_are_shown_at_their_line_and_nothing_is_written(read_only_writer, read_only_kb_copy):
+    writer, kb_copy = read_only_writer, read_only_kb_copy
     before = (kb_copy[0] / PURGE_ZH).read_bytes()
     form = form_of(writer, "/writers/edit/cdn-purge-cache/zh")
     form["review_every"] = "often"
@@ -146,7 +149,8 @@ def test_every_save_is_in_the_history_with_who_and_the_diff(writer, edit_app):
     assert re.search(r'e-del">-\|[^<]*每天可刷新 2,000', page) and re.search(r'e-add">\+\|[^<]*每天可刷新 10,000', page)
 
 
-def test_preview_is_sanitised(writer):
+def test_preview_is_sanitised(read_only_writer):
+    writer = read_only_writer
     token = csrf_token(writer, "/writers/edit/cdn-purge-cache/zh")
     r = writer.post("/writers/edit/preview", json={"body": "# Hi\n\n<script>alert(1)</script>[x](javascript:alert(1))"},
                     headers={"X-CSRFToken": token})
@@ -157,8 +161,8 @@ def test_preview_is_sanitised(writer):
 
 # --- translations -------------------------------------------------------------------------------
 
-def test_side_by_side_marks_the_v2_facts_in_both_columns(writer):
-    page = writer.get("/writers/translate/cdn-purge-cache/zh").get_data(as_text=True)
+def test_side_by_side_marks_the_v2_facts_in_both_columns(read_only_writer):
+    page = read_only_writer.get("/writers/translate/cdn-purge-cache/zh").get_data(as_text=True)
     marks = re.findall(r'<mark class="e-fact[^"]*">(.*?)</mark>', page, re.S)
     assert any("v2/cdn/cache/purge" in m for m in marks) and any("v1/cdn/purge" in m for m in marks)
     assert "10,000" in marks and "2,000" in marks
@@ -220,7 +224,8 @@ def test_new_article_and_delete_with_confirmation(edit_app, writer, kb_copy):
 
 
 @pytest.mark.parametrize("folder", ["../outside", "/etc", "cdn/../../x"])
-def test_a_new_article_cannot_be_written_outside_the_folder(writer, kb_copy, folder):
+def test_a_new_article_cannot_be_written_outside_the_folder(read_only_writer, read_only_kb_copy, folder):
+    writer, kb_copy = read_only_writer, read_only_kb_copy
     text = "---\nid: evil\nlang: en\ntitle: Evil\n---\nText\n"
     r = writer.post("/writers/edit/new", data={"id": "evil", "lang": "en", "folder": folder, "text": text,
                                                "csrf_token": csrf_token(writer, "/writers/edit/new")})
@@ -239,7 +244,7 @@ def test_saved_html_stays_sanitised_on_the_public_page(edit_app, writer):
     assert 'href="javascript:' not in page and "<iframe" not in page and "&lt;iframe" in page
 
 
-def test_the_editor_offers_the_missing_translations(writer):
-    page = writer.get("/writers/edit/cdn-hotlink-protection/ru").get_data(as_text=True)
+def test_the_editor_offers_the_missing_translations(read_only_writer):
+    page = read_only_writer.get("/writers/edit/cdn-hotlink-protection/ru").get_data(as_text=True)
     assert 'href="/writers/translate/cdn-hotlink-protection/en/new?from=ru"' in page
     assert 'href="/writers/translate/cdn-hotlink-protection/zh/new?from=ru"' in page
