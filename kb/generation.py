@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 from cachetools import LRUCache
 
-from . import index_format, vectors
+from . import index_format, section_roles, vectors
 from .catalog import Catalog
+from .section_roles import SectionPlan
 from .store import ArticleRow, ChunkRow, Store
 from .typos import Vocabulary
 
@@ -49,20 +50,22 @@ class Generation:
     n_public_chunks: int
     catalog: Catalog  # featured articles, product and topic labels, outdated translations (kb.catalog)
     # Every shown result scores all sections of its version (kb/sections.py): their rows and vectors are read
-    # once per generation, not once per search (two SQLite reads per result, ~10% of a search's time).
+    # once per generation, not once per search (two SQLite reads per result, ~10% of a search's time), and how
+    # its sections group and rank by role (kb/section_roles.plan), which was another ~10%.
     _sections: LRUCache = field(default_factory=lambda: LRUCache(SECTIONS_CACHED))
     # Views derived from the rows that pages read on every request (kb.browse: public groups, products), made
     # once per generation; a race computes one twice, with the same result.
     memo: dict = field(default_factory=dict)
     _sections_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def sections(self, rowid: int) -> tuple[list[ChunkRow], np.ndarray, np.ndarray]:
-        """(chunks, their ids, their vectors as the model made them) of one article version."""
+    def sections(self, rowid: int) -> tuple[list[ChunkRow], np.ndarray, np.ndarray, SectionPlan]:
+        """(chunks, their ids, their vectors as the model made them, how to choose among them) of one version."""
         with self._sections_lock:
             found = self._sections.get(rowid)
         if found is None:
             ids, mat = self.store.vectors_of(rowid)
-            found = (self.store.chunks_of(rowid), ids, mat)
+            chunks = self.store.chunks_of(rowid)
+            found = (chunks, ids, mat, section_roles.plan(chunks))
             with self._sections_lock:
                 self._sections[rowid] = found
         return found

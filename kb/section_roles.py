@@ -274,6 +274,41 @@ def role_of(chunk: ChunkRow) -> SectionRole:
     return classify(tuple(chunk.heading_path), chunk.text)
 
 
+@dataclass(frozen=True)
+class SectionPlan:
+    """One article version's sections as `choose` judges them, worked out once per version, not per query.
+
+    `groups` are the chunk positions of each section (chunks of one long section
+    share an anchor) with that section's role bonus; heading-only sections are
+    left out while the version has any other.
+    """
+
+    groups: tuple[tuple[tuple[int, ...], float], ...]
+
+
+def plan(chunks: list[ChunkRow]) -> SectionPlan:
+    usable = [i for i, c in enumerate(chunks) if not is_heading_only(c)] or list(range(len(chunks)))
+    by_anchor: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for i in usable:
+        by_anchor.setdefault((chunks[i].anchor, tuple(chunks[i].heading_path)), []).append(i)
+    groups = []
+    for (_, path), members in by_anchor.items():
+        members.sort(key=lambda i: chunks[i].ord)
+        groups.append((tuple(members), classify(path, "\n\n".join(chunks[i].text for i in members)).bonus))
+    return SectionPlan(tuple(groups))
+
+
+def pick(section_plan: SectionPlan, scores) -> int | None:
+    """The position of the chunk to show, given each chunk's match score (by position; higher is better)."""
+    best, best_total = None, float("-inf")
+    for members, bonus in section_plan.groups:
+        top = max(members, key=scores.__getitem__)
+        total = scores[top] + bonus
+        if total > best_total:
+            best, best_total = top, total
+    return best
+
+
 def choose(candidates: list[tuple[ChunkRow, float]]) -> ChunkRow | None:
     """The section to show for one article version: the best match once each role's bonus is added.
 
@@ -284,16 +319,5 @@ def choose(candidates: list[tuple[ChunkRow, float]]) -> ChunkRow | None:
     """
     if not candidates:
         return None
-    usable = [(c, s) for c, s in candidates if not is_heading_only(c)] or candidates
-    by_anchor: dict[tuple[str, tuple[str, ...]], list[tuple[ChunkRow, float]]] = {}
-    for c, s in usable:
-        by_anchor.setdefault((c.anchor, tuple(c.heading_path)), []).append((c, s))
-    best, best_total = None, float("-inf")
-    for (_, path), parts in by_anchor.items():
-        parts.sort(key=lambda cs: cs[0].ord)
-        role = classify(path, "\n\n".join(c.text for c, _ in parts))
-        chunk, score = max(parts, key=lambda cs: cs[1])
-        total = score + role.bonus
-        if total > best_total:
-            best, best_total = chunk, total
-    return best
+    chunks = [c for c, _ in candidates]
+    return chunks[pick(plan(chunks), [s for _, s in candidates])]

@@ -21,13 +21,14 @@ KEYWORD_BONUS = 0.1  # bm25 relative to the query's best keyword chunk, scaled i
 
 def section_to_show(gen: Generation, rowid: int, ev: Evidence) -> ChunkRow | None:
     """The section of one article version that answers the query best (None: the version has no chunk)."""
-    chunks, ids, mat = gen.sections(rowid)
+    chunks, ids, mat, plan = gen.sections(rowid)
     if not chunks:
         return None
     dense = {}
     if ev.qvecs is not None and len(ids):
         scores = (mat @ np.asarray(ev.qvecs).T).max(axis=1)
-        dense = {int(i): float(s) for i, s in zip(ids, scores)}
+        dense = dict(zip(ids.tolist(), scores.tolist()))
     kw_max = max(ev.chunk_kw.values(), default=1.0) or 1.0
-    return section_roles.choose([(c, dense.get(c.rowid, 0.0) + KEYWORD_BONUS * ev.chunk_kw.get(c.rowid, 0.0) / kw_max)
-                                 for c in chunks])
+    kw = ev.chunk_kw
+    return chunks[section_roles.pick(plan, [dense.get(c.rowid, 0.0) + KEYWORD_BONUS * kw.get(c.rowid, 0.0) / kw_max
+                                            for c in chunks])]

@@ -47,6 +47,19 @@ def _word_tokens(word: str, lang: str) -> frozenset[str]:
     return frozenset(languages.tokenize(word, lang))
 
 
+@lru_cache(maxsize=4096)
+def _word_spans(text: str, lang: str) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Token → the spans of the words of `text` that make it: a shown section's words are tokenised once, not
+    once per search that shows it (that walk was most of a snippet's cost)."""
+    index: dict[str, list[tuple[int, int]]] = {}
+    for m in _WORDS.finditer(text):
+        word = m.group("word")
+        if word:
+            for token in _word_tokens(word, lang):
+                index.setdefault(token, []).append(m.span())
+    return {t: tuple(spans) for t, spans in index.items()}
+
+
 def _hits(text: str, query_tokens: set[str], lang: str) -> list[tuple[int, int]]:
     han = {t for t in query_tokens if all(languages.script_of_char(ch) == "han" for ch in t)}
     words = query_tokens - han
@@ -57,10 +70,9 @@ def _hits(text: str, query_tokens: set[str], lang: str) -> list[tuple[int, int]]
             spans.append((at, at + len(term)))
             at = text.find(term, at + len(term))
     if words:
-        for m in _WORDS.finditer(text):
-            word = m.group("word")
-            if word and not words.isdisjoint(_word_tokens(word, lang)):
-                spans.append(m.span())
+        index = _word_spans(text, lang)
+        for term in words:
+            spans.extend(index.get(term, ()))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for s, e in spans:
