@@ -70,6 +70,15 @@ class Generation:
                 self._sections[rowid] = found
         return found
 
+    def chunk_vector(self, rowid: int, chunk_id: int) -> np.ndarray:
+        """One chunk of version `rowid`, its vector as the model made it: from the version's cached sections
+        (a search judges the best chunks of its top ten versions, mostly those it shows), not a SQLite read."""
+        _, ids, mat, _ = self.sections(rowid)
+        at = int(np.searchsorted(ids, chunk_id))  # ids come in rowid order
+        if at < len(ids) and ids[at] == chunk_id:
+            return mat[at]
+        return self.store.chunk_vectors([chunk_id])[chunk_id]
+
     def languages(self, public: bool) -> set[str]:
         return self.langs_public if public else self.langs_all
 

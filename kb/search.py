@@ -278,7 +278,8 @@ class Searcher:
             return ev.known > 0
         top = sorted(ev.dense, key=ev.dense.get, reverse=True)[:answerability.RAW_CANDIDATES]
         chunk_group = {ev.best_chunk[a]: gen.articles[a].id for a in top}
-        raw = answerability.raw_cosines(ev.qvecs, gen.store.chunk_vectors(list(chunk_group)), chunk_group)
+        raw = answerability.raw_cosines(ev.qvecs, {ev.best_chunk[a]: gen.chunk_vector(a, ev.best_chunk[a]) for a in top},
+                                        chunk_group)
         kw = ev.keyword.scores
         kw_best = gen.articles[max(kw, key=kw.get)].id if kw else None
         best_version = ranked[0][1][0]

@@ -197,3 +197,27 @@ def test_busy_embedding_slots_answer_503_with_retry_after(make_app, monkeypatch)
     finally:
         release.set()
         first.join()
+
+
+def test_a_short_query_is_not_counted_and_whatever_is_judged_to_fit_does_fit():
+    """Skipping the tokenizer is safe: `surely_within` never says yes to a text the model counts as longer."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kb.embeddings.e5 import E5Embedder
+
+    count = E5Embedder(engines=1).count_tokens
+    calls = []
+    spy = lambda t: calls.append(t) or count(t)  # noqa: E731
+    assert query_text.within_tokens(["wifi 密码 ошибка 502"], spy, 256) == ["wifi 密码 ошибка 502"]
+    assert calls == [""]  # the fixed tokens (role prefix, specials) once; the query itself not at all
+    tricky = st.sampled_from(["ﷺ", "ﬁ", "㎏", "①", "…", "İ", "🙂", "\u0301", "\u200b", "a", " ", ".", "密", "ю",
+                              "\ufeff", "½", "Ⅻ", "ǆ", "\u3000", "x1"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(tricky, max_size=120).map("".join), st.sampled_from([16, 64, 256]))
+    def fits_when_judged_to(text, budget):
+        if query_text.surely_within(text, count, budget):
+            assert count(text) <= budget
+
+    fits_when_judged_to()
