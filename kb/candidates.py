@@ -114,9 +114,13 @@ def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide, query_l
     t_dense = time.perf_counter() - t
     arts = gen.articles
     chunk_article = {}
+    allowed: dict[int, bool] = {}  # per version, not per chunk: a version's chunks come in groups
     for cid in set(chunk_dense) | set(kw.chunks):
         a = gen.chunk_article[cid]
-        if req.allows(arts[a]):
+        ok = allowed.get(a)
+        if ok is None:
+            ok = allowed[a] = req.allows(arts[a])
+        if ok:
             chunk_article[cid] = a
     dense_art: dict[int, float] = {}
     best_chunk: dict[int, int] = {}

@@ -84,4 +84,4 @@ def search(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[int, flo
         faiss.omp_set_num_threads(1)
         _searching.single = True
     scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), min(k, index.ntotal))
-    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    return [(i, s) for i, s in zip(ids[0].tolist(), scores[0].tolist()) if i >= 0]
