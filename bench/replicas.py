@@ -1,14 +1,16 @@
 """Fresh queries through replicas on PostgreSQL against one server on SQLite, and the tuned plain recipe.
 
-    python -m bench.replicas [--seconds 20] [--clients 8]    # writes bench/results/replicas.md
+    python -m bench.replicas [--seconds 20] [--clients 8] [--repeat 2]
+    # writes bench/results/replicas.md and its section of bench/results/speed.md
 
 The issue's question: what does the shared database cost per request, and
 how close does polykb come to the plain recipe (e5 + FAISS flat under
 gunicorn -w 2, one OpenMP thread per worker) when it uses every core? All
-rows run in one process of this script, one after the other, each on a
-freshly started server with empty caches and its own slice of the
-all-distinct query pool (bench/synth.distinct_queries), at the same number
-of wrk connections:
+rows run in one process of this script, each on a freshly started server
+with empty caches, warmed up by a few seconds of load that is not counted
+(first requests load jieba, langdetect's profiles, the sections cache), then
+measured on its own slice of the all-distinct query pool
+(bench/synth.distinct_queries), at the same number of wrk connections:
 
     sqlite-1     `kb serve` (one process, 4 threads), activity in <index>/activity.sqlite
     pg-1         one replica on PostgreSQL (its own index folder, downloaded from the database)
@@ -16,19 +18,29 @@ of wrk connections:
     pg-workers-2 one replica, `kb serve --workers 2` (gunicorn, one engine per process)
     recipe       bench/peer_app.py under gunicorn -w 2, OMP_NUM_THREADS=1
 
+With --repeat N every row runs N times, in a rotated order each round (so
+no row always runs first or last on a machine whose load drifts), and the
+table gives each row's median round. CPU per request is the server's
+(every process of it: both replicas for pg-2, plus nginx) and, apart,
+PostgreSQL's (its backends); both are read from /proc before and after a cell.
+
 PostgreSQL and nginx are Debian's, started as the tests start them
-(tests/server_support.py, tests/nginx_support.py). The sample's index is
-built with the real model once; its embedding cache is seeded from
+(tests/server_support.py, tests/nginx_support.py; PostgreSQL with
+fsync=off, as in the tests: a durable server adds commit latency, which the
+request threads wait out, more than CPU). The sample's index is built with
+the real model once; its embedding cache is seeded from
 KB_TEST_SAMPLE_INDEX's when given, so a rerun embeds nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import synth
@@ -36,11 +48,13 @@ from bench.speed import runlog
 from bench.speed.groups import index_kb, peer_data
 from bench.speed.load import search_lines, slices, wrk_cell
 from bench.speed.processes import stop_all
+from bench.speed.sampling import tree_cpu_s
 from bench.speed.servers import Server, free_port, kb_server, peer_server
 from bench.speed.settings import KB, REPO, rel
 
 WORK = REPO / "bench" / ".work" / "replicas"
 OUT = REPO / "bench" / "results" / "replicas.md"
+SPEED_MD = REPO / "bench" / "results" / "speed.md"
 SECRET = "bench-replicas-" + "0" * 32
 
 
@@ -91,35 +105,91 @@ def replica(name: str, url: str, workers: int = 1) -> Server:
     return Server(name, argv, env, port, "/api/openapi.json", [("KB_DATABASE_URL", "postgresql://<bench>")])
 
 
-def measure(args) -> list[tuple[str, object, str]]:
+ROWS = ("sqlite-1", "pg-1", "pg-2", "pg-workers-2", "recipe")
+LABELS = {"sqlite-1": "sqlite-1: kb serve, SQLite", "pg-1": "pg-1: one replica, PostgreSQL",
+          "pg-2": "pg-2: two replicas behind nginx (TLS), PostgreSQL",
+          "pg-workers-2": "pg-workers-2: one replica, --workers 2, PostgreSQL",
+          "recipe": "recipe: e5 + FAISS flat, gunicorn -w 2, OMP_NUM_THREADS=1"}
+WARM_SECONDS = 5
+
+
+@dataclass
+class Row:
+    """One measured cell of one row, with the CPU it took per request."""
+
+    name: str
+    cell: object
+    server_cpu_ms: float
+    db_cpu_ms: float | None
+    load: str
+
+
+def postmaster_pid(folder: Path) -> int:
+    return int((folder / "data" / "postmaster.pid").read_text().split()[0])
+
+
+def measure(args) -> list[list[Row]]:
+    """Rounds of rows (each round in a rotated order); servers are started afresh for every cell."""
     from bench.speed.settings import WORK as SPEED_WORK
-    from tests.nginx_support import Nginx
     from tests.server_support import Postgres, postgres_bin
 
     (SPEED_WORK / "logs").mkdir(parents=True, exist_ok=True)  # bench.speed's processes log there
-
     index = sample_index()
     peer_data(index)
-    pool = synth.distinct_queries()
-    parts = iter(slices(pool, 5))
+    names = [r for r in ROWS if r in args.rows]
+    parts = iter(slices(synth.distinct_queries(), 2 * len(names) * args.repeat))
     folder = Path(tempfile.mkdtemp(prefix="polykb-bench-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     postgres = Postgres(postgres_bin(), folder, free_port())
     postgres.start()
-    rows = []
+    rounds = []
     try:
         url = database(postgres, index)
+        pg_pid = postmaster_pid(folder)
+        for n in range(args.repeat):
+            order = names[n % len(names):] + names[:n % len(names)]
+            rounds.append([one_row(name, index, url, parts, pg_pid, args) for name in order])
+    finally:
+        stop_all()
+        postgres.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return rounds
 
-        def cell(label, server, path="/api/search"):
-            la = runlog.load(label)
-            lines, _ = search_lines(next(parts), path)
-            rows.append((label, wrk_cell(label, server, lines, args.clients, args.seconds), la))
 
+def one_row(name: str, index: Path, url: str, parts, pg_pid: int, args) -> Row:
+    with servers(name, index, url) as (front, processes):
+        path = "/search" if name == "recipe" else "/api/search"
+        warm, _ = search_lines(next(parts), path)
+        wrk_cell(f"{name} warm-up", front, warm, args.clients, WARM_SECONDS)
+        la = runlog.load(LABELS[name])
+        lines, _ = search_lines(next(parts), path)
+        pids = [p.pid for p in processes]
+        cpu0, db0 = sum(tree_cpu_s(p) for p in pids), tree_cpu_s(pg_pid)
+        cell = wrk_cell(LABELS[name], front, lines, args.clients, args.seconds)
+        cpu, db = sum(tree_cpu_s(p) for p in pids) - cpu0, tree_cpu_s(pg_pid) - db0
+    per = 1000 / max(cell.requests, 1)
+    return Row(name, cell, cpu * per, None if name in ("sqlite-1", "recipe") else db * per, la)
+
+
+@contextlib.contextmanager
+def servers(name: str, index: Path, url: str):
+    """(what wrk talks to, every process whose CPU is the row's) for one row, stopped afterwards."""
+    if name == "sqlite-1":
         with kb_server("sqlite-1", REPO / "articles", index) as srv:
-            cell("sqlite-1: kb serve, SQLite", srv)
+            yield srv, [srv]
+    elif name == "pg-1":
         with replica("pg-1", url) as srv:
-            cell("pg-1: one replica, PostgreSQL", srv)
+            yield srv, [srv]
+    elif name == "pg-workers-2":
+        with replica("pg-w2", url, workers=2) as srv:
+            yield srv, [srv]
+    elif name == "recipe":
+        with peer_server("recipe", omp_threads=1) as srv:
+            yield srv, [srv]
+    else:
+        from tests.nginx_support import Nginx
+
         with replica("pg-a", url) as a, replica("pg-b", url) as b:
             nginx_dir = WORK / "nginx"
             shutil.rmtree(nginx_dir, ignore_errors=True)
@@ -127,46 +197,77 @@ def measure(args) -> list[tuple[str, object, str]]:
             nginx = Nginx(nginx_dir, [f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"], free_port(), free_port())
             nginx.start()
             try:
-                cell("pg-2: two replicas behind nginx (TLS), PostgreSQL", Proxy(nginx))
+                proxy = Proxy(nginx)
+                yield proxy, [a, b, proxy]
             finally:
                 nginx.stop()
-        with replica("pg-w2", url, workers=2) as srv:
-            cell("pg-workers-2: one replica, --workers 2, PostgreSQL", srv)
-        with peer_server("recipe", omp_threads=1) as srv:
-            cell("recipe: e5 + FAISS flat, gunicorn -w 2, OMP_NUM_THREADS=1", srv, "/search")
-    finally:
-        stop_all()
-        postgres.stop()
-        shutil.rmtree(folder, ignore_errors=True)
-    return rows
 
 
-def write(rows, args) -> str:
-    base = next(c.rps for label, c, _ in rows if label.startswith("sqlite-1"))
-    recipe = next(c.rps for label, c, _ in rows if label.startswith("recipe"))
-    out = ["# Replicas on PostgreSQL: fresh queries", "",
-           f"`python -m bench.replicas --seconds {args.seconds:g} --clients {args.clients}`: wrk, {args.clients} "
-           f"connections, {args.seconds:g} s per row, every query distinct (a disjoint slice of the pool per row), "
-           f"each row on freshly started servers, all rows in one run. Machine: nproc {os.cpu_count()}, "
-           f"{platform.machine()}, Python {platform.python_version()}. The load average before each row is "
-           "given: on a busy machine the ratios, not the absolute rates, are what compares.", "",
-           "| row | req/s | p50 ms | p99 ms | errors | × sqlite-1 | × recipe | load avg before |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
-    for label, c, la in rows:
-        out.append(f"| {label} | {c.rps:.1f} | {c.p50:.0f} | {c.p99:.0f} | {c.errors} | {c.rps / base:.2f} | "
-                   f"{c.rps / recipe:.2f} | {la} |")
+def median_row(rows: list[Row]) -> Row:
+    """The round whose throughput is the median (an odd count picks one; an even one the lower middle)."""
+    return sorted(rows, key=lambda r: r.cell.rps)[(len(rows) - 1) // 2]
+
+
+def table(rounds: list[list[Row]], args) -> str:
+    by = {}
+    for rnd in rounds:
+        for r in rnd:
+            by.setdefault(r.name, []).append(r)
+    rows = {name: median_row(rs) for name, rs in by.items()}
+    base = rows.get("sqlite-1")
+    recipe = rows.get("recipe")
+    out = [f"`python -m bench.replicas --seconds {args.seconds:g} --clients {args.clients} --repeat {args.repeat}`: "
+           f"wrk, {args.clients} connections, {args.seconds:g} s per cell after {WARM_SECONDS} s of warm-up, every "
+           f"query distinct (a disjoint slice of the pool per cell), each cell on freshly started servers, all in "
+           f"one run; {args.repeat} round(s) in rotated order, each row's median round shown (req/s of every round "
+           f"in the last column). Machine: nproc {os.cpu_count()}, {platform.machine()}, Python "
+           f"{platform.python_version()}. Server CPU: every process of the row (pg-2: both replicas and nginx); "
+           "PostgreSQL CPU: its backends, on the same machine.", "",
+           "| row | req/s | p50 ms | p99 ms | errors | server CPU ms/req | PostgreSQL CPU ms/req | × sqlite-1 "
+           "| × recipe | load avg before | req/s each round |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for name in ROWS:
+        if name not in rows:
+            continue
+        r, c = rows[name], rows[name].cell
+        db = "—" if r.db_cpu_ms is None else f"{r.db_cpu_ms:.1f}"
+        vs_base = f"{c.rps / base.cell.rps:.2f}" if base else "—"
+        vs_recipe = f"{c.rps / recipe.cell.rps:.2f}" if recipe else "—"
+        each = ", ".join(f"{x.cell.rps:.1f}" for x in by[name])
+        out.append(f"| {LABELS[name]} | {c.rps:.1f} | {c.p50:.0f} | {c.p99:.0f} | {c.errors} | {r.server_cpu_ms:.1f} "
+                   f"| {db} | {vs_base} | {vs_recipe} | {r.load} | {each} |")
     return "\n".join(out) + "\n"
+
+
+SECTION = "## Replicas on PostgreSQL: fresh queries (bench/replicas.py)"
+
+
+def write(rounds: list[list[Row]], args) -> str:
+    """replicas.md, and the same table as a section of speed.md (replaced if there, else appended)."""
+    text = table(rounds, args)
+    args.out.write_text("# Replicas on PostgreSQL: fresh queries\n\n" + text, encoding="utf-8")
+    if SPEED_MD.exists():
+        speed = SPEED_MD.read_text(encoding="utf-8")
+        if SECTION in speed:
+            start = speed.index(SECTION)
+            end = speed.find("\n## ", start + len(SECTION))
+            speed = speed[:start] + speed[end + 1:] if end != -1 else speed[:start]
+        SPEED_MD.write_text(speed.rstrip("\n") + "\n\n" + SECTION + "\n\n" + text, encoding="utf-8")
+    return text
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; each row's median round is reported")
+    parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {', '.join(ROWS)}")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    text = write(measure(args), args)
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
+    args.rows = set(args.rows.split(","))
+    if args.rows - set(ROWS):
+        parser.error(f"unknown rows {sorted(args.rows - set(ROWS))}; expected some of {', '.join(ROWS)}")
+    print(write(measure(args), args))
 
 
 if __name__ == "__main__":
