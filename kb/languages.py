@@ -120,9 +120,11 @@ def _detector_factory():
 def _langdetect_probs(text: str) -> dict[str, float]:
     from langdetect.lang_detect_exception import LangDetectException
 
+    from .ngram_detector import NumpyDetector
+
     factory = _detector_factory()
     try:
-        det = factory.create()
+        det = NumpyDetector(factory)  # langdetect's own answers, its inner loop in numpy
         det.append(text)
         found = det.get_probabilities()
     except LangDetectException:
