@@ -46,7 +46,7 @@ from pathlib import Path
 from bench import synth
 from bench.speed import runlog
 from bench.speed.groups import index_kb, peer_data
-from bench.speed.load import search_lines, slices, wrk_cell
+from bench.speed.load import search_lines, wrk_cell
 from bench.speed.processes import stop_all
 from bench.speed.sampling import tree_cpu_s
 from bench.speed.servers import Server, free_port, kb_server, peer_server
@@ -111,6 +111,8 @@ LABELS = {"sqlite-1": "sqlite-1: kb serve, SQLite", "pg-1": "pg-1: one replica, 
           "pg-workers-2": "pg-workers-2: one replica, --workers 2, PostgreSQL",
           "recipe": "recipe: e5 + FAISS flat, gunicorn -w 2, OMP_NUM_THREADS=1"}
 WARM_SECONDS = 5
+WARM_QUERIES = 500  # warm-up queries, the same for every cell; never measured
+MIN_CELL_QUERIES = 2500  # a cell must not run out of new queries: 20 s at 100 req/s is 2,000
 
 
 @dataclass
@@ -137,7 +139,12 @@ def measure(args) -> list[list[Row]]:
     index = sample_index()
     peer_data(index)
     names = [r for r in ROWS if r in args.rows]
-    parts = iter(slices(synth.distinct_queries(), 2 * len(names) * args.repeat))
+    pool = synth.distinct_queries()
+    warm = pool[:WARM_QUERIES]
+    per_round = (len(pool) - WARM_QUERIES) // args.repeat
+    if per_round < MIN_CELL_QUERIES:
+        raise SystemExit(f"--repeat {args.repeat}: {per_round} queries per round, fewer than a cell may need "
+                         f"({MIN_CELL_QUERIES}); use fewer rounds")
     folder = Path(tempfile.mkdtemp(prefix="polykb-bench-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
@@ -149,7 +156,8 @@ def measure(args) -> list[list[Row]]:
         pg_pid = postmaster_pid(folder)
         for n in range(args.repeat):
             order = names[n % len(names):] + names[:n % len(names)]
-            rounds.append([one_row(name, index, url, parts, pg_pid, args) for name in order])
+            measured = pool[WARM_QUERIES + n * per_round:WARM_QUERIES + (n + 1) * per_round]
+            rounds.append([one_row(name, index, url, warm, measured, pg_pid, args) for name in order])
     finally:
         stop_all()
         postgres.stop()
@@ -157,17 +165,21 @@ def measure(args) -> list[list[Row]]:
     return rounds
 
 
-def one_row(name: str, index: Path, url: str, parts, pg_pid: int, args) -> Row:
+def one_row(name: str, index: Path, url: str, warm: list, measured: list, pg_pid: int, args) -> Row:
+    """One row's cell. Every row of a round asks the same queries, each of them once: the servers are new,
+    so nothing is cached, and no row gets easier or longer questions than another."""
     with servers(name, index, url) as (front, processes):
         path = "/search" if name == "recipe" else "/api/search"
-        warm, _ = search_lines(next(parts), path)
-        wrk_cell(f"{name} warm-up", front, warm, args.clients, WARM_SECONDS)
+        wrk_cell(f"{name} warm-up", front, search_lines(warm, path)[0], args.clients, WARM_SECONDS)
         la = runlog.load(LABELS[name])
-        lines, _ = search_lines(next(parts), path)
+        lines, _ = search_lines(measured, path)
         pids = [p.pid for p in processes]
         cpu0, db0 = sum(tree_cpu_s(p) for p in pids), tree_cpu_s(pg_pid)
         cell = wrk_cell(LABELS[name], front, lines, args.clients, args.seconds)
         cpu, db = sum(tree_cpu_s(p) for p in pids) - cpu0, tree_cpu_s(pg_pid) - db0
+    if cell.requests > len(lines):
+        raise SystemExit(f"{name}: {cell.requests} requests but {len(lines)} distinct queries: repeats were "
+                         "answered from the cache; use fewer --repeat rounds or shorter --seconds")
     per = 1000 / max(cell.requests, 1)
     return Row(name, cell, cpu * per, None if name in ("sqlite-1", "recipe") else db * per, la)
 
@@ -217,9 +229,10 @@ def table(rounds: list[list[Row]], args) -> str:
     base = rows.get("sqlite-1")
     recipe = rows.get("recipe")
     out = [f"`python -m bench.replicas --seconds {args.seconds:g} --clients {args.clients} --repeat {args.repeat}`: "
-           f"wrk, {args.clients} connections, {args.seconds:g} s per cell after {WARM_SECONDS} s of warm-up, every "
-           f"query distinct (a disjoint slice of the pool per cell), each cell on freshly started servers, all in "
-           f"one run; {args.repeat} round(s) in rotated order, each row's median round shown (req/s of every round "
+           f"wrk, {args.clients} connections, {args.seconds:g} s per cell after {WARM_SECONDS} s of warm-up "
+           f"({WARM_QUERIES} other queries), each cell on freshly started servers; within a cell every query is new "
+           f"to the server, and every row of a round asks the same ones (the all-distinct pool: zh, ru, en, es); "
+           f"all in one run; {args.repeat} round(s) in rotated order, each row's median round shown (req/s of every round "
            f"in the last column). Machine: nproc {os.cpu_count()}, {platform.machine()}, Python "
            f"{platform.python_version()}. Server CPU: every process of the row (pg-2: both replicas and nginx); "
            "PostgreSQL CPU: its backends, on the same machine.", "",

@@ -60,9 +60,7 @@ def _word_spans(text: str, lang: str) -> dict[str, tuple[tuple[int, int], ...]]:
     return {t: tuple(spans) for t, spans in index.items()}
 
 
-def _hits(text: str, query_tokens: set[str], lang: str) -> list[tuple[int, int]]:
-    han = {t for t in query_tokens if all(languages.script_of_char(ch) == "han" for ch in t)}
-    words = query_tokens - han
+def _hits(text: str, han: frozenset[str], words: frozenset[str], lang: str) -> list[tuple[int, int]]:
     spans = []
     for term in han:  # a Han term is found inside runs of Han text, which are not split into words
         at = text.find(term)
@@ -84,17 +82,20 @@ def _hits(text: str, query_tokens: set[str], lang: str) -> list[tuple[int, int]]
 
 
 @lru_cache(maxsize=64)
-def _query_tokens(query: str, lang: str) -> frozenset[str]:
-    """The query's tokens to highlight, once per query and language rather than once per result (jieba on a
-    500-character query, ten times over, was half a second of one search)."""
-    return frozenset(t for t in languages.tokenize(query, lang) if len(t) > 1 or languages.script_of_char(t[0]) == "han")
+def _query_tokens(query: str, lang: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The query's tokens to highlight, Han terms (found inside runs of Han text) and words, once per query and
+    language rather than once per result (jieba on a 500-character query, ten times over, was half a second of
+    one search)."""
+    tokens = {t for t in languages.tokenize(query, lang) if len(t) > 1 or languages.script_of_char(t[0]) == "han"}
+    han = frozenset(t for t in tokens if all(languages.script_of_char(ch) == "han" for ch in t))
+    return han, frozenset(tokens) - han
 
 
 def make(section_markdown: str, query: str, lang: str, width: int = WIDTH) -> str:
     """An HTML-safe snippet of `section_markdown` around the densest run of query terms."""
     text = plain(section_markdown)
-    query_tokens = _query_tokens(query, lang)
-    spans = _hits(text, query_tokens, lang) if query_tokens else []
+    han, words = _query_tokens(query, lang)
+    spans = _hits(text, han, words, lang) if han or words else []
     start = 0
     if spans and len(text) > width:
         best, best_n, j = spans[0][0], 0, 0
