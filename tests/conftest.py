@@ -200,6 +200,14 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture(scope="module")
+def shared_app(fake_web_index, fake_model):
+    """One app per module over the sample's fake-embedder index, for logic tests that only send it requests
+    (bad input, refusals), many of them parametrized: building an app takes ~50 ms."""
+    return create_app({"TESTING": True, "INDEX": str(fake_web_index), "MODEL": fake_model, "RATELIMIT_ENABLED": False,
+                       "SECRET_KEY": "test-secret"})
+
+
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()

@@ -61,6 +61,14 @@ def index_dir(security_index, fake_default_model):
     return security_index
 
 
+@pytest.fixture(scope="module")
+def app(security_index, fake_model):
+    """One app for the module's tests that take conftest's `client` (each a client of its own, so a session of
+    its own): they send requests, none configures the app. A test that needs other settings uses `make_app`."""
+    return create_app({"TESTING": True, "INDEX": str(security_index), "MODEL": fake_model, "RATELIMIT_ENABLED": False,
+                       "SECRET_KEY": "test-secret"})
+
+
 class _Page(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)

@@ -53,8 +53,8 @@ def test_search_product_filter(client):
     ("?q=cdn&offset=-1", "offset must be between"),
     ("?q=cdn&lang=klingon", "unknown language 'klingon'"),
 ])
-def test_search_bad_input_is_400_with_a_clear_message(client, query, needle):
-    r = client.get("/api/search" + query)
+def test_search_bad_input_is_400_with_a_clear_message(shared_app, query, needle):
+    r = shared_app.test_client().get("/api/search" + query)
     assert r.status_code == 400 and needle in error_of(r)["message"]
 
 
@@ -97,8 +97,8 @@ def test_feedback_is_stored(client, activity):
     ({"article_id": "rtc-echo", "lang": "xx", "helpful": True}, "unknown language"),
     ([1, 2], "must be a JSON object"),
 ])
-def test_feedback_bad_input_is_400(client, body, needle):
-    r = client.post("/api/feedback", json=body)
+def test_feedback_bad_input_is_400(shared_app, body, needle):
+    r = shared_app.test_client().post("/api/feedback", json=body)
     assert r.status_code == 400 and needle in error_of(r)["message"]
 
 
@@ -180,8 +180,8 @@ def test_suggest_accepts_an_agent_session_but_not_a_writer(client, activity):
     ({"text": "hi", "lang": "xx"}, "unknown language"),
     ({"text": ["hi"]}, "text must be a string"),
 ])
-def test_suggest_bad_input_is_400(client, token, body, needle):
-    r = client.post("/api/suggest", json=body, headers={"Authorization": f"Bearer {token}"})
+def test_suggest_bad_input_is_400(shared_app, token, body, needle):
+    r = shared_app.test_client().post("/api/suggest", json=body, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 400 and needle in error_of(r)["message"]
 
 
