@@ -1,6 +1,6 @@
 """Fresh queries through replicas on PostgreSQL against one server on SQLite, and the tuned plain recipe.
 
-    python -m bench.replicas [--seconds 20] [--clients 8] [--repeat 2]
+    python -m bench.replicas [--seconds 20] [--clients 8] [--repeat 3] [--before REF]
     # writes bench/results/replicas.md and its section of bench/results/speed.md
 
 The issue's question: what does the shared database cost per request, and
@@ -17,6 +17,7 @@ measured on its own slice of the all-distinct query pool
     pg-2         two replicas on PostgreSQL behind nginx (deploy/nginx.conf, TLS), one process each
     pg-workers-2 one replica, `kb serve --workers 2` (gunicorn, one engine per process)
     recipe       bench/peer_app.py under gunicorn -w 2, OMP_NUM_THREADS=1
+    pg-1-before  with --before REF: pg-1 running that commit's code, for a before/after in one run
 
 With --repeat N every row runs N times, in a rotated order each round (so
 no row always runs first or last on a machine whose load drifts), and the
@@ -39,6 +40,7 @@ import contextlib
 import os
 import platform
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +58,7 @@ WORK = REPO / "bench" / ".work" / "replicas"
 OUT = REPO / "bench" / "results" / "replicas.md"
 SPEED_MD = REPO / "bench" / "results" / "speed.md"
 SECRET = "bench-replicas-" + "0" * 32
+BEFORE = WORK / "before"  # --before: that commit's tree
 
 
 class Proxy:
@@ -96,20 +99,24 @@ def database(postgres, index: Path) -> str:
     return url
 
 
-def replica(name: str, url: str, workers: int = 1) -> Server:
+def replica(name: str, url: str, workers: int = 1, tree: Path | None = None) -> Server:
+    """`kb serve` on PostgreSQL; `tree` runs another checkout's code (the --before row) with this venv."""
     port = free_port()
     env = dict(os.environ, KB_RATELIMIT_ENABLED="false", KB_DATABASE_URL=url, KB_SECRET_KEY=SECRET,
                KB_REPLICA_NAME=name, KB_PROXY_FIX="1")
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
     argv = [KB, "serve", "--index", rel(WORK / name), "--articles", "/nonexistent", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--threads", "4"]
     return Server(name, argv, env, port, "/api/openapi.json", [("KB_DATABASE_URL", "postgresql://<bench>")])
 
 
-ROWS = ("sqlite-1", "pg-1", "pg-2", "pg-workers-2", "recipe")
+ROWS = ("sqlite-1", "pg-1", "pg-2", "pg-workers-2", "recipe", "pg-1-before")
 LABELS = {"sqlite-1": "sqlite-1: kb serve, SQLite", "pg-1": "pg-1: one replica, PostgreSQL",
           "pg-2": "pg-2: two replicas behind nginx (TLS), PostgreSQL",
           "pg-workers-2": "pg-workers-2: one replica, --workers 2, PostgreSQL",
-          "recipe": "recipe: e5 + FAISS flat, gunicorn -w 2, OMP_NUM_THREADS=1"}
+          "recipe": "recipe: e5 + FAISS flat, gunicorn -w 2, OMP_NUM_THREADS=1",
+          "pg-1-before": "pg-1 before: one replica, PostgreSQL, the --before commit's code"}
 WARM_SECONDS = 5
 WARM_QUERIES = 500  # warm-up queries, the same for every cell; never measured
 MIN_CELL_QUERIES = 2500  # a cell must not run out of new queries: 20 s at 100 req/s is 2,000
@@ -138,7 +145,7 @@ def measure(args) -> list[list[Row]]:
     (SPEED_WORK / "logs").mkdir(parents=True, exist_ok=True)  # bench.speed's processes log there
     index = sample_index()
     peer_data(index)
-    names = [r for r in ROWS if r in args.rows]
+    names = [r for r in ROWS if r in args.rows and (r != "pg-1-before" or args.before)]
     pool = synth.distinct_queries()
     warm = pool[:WARM_QUERIES]
     per_round = (len(pool) - WARM_QUERIES) // args.repeat
@@ -192,6 +199,9 @@ def servers(name: str, index: Path, url: str):
             yield srv, [srv]
     elif name == "pg-1":
         with replica("pg-1", url) as srv:
+            yield srv, [srv]
+    elif name == "pg-1-before":
+        with replica("pg-1-before", url, tree=BEFORE) as srv:
             yield srv, [srv]
     elif name == "pg-workers-2":
         with replica("pg-w2", url, workers=2) as srv:
@@ -247,7 +257,8 @@ def table(rounds: list[list[Row]], args) -> str:
         vs_base = f"{c.rps / base.cell.rps:.2f}" if base else "—"
         vs_recipe = f"{c.rps / recipe.cell.rps:.2f}" if recipe else "—"
         each = ", ".join(f"{x.cell.rps:.1f}" for x in by[name])
-        out.append(f"| {LABELS[name]} | {c.rps:.1f} | {c.p50:.0f} | {c.p99:.0f} | {c.errors} | {r.server_cpu_ms:.1f} "
+        label = LABELS[name] + (f" ({args.before})" if name == "pg-1-before" else "")
+        out.append(f"| {label} | {c.rps:.1f} | {c.p50:.0f} | {c.p99:.0f} | {c.errors} | {r.server_cpu_ms:.1f} "
                    f"| {db} | {vs_base} | {vs_recipe} | {r.load} | {each} |")
     return "\n".join(out) + "\n"
 
@@ -276,11 +287,19 @@ def main():
     parser.add_argument("--repeat", type=int, default=1, help="rounds; each row's median round is reported")
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {', '.join(ROWS)}")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--before", help="git ref whose code runs the pg-1-before row (checked out beside)")
     args = parser.parse_args()
-    args.rows = set(args.rows.split(","))
+    args.rows = set(args.rows.split(",")) | ({"pg-1-before"} if args.before else set())
     if args.rows - set(ROWS):
         parser.error(f"unknown rows {sorted(args.rows - set(ROWS))}; expected some of {', '.join(ROWS)}")
-    print(write(measure(args), args))
+    if args.before:
+        shutil.rmtree(BEFORE, ignore_errors=True)
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(BEFORE), args.before], check=True)
+    try:
+        print(write(measure(args), args))
+    finally:
+        if args.before:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(BEFORE)])
 
 
 if __name__ == "__main__":
