@@ -108,3 +108,25 @@ def test_agent_sees_and_copies_the_fix_section_of_a_ticket_that_restates_the_sym
     assert heading.evaluate("el => el.getBoundingClientRect().top") < 300  # scrolled to it
     shoot(article, f"agent-fix-article-{case['lang']}")
     article.close()
+
+
+def test_agent_is_warned_when_the_answer_is_an_outdated_translation(page, shoot, artifacts):
+    """The Chinese purge article lags behind the English one (2,000 URLs a day there, 10,000 in the source):
+    the answer in Chinese carries the notice, and its link opens the English source for the agent."""
+    log_in_as_agent(page)
+    page.fill("#ticket", "你好，刷新缓存的时候接口返回 429 QuotaExceeded，我们今天刷新了很多 URL，每天最多能刷新多少条？")
+    page.select_option("#customer-lang", "zh")
+    page.locator("#ticket-form button[type=submit]").click()
+    card = page.locator(".answer[data-article='cdn-purge-cache']")
+    card.wait_for()
+    assert card.locator(".answer-title").get_attribute("lang") == "zh"
+    notice = card.locator(".notice-outdated")
+    assert notice.is_visible() and "English" in notice.inner_text()
+    card.screenshot(path=str(artifacts / "agent-outdated-translation-zh.png"))
+    with page.context.expect_page() as opened:
+        notice.locator("a").click()
+    source = opened.value
+    source.wait_for_load_state()
+    assert "10,000" in source.locator("main").inner_text()
+    shoot(source, "agent-outdated-source-en")
+    source.close()

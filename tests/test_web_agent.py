@@ -123,6 +123,31 @@ def test_chosen_customer_language_gives_sections_in_that_language(agent_client):
     assert re.search(r"[\u4e00-\u9fff]", text)
 
 
+PURGE_TICKET = "你好，刷新缓存的时候接口返回 429 QuotaExceeded，我们今天刷新了很多 URL，每天最多能刷新多少条？"
+
+
+@pytest.mark.slow
+def test_an_outdated_translation_is_flagged_with_its_source_on_the_page_and_in_the_api(agent_client):
+    """The Chinese purge article still says 2,000 URLs a day where the English source says 10,000: an agent
+    about to paste the Chinese section is told, and linked to the English one."""
+    html = page(ask(agent_client, PURGE_TICKET, customer_lang="zh"))
+    card = re.search(r'<article class="answer card[^"]*" data-article="cdn-purge-cache">(.*?)</article>', html, re.S)
+    assert card, "the purge article should be suggested"
+    notice = re.search(r'<p class="notice notice-outdated"[^>]*>(.*?)</p>', card.group(1), re.S)
+    assert notice and "English" in notice.group(1) and "2026" in notice.group(1)
+    assert 'href="/agent/article/cdn-purge-cache?lang=en"' in notice.group(1)
+    current = re.search(r'<article class="answer card[^"]*" data-article="(?!cdn-purge-cache)[^"]+">(.*?)</article>',
+                        html, re.S)
+    assert current is None or "notice-outdated" not in current.group(1)  # the other answers are current
+    data = agent_client.post("/api/suggest", json={"text": PURGE_TICKET, "lang": "zh"},
+                             headers={"X-CSRFToken": csrf_token(agent_client, "/agent/")}).get_json()
+    purge = next(a for a in data["results"] if a["id"] == "cdn-purge-cache")
+    assert purge["lang"] == "zh" and purge["outdated"] is True
+    assert purge["outdated_source"] == {"lang": "en", "updated": "2026-11-12",
+                                        "agent_url": "/agent/article/cdn-purge-cache?lang=en"}
+    assert all(a["outdated"] is False for a in data["results"] if a["id"] != "cdn-purge-cache")
+
+
 def test_ticket_limits_and_csrf(agent_client):
     r = ask(agent_client, "x" * 20001)
     assert r.status_code == 400 and "20000" in page(r)

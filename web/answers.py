@@ -20,7 +20,7 @@ from kb import render
 from kb.budget import RENDER
 from kb.search import Response, Result, Searcher
 
-from .resources import get_activity, get_audit, get_searcher
+from .resources import get_activity, get_audit, get_searcher, outdated_source
 
 MAX_TEXT = 20_000
 
@@ -41,10 +41,15 @@ class Answer:
     agent_url: str  # for the agent: the full article
     text: str  # the section as plain text, ready to paste
     html: str  # the section rendered, to preview
+    # this translation lags behind its source in substance (kb.catalog): the source's language, date, agent URL
+    outdated_source: dict | None = None
 
     def to_json(self) -> dict:
         d = asdict(self)
         d["score"] = round(self.score, 4)
+        d["outdated"] = self.outdated_source is not None
+        if d["outdated_source"] and d["outdated_source"]["updated"]:
+            d["outdated_source"]["updated"] = d["outdated_source"]["updated"].isoformat()
         return d
 
 
@@ -100,6 +105,7 @@ def _answer(searcher: Searcher, r: Result, want: str | None) -> Answer | None:
         return None
     row, body = found
     public = row.is_public
+    outdated = outdated_source(row, searcher.versions(r.id, "internal"))
 
     def resolve_external(article_id, target_anchor):
         if searcher.versions(article_id, "public"):
@@ -123,7 +129,10 @@ def _answer(searcher: Searcher, r: Result, want: str | None) -> Answer | None:
         public_url=url_for("help_center.article", lang=lang, article_id=r.id, _anchor=anchor or None,
                            _external=True) if public else None,
         agent_url=url_for("agent.article", article_id=r.id, lang=lang, _anchor=anchor or None),
-        text=text, html=preview)
+        text=text, html=preview, outdated_source=None if outdated is None else {
+            "lang": outdated.source_lang,
+            "updated": outdated.source_updated,  # a date (None: unknown); to_json writes it as ISO
+            "agent_url": url_for("agent.article", article_id=r.id, lang=outdated.source_lang)})
 
 
 def _aligned(searcher: Searcher, r: Result, want: str) -> tuple[str, str, str]:

@@ -198,7 +198,13 @@ SPEC = {
                     "visibility": {"enum": ["public", "internal"]}, "score": {"type": "number"},
                     "fallback": {"type": "boolean"}, "languages": {"type": "array", "items": {"type": "string"}},
                     "snippet": {"type": "string"}, "public_url": {"type": ["string", "null"]},
-                    "agent_url": {"type": "string"}, "text": {"type": "string"}, "html": {"type": "string"}}}}}},
+                    "agent_url": {"type": "string"}, "text": {"type": "string"}, "html": {"type": "string"},
+                    "outdated": {"type": "boolean", "description": (
+                        "this translation lags behind its source in substance (facts, numbers, links or steps); "
+                        "check `outdated_source` before sending it")},
+                    "outdated_source": {"type": ["object", "null"], "properties": {
+                        "lang": {"type": "string"}, "updated": {"type": ["string", "null"], "format": "date"},
+                        "agent_url": {"type": "string"}}}}}}}},
             "Autocomplete": {"type": "object", "properties": {"suggestions": {"type": "array", "items": {
                 "type": "object", "properties": {"id": {"type": "string"}, "lang": {"type": "string"},
                                                  "title": {"type": "string"}, "url": {"type": "string"}}}}}},
