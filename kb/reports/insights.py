@@ -141,17 +141,17 @@ def compute(store, contacts, period: Period, now: dt.datetime | None = None) -> 
     period = period.checked()
     out = {m: Series(m, period.buckets()) for m in METRICS}
     span = (period.since, period.until)
-    for ts, lang, ui_lang, answered, route, clicked in store.public_searches(*span):
-        day, lang = _day(ts), lang or ui_lang
-        out["searches"].add(day, lang, 1, period=period)
+    for day, lang, ui_lang, answered, route, clicked, n in store.public_searches(*span):
+        day, lang = _day(day), lang or ui_lang
+        out["searches"].add(day, lang, n, period=period)
         if answered is not None:
-            out["answered"].add(day, lang, answered, 1, period)
+            out["answered"].add(day, lang, answered * n, n, period)
         if route == "help_center" and answered:
-            out["ctr"].add(day, lang, int(bool(clicked)), 1, period)
-    for ts, lang, helpful in store.votes(*span):
-        out["helpful"].add(_day(ts), lang, helpful, 1, period)
-    for ts, lang, mark in store.marks(*span):
-        out["solved"].add(_day(ts), lang, int(mark == "solved"), 1, period)
+            out["ctr"].add(day, lang, int(bool(clicked)) * n, n, period)
+    for day, lang, helpful, n in store.votes(*span):
+        out["helpful"].add(_day(day), lang, helpful * n, n, period)
+    for day, lang, mark, n in store.marks(*span):
+        out["solved"].add(_day(day), lang, int(mark == "solved") * n, n, period)
     at = now or dt.datetime.now(dt.timezone.utc)
     for events in contacts.form_events(*span).values():
         ended = contact.outcome([(k, t) for k, t, _l in events], at)
