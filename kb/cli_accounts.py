@@ -26,10 +26,24 @@ def _repos(index_dir):
     """The accounts and the audit log, on one connection pool."""
     from .storage.accounts import Accounts
     from .storage.audit import Audit
-    from .storage.contact import ContactStore
 
     db = _db(index_dir)
     return Accounts(db), Audit(db)
+
+
+def _audited(index_dir, change, missing: str, event: str, detail: str):
+    """`change(accounts)`, written to the audit log as `event` by `cli`; its result, unless it is empty (no such
+    user or token): then the error `missing`, and nothing is logged."""
+    accounts, audit_log = _repos(index_dir)
+    done = change(accounts)
+    if not done:
+        raise KBError(missing)
+    audit_log.log(event, "cli", detail)
+    return done
+
+
+def _no_user(name: str) -> str:
+    return f"no user {name!r}; `kb user list` shows them"
 
 
 def _password(password_stdin: bool) -> str:
@@ -77,10 +91,8 @@ def user_add(name, role, password_stdin, index_dir):
 @reports_errors
 def user_passwd(name, password_stdin, index_dir):
     """Change a user's password; every session they have ends at once."""
-    accounts, audit_log = _repos(index_dir)
-    if not accounts.set_password(name, _password(password_stdin)):
-        raise KBError(f"no user {name!r}; `kb user list` shows them, `kb user add` creates one")
-    audit_log.log("password_changed", "cli", name)
+    _audited(index_dir, lambda accounts: accounts.set_password(name, _password(password_stdin)),
+             _no_user(name) + ", `kb user add` creates one", "password_changed", name)
     click.echo(f"password of {name!r} changed; their sessions have ended")
 
 
@@ -90,10 +102,7 @@ def user_passwd(name, password_stdin, index_dir):
 @reports_errors
 def user_remove(name, index_dir):
     """Remove a user; every session they have ends at once (their marks and the audit log keep the name)."""
-    accounts, audit_log = _repos(index_dir)
-    if not accounts.remove_user(name):
-        raise KBError(f"no user {name!r}; `kb user list` shows them")
-    audit_log.log("user_removed", "cli", name)
+    _audited(index_dir, lambda accounts: accounts.remove_user(name), _no_user(name), "user_removed", name)
     click.echo(f"user {name!r} removed")
 
 
@@ -103,10 +112,7 @@ def user_remove(name, index_dir):
 @reports_errors
 def user_logout(name, index_dir):
     """End every session of a user now (a lost laptop), without changing their password."""
-    accounts, audit_log = _repos(index_dir)
-    if not accounts.end_sessions(name):
-        raise KBError(f"no user {name!r}; `kb user list` shows them")
-    audit_log.log("sessions_ended", "cli", name)
+    _audited(index_dir, lambda accounts: accounts.end_sessions(name), _no_user(name), "sessions_ended", name)
     click.echo(f"every session of {name!r} has ended")
 
 
@@ -168,11 +174,8 @@ def token_add(name, role, expires, index_dir):
 @reports_errors
 def token_revoke(name, index_dir):
     """Revoke every active token with this name."""
-    accounts, audit_log = _repos(index_dir)
-    n = accounts.revoke_token(name)
-    if not n:
-        raise click.ClickException(f"no active token named {name!r}")
-    audit_log.log("token_revoked", "cli", name)
+    n = _audited(index_dir, lambda accounts: accounts.revoke_token(name), f"no active token named {name!r}",
+                 "token_revoked", name)
     click.echo(f"revoked {n} token(s) named {name!r}")
 
 
@@ -211,7 +214,6 @@ def audit(since, actor, event, limit, index_dir):
 def purge(days, audit_days, index_dir):
     """Forget old text now (`kb serve` also does it hourly): searches keep their counts, not their words."""
     from .storage.activity import Activity
-
     from .storage.audit import Audit
     from .storage.contact import ContactStore
 

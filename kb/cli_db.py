@@ -6,6 +6,8 @@ commands, so `kb search` does not pay for it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import click
 
 from .cli import index_option, reports_errors
@@ -13,6 +15,19 @@ from .cli import index_option, reports_errors
 database_option = click.option(
     "--database-url", "url", default=None,
     help="The shared database (default: $KB_DATABASE_URL, else sqlite:///<index>/activity.sqlite).")
+
+
+@contextmanager
+def _opened(index_dir, url):
+    """The database as it is (not migrated, unlike every other command's), refused if unreadable; closed after."""
+    from .storage import Database, database_url
+
+    database = Database(database_url(index_dir, url))
+    try:
+        database.check_readable()
+        yield database
+    finally:
+        database.close()
 
 
 @click.group()
@@ -26,16 +41,12 @@ def db():
 @reports_errors
 def upgrade(index_dir, url):
     """Bring the database's schema to this release (PostgreSQL needs this before `kb serve`; SQLite does it at start)."""
-    from .storage import Database, database_url, migrate
+    from .storage import migrate
 
-    database = Database(database_url(index_dir, url))
-    try:
-        database.check_readable()
+    with _opened(index_dir, url) as database:
         before = migrate.current(database)
         migrate.upgrade(database)
         after = migrate.current(database)
-    finally:
-        database.close()
     click.echo(f"{database.name}: schema at revision {after}" + (f" (was {before or 'empty'})" if before != after else
                                                                   " (already up to date)"))
 
@@ -46,14 +57,10 @@ def upgrade(index_dir, url):
 @reports_errors
 def status(index_dir, url):
     """Show the database's schema revision and the one this release needs."""
-    from .storage import Database, database_url, migrate
+    from .storage import migrate
 
-    database = Database(database_url(index_dir, url))
-    try:
-        database.check_readable()
+    with _opened(index_dir, url) as database:
         at, head = migrate.current(database), migrate.head()
-    finally:
-        database.close()
     state = "up to date" if at == head else "behind: run `kb db upgrade`"
     click.echo(f"{database.name}: schema at revision {at or 'none'}, this release needs {head} ({state})")
 
