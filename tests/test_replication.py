@@ -116,12 +116,12 @@ def test_the_embedding_cache_lives_in_the_shared_database_so_another_machine_emb
     assert second.generation == "gen-000002"  # numbered by the database, not by the empty folder
 
 
-def test_a_replica_follows_new_generations_by_itself(tmp_path, shared, fake_default_model):
+def test_a_replica_follows_new_generations_by_itself(tmp_path, shared, fake_default_model, monkeypatch):
     articles = write_tree(tmp_path / "articles", SMALL_KB)
     index(articles, tmp_path / "indexer")
     replica = tmp_path / "replica"
+    monkeypatch.setenv("KB_SYNC_SECONDS", "0.05")  # from its first wait (setting `seconds` after the start waited 2 s)
     follower = replication.start_replica(shared, replica)
-    follower.seconds = 0.05
     try:
         searcher = Searcher(replica, recheck_seconds=0)
         write_tree(articles, {"new.en.md": article("new-one", "en", "Quasar flux", "Recalibrate the quasar.")})
