@@ -247,7 +247,7 @@ class Vocabulary:
                     continue
                 rank = ((alike, len(word), doc), word)
                 ranked[(pos, ch)] = max(rank, ranked.get((pos, ch), rank))
-        order = sorted(ranked, key=ranked.get, reverse=True)
+        order = sorted(sorted(ranked), key=ranked.get, reverse=True)  # equal ranks: by position, then character
         return [(pos, ch, ranked[(pos, ch)][1]) for pos, ch in order]
 
 
@@ -268,7 +268,9 @@ def _suspect_han(token: str, df: Mapping[str, int]) -> bool:
 def _positions(run: str, suspects: set[str]) -> dict[int, tuple[str, int, int]]:
     """Character positions of a Han run inside a suspect token → (that token, its start, its end)."""
     out: dict[int, tuple[str, int, int]] = {}
-    for s in suspects:
+    # Where suspects overlap (jieba's search mode cuts 名镇 and 镇 alike), the longest owns the position: in a
+    # set's order, the owner changed with the process's hash seed, and with it the correction and the results.
+    for s in sorted(suspects, key=lambda t: (-len(t), run.find(t), t)):
         start = run.find(s)
         while start >= 0:
             for p in range(start, start + len(s)):
