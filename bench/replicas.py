@@ -238,7 +238,8 @@ def table(rounds: list[list[Row]], args) -> str:
     rows = {name: median_row(rs) for name, rs in by.items()}
     base = rows.get("sqlite-1")
     recipe = rows.get("recipe")
-    out = [f"`python -m bench.replicas --seconds {args.seconds:g} --clients {args.clients} --repeat {args.repeat}`: "
+    before = f" --before {args.before}" if args.before else ""
+    out = [f"`python -m bench.replicas --seconds {args.seconds:g} --clients {args.clients} --repeat {args.repeat}{before}`: "
            f"wrk, {args.clients} connections, {args.seconds:g} s per cell after {WARM_SECONDS} s of warm-up "
            f"({WARM_QUERIES} other queries), each cell on freshly started servers; within a cell every query is new "
            f"to the server, and every row of a round asks the same ones (the all-distinct pool: zh, ru, en, es); "
@@ -260,7 +261,31 @@ def table(rounds: list[list[Row]], args) -> str:
         label = LABELS[name] + (f" ({args.before})" if name == "pg-1-before" else "")
         out.append(f"| {label} | {c.rps:.1f} | {c.p50:.0f} | {c.p99:.0f} | {c.errors} | {r.server_cpu_ms:.1f} "
                    f"| {db} | {vs_base} | {vs_recipe} | {r.load} | {each} |")
-    return "\n".join(out) + "\n"
+    return "\n".join(out + [""] + targets(rows)) + "\n"
+
+
+def targets(rows: dict[str, Row]) -> list[str]:
+    """The issue's two targets, read off the table (median rounds)."""
+    out = []
+    base, pg, recipe = rows.get("sqlite-1"), rows.get("pg-1"), rows.get("recipe")
+    if base and pg:
+        ratio = pg.cell.rps / base.cell.rps
+        out.append(f"- The shared database: one replica on PostgreSQL serves {ratio:.2f}× what one server on SQLite does "
+                   f"({1 - ratio:.0%} less; target: at most 10% less): **{'met' if ratio >= 0.9 else 'not met'}**. "
+                   f"PostgreSQL's own CPU: {pg.db_cpu_ms:.1f} ms per request.")
+    if pg and recipe:
+        ratio = pg.cell.rps / recipe.cell.rps
+        extra = pg.server_cpu_ms + (pg.db_cpu_ms or 0) - recipe.server_cpu_ms
+        out.append(f"- polykb (pg-1) against the tuned recipe: {ratio:.2f}× (target ≥ 0.9×): "
+                   f"**{'met' if ratio >= 0.9 else 'not met'}**. Per request polykb spends {extra:.1f} ms of CPU more "
+                   f"than the recipe ({pg.server_cpu_ms:.1f} + {pg.db_cpu_ms:.1f} in PostgreSQL against "
+                   f"{recipe.server_cpu_ms:.1f}), which embeds the same query with the same model.")
+    if pg and "pg-1-before" in rows:
+        old = rows["pg-1-before"]
+        out.append(f"- Before/after: the --before code served {old.cell.rps:.1f} req/s at {old.server_cpu_ms:.1f} ms of "
+                   f"server CPU per request; now {pg.cell.rps:.1f} at {pg.server_cpu_ms:.1f} "
+                   f"({pg.cell.rps / old.cell.rps:.2f}×).")
+    return out
 
 
 SECTION = "## Replicas on PostgreSQL: fresh queries (bench/replicas.py)"
