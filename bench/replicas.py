@@ -271,7 +271,7 @@ def targets(rows: dict[str, Row]) -> list[str]:
     if base and pg:
         ratio = pg.cell.rps / base.cell.rps
         out.append(f"- The shared database: one replica on PostgreSQL serves {ratio:.2f}× what one server on SQLite does "
-                   f"({1 - ratio:.0%} less; target: at most 10% less): **{'met' if ratio >= 0.9 else 'not met'}**. "
+                   f"({ratio - 1:+.0%}; target: no more than 10% less): **{'met' if ratio >= 0.9 else 'not met'}**. "
                    f"PostgreSQL's own CPU: {pg.db_cpu_ms:.1f} ms per request.")
     if pg and recipe:
         ratio = pg.cell.rps / recipe.cell.rps

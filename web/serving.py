@@ -1,8 +1,9 @@
 """Running the app: N gunicorn processes on Linux, or waitress threads in one process.
 
-Why processes: a request spends ~9 ms of Python outside the embedder
-(detection, keyword side, fusion, snippets, logging), and the GIL runs that
-one thread at a time however many threads waitress has. With `--workers N`
+Why processes: a new query spends ~6 ms of CPU outside the embedder
+(detection, keyword side, fusion, sections, snippets, logging, HTTP; most of
+it Python: bench/results/replicas.md), and the GIL runs that one thread at a
+time however many threads waitress has. With `--workers N`
 each process loads its own app and its own embedder, with one single-threaded
 engine (KB_EMBED_ENGINES=1) and one OpenMP thread (OMP_NUM_THREADS=1) unless
 the environment says otherwise: N processes then use N cores without their
