@@ -288,20 +288,14 @@ def targets(rows: dict[str, Row]) -> list[str]:
     return out
 
 
-SECTION = "## Replicas on PostgreSQL: fresh queries (bench/replicas.py)"
-
-
 def write(rounds: list[list[Row]], args) -> str:
-    """replicas.md, and the same table as a section of speed.md (replaced if there, else appended)."""
+    """replicas.md, and the same table as the last section of speed.md (bench/speed/report.with_replicas)."""
+    from bench.speed.report import with_replicas
+
     text = table(rounds, args)
     args.out.write_text("# Replicas on PostgreSQL: fresh queries\n\n" + text, encoding="utf-8")
-    if SPEED_MD.exists():
-        speed = SPEED_MD.read_text(encoding="utf-8")
-        if SECTION in speed:
-            start = speed.index(SECTION)
-            end = speed.find("\n## ", start + len(SECTION))
-            speed = speed[:start] + speed[end + 1:] if end != -1 else speed[:start]
-        SPEED_MD.write_text(speed.rstrip("\n") + "\n\n" + SECTION + "\n\n" + text, encoding="utf-8")
+    if SPEED_MD.exists() and args.out == OUT:
+        SPEED_MD.write_text(with_replicas(SPEED_MD.read_text(encoding="utf-8")), encoding="utf-8")
     return text
 
 

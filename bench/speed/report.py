@@ -12,7 +12,7 @@ import re
 from bench.speed import tables as t
 from bench.speed.findings import findings, verdicts
 from bench.speed.record import Results
-from bench.speed.settings import SERVER_THREADS
+from bench.speed.settings import REPLICAS, SERVER_THREADS
 
 
 def render(res: Results) -> str:
@@ -27,8 +27,27 @@ def render(res: Results) -> str:
               "column searches the sample's queries a second time on the same `Searcher`; a cached response has "
               "only the `cache` stage. A search of the other kind (a hit in a group of new queries, a miss among the "
               "repeats) is left out of its column.", "", t.timings_table(res), ""]
-    parts += method_sections(res) + commands_section(res)
+    parts += method_sections(res) + commands_section(res) + replicas_section()
     return "\n".join(parts) + "\n"
+
+
+REPLICAS_SECTION = "## Replicas on PostgreSQL: fresh queries (bench/replicas.py)"
+
+
+def replicas_section() -> list[str]:
+    """The last `python -m bench.replicas` run (bench/results/replicas.md, its own title left out): a run of
+    this benchmark keeps it, and that one rewrites only this section (`with_replicas`)."""
+    if not REPLICAS.exists():
+        return []
+    body = REPLICAS.read_text(encoding="utf-8").split("\n", 1)[1].strip()
+    return [REPLICAS_SECTION, "", body, ""]
+
+
+def with_replicas(speed: str) -> str:
+    """speed.md's text with its replicas section replaced by the current bench/results/replicas.md."""
+    if REPLICAS_SECTION in speed:
+        speed = speed[:speed.index(REPLICAS_SECTION)]
+    return speed.rstrip("\n") + "\n\n" + "\n".join(replicas_section()) + "\n"
 
 
 def header(res: Results) -> list[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / "bench" / ".work" / "speed"
 OUT = REPO / "bench" / "results" / "speed.md"
+REPLICAS = REPO / "bench" / "results" / "replicas.md"  # bench/replicas.py's table, kept as speed.md's last section
 BIN = REPO / ".venv" / "bin"
 PY = str(BIN / "python")
 KB = str(BIN / "kb")
