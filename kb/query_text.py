@@ -159,7 +159,7 @@ def _clipped(text: str, count, max_tokens: int, need_count: bool) -> tuple[str, 
     """
     text = text[:max_tokens * 8]  # no tokenizer makes fewer tokens than one per 8 characters of real text
     if not need_count and surely_within(text, count, max_tokens):
-        return text.rstrip(), max_tokens
+        return text.rstrip(), max_tokens  # the budget, an upper bound, stands in for the count nobody reads
     n = count(text)
     while n > max_tokens and text:
         text = text[:int(len(text) * max_tokens / n * 0.95)]
