@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,21 @@ def pytest_collection_modifyitems(items):
                     reason=f"{CHROMIUM} not found: run `make browser` (apt installs chromium and fonts-noto-cjk)"))
 
 
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """`app` served by werkzeug in a thread on a free port of 127.0.0.1: its base URL, stopped afterwards."""
+    from werkzeug.serving import make_server
+
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join(timeout=10)
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -47,20 +64,14 @@ def browser():
 @pytest.fixture(scope="session")
 def server(web_index):
     """The base URL of the app on 127.0.0.1 over the sample's index (real model), with the ACCOUNTS."""
-    from werkzeug.serving import make_server
-
     from web import create_app
 
     accounts = accounts_at(web_index / "activity.sqlite")
     for role, name in ACCOUNTS.items():
         accounts.add_user(name, PASSWORD, role)
     app = create_app({"INDEX": str(web_index), "RATELIMIT_ENABLED": False, "SECRET_KEY": "browser-tests"})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.browser_support import ACCOUNTS, log_in_as_agent
+from tests.browser_support import ACCOUNTS, log_in_as_agent, serving
 from tests.support import PASSWORD, ROOT, accounts_at, copy_index
 
 AXE = Path(__file__).parent / "data" / "axe" / "axe.min.js"
@@ -154,8 +153,6 @@ def test_the_admins_audit_log_and_a_locked_sign_in_have_no_serious_or_critical_v
 @pytest.fixture(scope="module")
 def editing_server(web_index, tmp_path_factory):
     """An app that may edit articles (a temporary copy of the sample's), for the writers' editor pages."""
-    from werkzeug.serving import make_server
-
     from web import create_app
 
     root = tmp_path_factory.mktemp("axe-editor")
@@ -166,12 +163,8 @@ def editing_server(web_index, tmp_path_factory):
     accounts.add_user(ADMIN, PASSWORD, "admin")
     app = create_app({"INDEX": str(index), "ARTICLES": str(root / "articles"), "RATELIMIT_ENABLED": False,
                       "SECRET_KEY": "axe-editor"})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
 
 
 def test_writers_editor_pages_have_no_serious_or_critical_violations(browser, editing_server):

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 
 import pytest
 
-from tests.browser_support import ACCOUNTS
+from tests.browser_support import ACCOUNTS, serving
 from tests.support import PASSWORD, ROOT, accounts_at, copy_index
 
 PURGE_ZH = "cdn/cdn-purge-cache.zh.md"
@@ -23,8 +22,6 @@ SECOND_WRITER = "browser-writer-2"
 @pytest.fixture(scope="module")
 def edit_server(web_index, tmp_path_factory):
     """(base URL, articles folder) of an app that edits a temporary copy of the sample articles."""
-    from werkzeug.serving import make_server
-
     from web import create_app
 
     root = tmp_path_factory.mktemp("editor")
@@ -36,12 +33,8 @@ def edit_server(web_index, tmp_path_factory):
         accounts.add_user(name, PASSWORD, "writer")
     app = create_app({"INDEX": str(index), "ARTICLES": str(articles), "RATELIMIT_ENABLED": False,
                       "SECRET_KEY": "browser-editor"})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", articles
-    srv.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base, articles
 
 
 def new_page(browser, base, locale="en-US", width=1280):

@@ -9,7 +9,6 @@ import csv
 import datetime as dt
 import io
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from kb.storage import open_database, sqlite_url
 from kb.storage.accounts import Accounts
 from kb.storage.activity import Activity
 from kb.storage.contact import ContactStore
+from tests.browser_support import serving
 from tests.support import PASSWORD, ROOT, copy_index
 
 LEAD = "browser-lead"
@@ -31,8 +31,6 @@ TITLES = {"en": ("Insights", "Answered rate", "Top unanswered searches"),
 
 @pytest.fixture(scope="module")
 def insights_server(web_index, tmp_path_factory, browser):
-    from werkzeug.serving import make_server
-
     from web import create_app
 
     index = copy_index(web_index, tmp_path_factory.mktemp("insights-browser") / "index")
@@ -43,12 +41,8 @@ def insights_server(web_index, tmp_path_factory, browser):
                load_questions(data / "sample_queries.jsonl", data / "uncovered_queries.jsonl"),
                load_questions(data / "agent-queries.jsonl"), seed=11).run(35, dt.datetime.now(dt.timezone.utc).date())
     app = create_app({"INDEX": str(index), "RATELIMIT_ENABLED": False, "SECRET_KEY": "browser-insights"})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture

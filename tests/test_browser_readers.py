@@ -9,28 +9,22 @@ phone, in zh, ru and en, go to tests/artifacts/test_browser_readers/ for a perso
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
+from tests.browser_support import serving
 from tests.support import copy_index
 
 
 @pytest.fixture(scope="module")
 def fresh_server(web_index, tmp_path_factory):
     """The sample on a server of its own with an empty activity log: a fresh install, before any traffic."""
-    from werkzeug.serving import make_server
-
     from web import create_app
 
     index = copy_index(web_index, tmp_path_factory.mktemp("fresh") / "index")
     app = create_app({"INDEX": str(index), "RATELIMIT_ENABLED": False, "SECRET_KEY": "fresh-install"})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
 
 
 def test_chinese_purge_article_warns_that_it_is_out_of_date_and_links_the_english(page, shoot):

@@ -59,6 +59,14 @@ def hint(article_id: str, lang: str) -> str | None:
     return None
 
 
+def check_key(article_id: str, lang: str) -> None:
+    """400 for a malformed id or language in a URL, before anything is looked up."""
+    try:
+        article_source.check_key(article_id, lang)
+    except SourceError as e:
+        abort(400, str(e))
+
+
 def load(article_id: str, lang: str) -> Source:
     """The file of (id, lang); 404 if there is none, 400 for a malformed id or language."""
     try:

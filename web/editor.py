@@ -143,10 +143,7 @@ def delete(article_id, lang):
 
 @bp.get("/<article_id>/<lang>/history")
 def history(article_id, lang):
-    try:
-        article_source.check_key(article_id, lang)
-    except article_source.SourceError as e:
-        abort(400, str(e))
+    editing.check_key(article_id, lang)
     return render_template("editor/history.html", article_id=article_id, lang=lang,
                            edits=get_edits().history(article_id, lang), ticket=request.args.get("ticket", type=int))
 

@@ -62,10 +62,7 @@ def up_to_date(article_id, lang):
 @bp.get("/<article_id>/<lang>/new")
 def new(article_id, lang):
     """A new translation pre-filled from the source (`?from=en`), with `translated_from` and `source_hash`."""
-    try:
-        article_source.check_key(article_id, lang)
-    except article_source.SourceError as e:
-        abort(400, str(e))
+    editing.check_key(article_id, lang)
     if (article_id, lang) in editing.folder().keys():
         return redirect(url_for("editor.edit", article_id=article_id, lang=lang))
     source_src = editing.load(article_id, request.args.get("from", "en"))
