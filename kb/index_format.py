@@ -121,14 +121,25 @@ def fsync_tree(path: Path):
 @contextlib.contextmanager
 def build_lock(index_dir: Path):
     """Only one indexer at a time per index folder; a second one is refused, not queued."""
+    with try_lock(index_dir, ".lock", 0o644) as held:
+        if not held:
+            raise KBError(f"another `kb index` is running on {index_dir}; wait for it to finish")
+        yield
+
+
+@contextlib.contextmanager
+def try_lock(index_dir: Path, name: str, mode: int):
+    """An exclusive lock on `index_dir/name` if no other process holds it (True), else False at once; released
+    when the block ends or the process dies."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(str(index_dir / ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(str(index_dir / name), os.O_RDWR | os.O_CREAT, mode)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise KBError(f"another `kb index` is running on {index_dir}; wait for it to finish") from None
-        yield
+            yield False
+            return
+        yield True
     finally:
         os.close(fd)
 

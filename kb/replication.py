@@ -17,7 +17,6 @@ by itself, and costs one query per few seconds per process.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -159,19 +158,11 @@ def _download(db: Database, published: Published, index_dir: Path):
 @contextlib.contextmanager
 def _sync_lock(index_dir: Path):
     """One download per index folder: a replica's worker processes share its folder; the others skip a round."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(str(index_dir / ".sync.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        for stale in index_dir.glob("download-*"):  # left by a killed process (we hold the lock)
-            shutil.rmtree(stale, ignore_errors=True)
-        yield True
-    finally:
-        os.close(fd)
+    with index_format.try_lock(index_dir, ".sync.lock", 0o600) as held:
+        if held:
+            for stale in index_dir.glob("download-*"):  # left by a killed process (we hold the lock)
+                shutil.rmtree(stale, ignore_errors=True)
+        yield held
 
 
 class Follower:
