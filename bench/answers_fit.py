@@ -5,7 +5,7 @@ Reads bench/evidence.py's dumps. Per set, on the index with a seeded 30% of the 
 - unanswerable queries (every relevant document removed): the share **refused** (target ≥ 0.30);
 - off-domain queries (another set's questions, keyboard mash): the share **refused** (target ≥ 0.98).
 
-The model (kb/answerability.py: logistic over top cosine, margin, known words, keyword coverage and
+The model (kb/search/answerability.py: logistic over top cosine, margin, known words, keyword coverage and
 agreement) is fitted on the other sets only (leave one dataset out), with its threshold set so that
 95% of the training sets' answerable queries are answered; the same with every set gives the
 product's default. Beside it, the baseline the issue names: one threshold on the top dense cosine.
@@ -25,8 +25,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import datasets, evidence  # noqa: E402
-from kb import answerability, fusion  # noqa: E402
-from kb.query_text import prose  # noqa: E402
+from kb.search import answerability, fusion  # noqa: E402
+from kb.search.query_text import prose  # noqa: E402
 
 EVIDENCE = evidence.OUT
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -94,7 +94,7 @@ def cases_of(name: str, fuse=fusion.DEFAULT) -> list[Case]:
 
 
 def _case(name: str, kind: str, r: dict, rel: dict, fuse) -> Case | None:
-    """The signals of one dumped query, as kb/search.py computes them."""
+    """The signals of one dumped query, as kb/search/searcher.py computes them."""
     dense = {i: c[2] for i, c in enumerate(r["cands"]) if c[2] is not None}
     kw = {i: c[3] for i, c in enumerate(r["cands"]) if c[3] is not None}
     group = {i: c[0] for i, c in enumerate(r["cands"])}

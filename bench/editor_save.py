@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.search import Searcher  # noqa: E402
+from kb.search.searcher import Searcher  # noqa: E402
 from tests.editing_support import form_of  # noqa: E402
 from tests.support import PASSWORD, accounts_at, copy_index, login  # noqa: E402
 from web import create_app  # noqa: E402

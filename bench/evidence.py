@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import datasets  # noqa: E402
 from indexer import job  # noqa: E402
-from kb import answerability  # noqa: E402
-from kb.search import Searcher  # noqa: E402
+from kb.search import answerability  # noqa: E402
+from kb.search.searcher import Searcher  # noqa: E402
 
 OUT = datasets.WORK / "evidence"
 DROP_SHARE = 0.3

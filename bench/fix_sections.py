@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb.search import Searcher  # noqa: E402
+from kb.search.searcher import Searcher  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 TICKETS = REPO / "tests/data/agent-queries.jsonl"

@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import datasets, evidence  # noqa: E402
-from kb import fusion  # noqa: E402
-from kb.query_text import is_ticket  # noqa: E402
+from kb.search import fusion  # noqa: E402
+from kb.search.query_text import is_ticket  # noqa: E402
 
 EVIDENCE = evidence.OUT
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -78,7 +78,7 @@ def run_side(code: Path, work: Path, logins: int) -> dict:
     articles.mkdir(parents=True)
     for name, text in ARTICLES.items():
         (articles / name).write_text(text, encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "kb.cli", "index", "--articles", str(articles), "--index", str(index), "-q"],
+    subprocess.run([sys.executable, "-m", "cli", "index", "--articles", str(articles), "--index", str(index), "-q"],
                    env=env, cwd=code, check=True)
     where = subprocess.run([sys.executable, "-c", "import web; print(web.__file__)"], env=env, cwd=code,
                            capture_output=True, text=True, check=True).stdout.strip()
@@ -125,7 +125,7 @@ def write(out: Path, rows: dict, args):
                      f" | {r['unknown']:.1f} ({r['unknown_p10_p90'][0]:.1f}–{r['unknown_p10_p90'][1]:.1f})"
                      f" | {r['existing'] - r['unknown']:+.1f} |")
     lines += ["", "After the fix an unknown name is checked against a dummy hash made the same way as real ones "
-              "(kb/passwords.py), so both cost one scrypt check; the gap left is noise."]
+              "(kb/storage/passwords.py), so both cost one scrypt check; the gap left is noise."]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(out.read_text())

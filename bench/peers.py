@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.languages import STEMMERS
+from kb.text.languages import STEMMERS
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import datasets, peers  # noqa: E402
 from indexer import job  # noqa: E402
-from kb import fusion  # noqa: E402
-from kb.evaluation import Query, evaluate  # noqa: E402
-from kb.search import Searcher  # noqa: E402
+from kb.search import fusion  # noqa: E402
+from kb.search.evaluation import Query, evaluate  # noqa: E402
+from kb.search.searcher import Searcher  # noqa: E402
 
 ALL_SETS = datasets.DEV_SETS
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -86,7 +86,7 @@ def sample_index() -> Path:
 
 def database(postgres, index: Path) -> str:
     """A new database with the schema and the sample's generation published, as `kb index` would."""
-    from kb import index_format, replication
+    from kb.index import format as index_format, replication
     from kb.storage import Database, migrate
 
     url = postgres.url(postgres.create())

@@ -62,7 +62,7 @@ def typical(limit: int) -> tuple[list[str], list[str]]:
     """(tickets for /api/suggest, queries for /api/search): the first `limit` of each, in file order."""
     sys.path.insert(0, str(REPO))
     from bench.tickets import tickets
-    from kb.evaluation import read_queries
+    from kb.search.evaluation import read_queries
 
     return ([q.text for q in tickets()][:limit],
             [q.text for q in read_queries(REPO / "tests/data/sample_queries.jsonl")][:limit])
@@ -126,7 +126,7 @@ def build_index(tree: Path, source_index: Path, into: Path) -> Path:
     cache = source_index / "embeddings.sqlite"
     if cache.exists():
         shutil.copy(cache, into / "embeddings.sqlite")
-    subprocess.run([sys.executable, "-c", "from kb.cli import cli; cli()", "index", "--articles", str(tree / "articles"),
+    subprocess.run([sys.executable, "-c", "from cli.main import cli; cli()", "index", "--articles", str(tree / "articles"),
                     "--index", str(into), "--quiet"], cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)), check=True)
     return into
 

@@ -36,8 +36,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kb import articles as art_mod  # noqa: E402
-from kb import chunking  # noqa: E402
+from kb.articles import model as art_mod  # noqa: E402
+from kb.articles import chunking  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "bench"
 LANG_WEIGHTS = {"en": 0.4, "zh": 0.3, "ru": 0.2, "es": 0.1}
@@ -274,7 +274,7 @@ def ticket_texts(queries: list[dict], seed: int = 7) -> list[dict]:
     sys.path.insert(0, str(REPO / "bench"))
     from tickets import ticket
 
-    from kb.evaluation import Query
+    from kb.search.evaluation import Query
 
     rng = random.Random(seed)
     return [{"text": ticket(Query(str(i), q["text"], q["lang"], ()), rng), "lang": q["lang"]}

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb.evaluation import Query, evaluate, inline_qrels, read_queries  # noqa: E402
-from kb.search import Searcher  # noqa: E402
+from kb.search.evaluation import Query, evaluate, inline_qrels, read_queries  # noqa: E402
+from kb.search.searcher import Searcher  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 GREETING = {"en": ["Hello team,", "Hi,", "Good morning!"], "zh": ["您好，", "你好，", "客服您好！"],

@@ -1,4 +1,4 @@
-"""Typo tolerance of the keyword side: clean queries, typo'd ones, and typo'd ones corrected (kb/typos.py).
+"""Typo tolerance of the keyword side: clean queries, typo'd ones, and typo'd ones corrected (kb/search/typos.py).
 
     python bench/typos.py --max-queries 1000      # rewrites bench/results/typos.md (3 min)
     python bench/typos.py --sets cmrc2018 --max-queries 100 --no-large
@@ -17,8 +17,8 @@ by one that sounds the same when there is one).
 Columns: keyword-only nDCG@10 / Recall@10 of the same queries clean and typo'd,
 each without and with correction, ranked the way `kb search --mode keyword`
 ranks (one result per article, best bm25 chunk). "Searcher, typo'd" runs the
-typo'd queries through `Searcher.search(mode="keyword")`, which calls kb.typos
-(kb/candidates.py): it must equal "typo'd, corrected". Unless `--no-large`,
+typo'd queries through `Searcher.search(mode="keyword")`, which calls kb.search.typos
+(kb/search/retrieve.py): it must equal "typo'd, corrected". Unless `--no-large`,
 the cost is measured at 100k chunks on an FTS-only knowledge base recombined
 from the corpora bench/synth.py uses.
 """
@@ -42,13 +42,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import datasets  # noqa: E402
 from indexer import job  # noqa: E402
-from kb import embeddings, languages, typos  # noqa: E402
-from kb.candidates import COMMON_SHARE  # noqa: E402
+from kb import embeddings  # noqa: E402
+from kb.text import languages  # noqa: E402
+from kb.search import typos  # noqa: E402
+from kb.search.retrieve import COMMON_SHARE  # noqa: E402
 from kb.embeddings.base import Embedder, normalize_rows  # noqa: E402
-from kb.evaluation import Query, evaluate  # noqa: E402
-from kb.request import CANDIDATES  # noqa: E402
-from kb.search import Searcher  # noqa: E402
-from kb.store import PUBLIC, Store, create  # noqa: E402
+from kb.search.evaluation import Query, evaluate  # noqa: E402
+from kb.search.request import CANDIDATES  # noqa: E402
+from kb.search.searcher import Searcher  # noqa: E402
+from kb.index.store import PUBLIC, Store, create  # noqa: E402
 
 SETS = {"stackfaq": "en", "xquad-mono-en": "en", "xquad-mono-ru": "ru", "xquad-mono-zh": "zh", "cmrc2018": "zh"}
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -269,7 +271,7 @@ def measure_large(typist: Typist, n_chunks: int = 100_000, n_queries: int = 200)
     t = time.perf_counter()
     vocab = typos.Vocabulary.load(store)
     load = time.perf_counter() - t
-    n_common = COMMON_SHARE * n_chunks  # as kb/candidates.py does from COMMON_FROM_CHUNKS on
+    n_common = COMMON_SHARE * n_chunks  # as kb/search/retrieve.py does from COMMON_FROM_CHUNKS on
     dfs, fix_wall, fix_cpu, plain, fixed = [], [], [], [], []
     for name, lang in SETS.items():
         for q in datasets.load(name, n_queries // len(SETS)).queries:
@@ -307,7 +309,7 @@ def write(results: dict, large: dict | None, args, seconds: float) -> Path:
              f"`python bench/typos.py --max-queries {args.max_queries}"
              + (f" --hybrid {args.hybrid}" if args.hybrid else "") + f"` ({seconds / 60:.0f} min). "
              "Keyword-only nDCG@10 / Recall@10 of the same queries, clean and with 1-2 seeded typos, without and "
-             "with correction (kb/typos.py); how the typos and the ranking are made: the docstring of "
+             "with correction (kb/search/typos.py); how the typos and the ranking are made: the docstring of "
              "bench/typos.py.", "",
              "| set | queries | " + " | ".join(LABELS) + " |", "|---|---|" + "---|" * len(LABELS)]
     for name, r in results.items():

@@ -5,12 +5,12 @@ whose file did not change keep their rows (and vectors) as they are, changed
 and added ones are re-chunked and embedded (through the content cache, so an
 edit embeds only the chunks whose text changed), deleted ones are dropped.
 Atomic: everything is written into a build folder and published in one
-rename (see kb.index_format); a broken article is reported and skipped,
+rename (see kb.index.format); a broken article is reported and skipped,
 never taking the rest of the index down. Shared: with KB_DATABASE_URL set to
 a database of its own (PostgreSQL for replicas), the generation is then
 published into it for the replicas to download, and passages are embedded
 through the database's cache, so any machine re-embeds only what changed
-(kb.replication).
+(kb.index.replication).
 """
 
 from __future__ import annotations
@@ -26,15 +26,17 @@ from typing import Callable
 
 from tqdm import tqdm
 
-from kb import articles as art_mod
-from kb import catalog, chunking, index_format, links, render, replication, typos, vectors
-from kb.articles import Article, Problem
+from kb.articles import model as art_mod
+from kb.index import catalog, format as index_format, replication, vectors
+from kb.articles import chunking, links, render
+from kb.search import typos
+from kb.articles.model import Article, Problem
 from kb.embeddings import CachedEmbedder, get_embedder
 from kb.errors import ArticleError, KBError
-from kb.labels import Labels, unlabelled
-from kb.labels import load as load_labels
+from kb.articles.labels import Labels, unlabelled
+from kb.articles.labels import load as load_labels
 from kb.storage.embedding_cache import EmbeddingCache
-from kb.store import Store, create
+from kb.index.store import Store, create
 
 Progress = Callable[[str, int, int], None]
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import kb.embeddings
-from kb.cli import cli
+from cli.main import cli
 from tests.fake_embedder import FAKE_MODEL, HashEmbedder
 
 if __name__ == "__main__":

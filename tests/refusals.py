@@ -1,5 +1,5 @@
 """Searches that come back not answered, on demand, so the surfaces around `Response.answered` are tested
-apart from the decision itself (kb/answerability.py, tested with the search).
+apart from the decision itself (kb/search/answerability.py, tested with the search).
 
 `refuse_searches(monkeypatch)` returns a set: a search for a text in it (outer spaces aside) is not answered, as the
 decision rules for keyboard mash or a question the knowledge base does not cover; every other search that
@@ -13,7 +13,7 @@ import dataclasses
 
 import pytest
 
-from kb.search import Searcher
+from kb.search.searcher import Searcher
 
 
 def refuse_searches(monkeypatch: pytest.MonkeyPatch) -> set[str]:

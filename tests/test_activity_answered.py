@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from kb import reports
-from kb.cli import cli
-from kb.search import Searcher
+from cli.main import cli
+from kb.search.searcher import Searcher
 from tests.legacy_activity import sqlite3_era_file
 from tests.refusals import refuse_searches
 from tests.support import SMALL_KB, activity_at

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import articles, chunking
+from kb.articles import model as articles, chunking
 
 ROOT = Path(__file__).resolve().parent.parent
 LINES = (ROOT / "tests/data/agent-queries.jsonl").read_text(encoding="utf-8").splitlines()
@@ -15,7 +15,7 @@ TICKETS = [json.loads(line) for line in LINES if line.strip()]
 
 @pytest.fixture(scope="module")
 def anchors():
-    """"<id>/<lang>" → the anchors kb.chunking gives that version's sections."""
+    """"<id>/<lang>" → the anchors kb.articles.chunking gives that version's sections."""
     out = {}
     for path in articles.discover(ROOT / "articles"):
         art, _ = articles.parse(path.read_text(encoding="utf-8"), path)

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb import article_git, article_source, frontmatter
-from kb.articles import content_hash, parse
+from kb.articles import git as article_git, source as article_source, frontmatter
+from kb.articles.model import content_hash, parse
 from tests.support import ROOT, article, examples, write_tree
 
 TODAY = dt.date(2026, 11, 30)

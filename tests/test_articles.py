@@ -1,7 +1,7 @@
 import pytest
 
 from indexer.job import scan
-from kb import articles
+from kb.articles import model as articles
 from kb.errors import ArticleError
 from tests.support import article, write_tree
 

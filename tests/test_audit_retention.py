@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from kb.cli import cli
+from cli.main import cli
 from kb.storage.accounts import Accounts
 from kb.storage.activity import Activity
 from kb.storage.audit import Audit

@@ -1,5 +1,5 @@
-"""Browsing and the catalog: featured articles, product and topic labels, outdated translations (kb.catalog,
-kb.browse, kb.labels), decided at index time; and the help center's pages built on them.
+"""Browsing and the catalog: featured articles, product and topic labels, outdated translations (kb.index.catalog,
+kb.search.browse, kb.articles.labels), decided at index time; and the help center's pages built on them.
 
 Logic tests use the fake embedder; the catalog does not depend on embeddings. The real-model path is in
 tests/test_browser_readers.py, which serves the sample indexed with the real model.
@@ -13,10 +13,11 @@ import re
 import pytest
 
 from indexer import job
-from kb import articles, browse
+from kb.articles import model as articles
+from kb.search import browse
 from kb.errors import ArticleError
-from kb.generation import current, open_generation
-from kb.labels import Labels, load
+from kb.search.generation import current, open_generation
+from kb.articles.labels import Labels, load
 from tests.support import ROOT, article, copy_index, write_tree
 
 SOURCE_BODY = """

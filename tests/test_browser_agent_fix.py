@@ -2,7 +2,7 @@
 
 An agent pastes a customer's ticket from tests/data/agent-queries.jsonl that restates the symptom (an error
 code, response headers, "it worked before"); the first answer must be the expected article, the section
-named and linked for it must be the ticket's expected fix anchor (kb/sections.py + kb/section_roles.py), and
+named and linked for it must be the ticket's expected fix anchor (kb/search/sections.py + kb/search/section_roles.py), and
 "Copy text" must put that section's steps and commands on the clipboard, not the article's "Symptoms"
 section nor the customer's own words. Screenshots go to tests/artifacts/test_browser_agent_fix/.
 """

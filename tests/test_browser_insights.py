@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from kb.reports.insights import METRICS
-from kb.search import Searcher
-from kb.simulate import Simulation, load_questions
+from kb.search.searcher import Searcher
+from demo.traffic import Simulation, load_questions
 from kb.storage import open_database, sqlite_url
 from kb.storage.accounts import Accounts
 from kb.storage.activity import Activity

@@ -2,7 +2,7 @@ import re
 
 import markdown
 
-from kb import articles, chunking
+from kb.articles import model as articles, chunking
 from tests.support import article
 
 

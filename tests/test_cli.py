@@ -3,7 +3,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from kb.cli import cli
+from cli.main import cli
 from tests.support import SMALL_KB, seed_embeddings, write_tree
 
 
@@ -92,7 +92,7 @@ def test_lint_exits_non_zero_on_errors_and_with_strict_on_warnings(runner, tmp_p
 
 def test_hash_prints_the_body_hash_for_source_hash(runner, tmp_path):
     f = write_tree(tmp_path, {"a.md": "---\nid: a\nlang: en\n---\nBody\n"}) / "a.md"
-    from kb.articles import content_hash
+    from kb.articles.model import content_hash
 
     result = runner.invoke(cli, ["hash", str(f)])
     assert result.output.split()[0] == content_hash("Body")

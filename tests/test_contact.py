@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kb import contact
-from kb.outbox import Sender, retry_delay
+from kb.contact import requests as contact
+from kb.contact.outbox import Sender, retry_delay
 from kb.storage import open_database, sqlite_url
 from kb.storage.contact import ContactStore
 from tests.support import csrf_token, internal_ids

@@ -19,21 +19,76 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
-def module_level_imports_of(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def imports_full(path: Path) -> set[str]:
+    """Every module a file imports, dotted in full (`from web.blueprints import api` gives web.blueprints.api)."""
     names = set()
-    for node in tree.body:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
+            names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
     return names
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "kb").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
-def test_kb_never_imports_web_indexer_or_flask(path):
-    found = module_level_imports_of(path) if path.stem == "cli" or path.stem.startswith("cli_") else imports_of(path)
-    assert not found & {"web", "indexer", "flask", "flask_babel"}, f"{path} imports {found & {'web', 'indexer', 'flask'}}"
+def test_kb_never_imports_web_indexer_cli_or_flask(path):
+    found = imports_of(path) & {"web", "indexer", "cli", "demo", "flask", "flask_babel"}
+    assert not found, f"{path} imports {found}"
+
+
+# Each folder of kb/ and what it may import from the others (kb/README.md): the layers, lowest first.
+CONTRACTS = {
+    "errors": set(),
+    "text": {"errors"},
+    "articles": {"text", "errors"},
+    "embeddings": {"errors"},
+    "storage": {"errors"},
+    "index": {"articles", "text", "storage", "errors"},
+    "search": {"index", "articles", "text", "embeddings", "errors"},
+    "contact": {"storage", "errors"},
+    "reports": {"search", "index", "articles", "text", "embeddings", "storage", "contact", "errors"},
+}
+
+
+def kb_folder(module: str) -> str | None:
+    """The folder of kb/ a dotted module lives in (`kb.search.fusion` → search), None for kb itself."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "kb" and len(parts) > 1 else None
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """Modules imported at run time: `if TYPE_CHECKING:` blocks are for type checkers only."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and getattr(node.test, "id", "") ==
+               "TYPE_CHECKING" for body in node.body for n in ast.walk(body)}
+    names = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+    return names
+
+
+def test_every_kb_folder_has_a_contract():
+    folders = {p.name for p in (ROOT / "kb").iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert folders | {"errors"} == set(CONTRACTS), "add the new folder to CONTRACTS and to kb/README.md"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "kb").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_kb_folders_import_only_the_layers_below_them(path):
+    rel = path.relative_to(ROOT / "kb")
+    if len(rel.parts) == 1:
+        return  # kb/__init__.py (the version) and kb/errors.py import no other folder; the test above covers them
+    own = rel.parts[0]
+    allowed = CONTRACTS[own] | {own}
+    used = {kb_folder(m) for m in runtime_imports(path)} - {None}
+    used = {u for u in used if u in CONTRACTS or (ROOT / "kb" / u).is_dir()}
+    assert used <= allowed, f"kb/{rel} imports {sorted(used - allowed)}; kb/{own} may import {sorted(allowed)}"
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "indexer").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
@@ -47,15 +102,16 @@ def test_web_never_imports_indexer():
 
 
 def test_blueprints_never_import_each_other():
-    blueprints = {p.stem for p in (ROOT / "web").glob("*.py") if "Blueprint(" in p.read_text(encoding="utf-8")}
+    folder = ROOT / "web" / "blueprints"
+    blueprints = {p.stem for p in folder.glob("*.py") if "Blueprint(" in p.read_text(encoding="utf-8")}
+    assert blueprints, "no blueprint found in web/blueprints"
     for name in blueprints:
-        src = (ROOT / "web" / f"{name}.py").read_text(encoding="utf-8")
-        for other in blueprints - {name}:
-            assert f"from .{other} import" not in src and f"from web.{other} import" not in src, (name, other)
+        found = {m.removeprefix("web.blueprints.") for m in imports_full(folder / f"{name}.py")}
+        assert not found & (blueprints - {name}), (name, found & blueprints)
 
 
 def test_every_cli_command_has_help_text():
-    from kb.cli import cli
+    from cli.main import cli
 
     def walk(group):
         for cmd in group.commands.values():

@@ -2,7 +2,8 @@
 
 import pytest
 
-from kb import fusion, query_text
+from kb.search import fusion
+from kb.search import query_text
 
 TICKET = """Здравствуйте!
 Скрипт очистки кэша перестал проходить авторизацию.

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from indexer import job
-from kb import articles, chunking, render
+from kb.articles import model as articles, chunking, render
 from kb.errors import ArticleError
 from web import create_app
 from tests.support import SMALL_KB, article, examples, write_tree

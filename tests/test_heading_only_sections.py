@@ -4,7 +4,7 @@ import re
 
 import markdown
 
-from kb import articles, chunking
+from kb.articles import model as articles, chunking
 
 BODY = """Intro.
 

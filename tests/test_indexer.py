@@ -6,9 +6,9 @@ import sys
 import pytest
 
 from indexer import job
-from kb import index_format
+from kb.index import format as index_format
 from kb.errors import IndexCorruptError, KBError
-from kb.search import Searcher
+from kb.search.searcher import Searcher
 from tests.support import ROOT, SMALL_KB, article, write_tree
 
 
@@ -68,7 +68,7 @@ def test_killed_indexing_is_recovered_by_the_next_run(make_index):
     before = (index / "CURRENT").read_text()
     write_tree(articles, {f"bulk/{i}.en.md": article(f"bulk-{i}", "en", f"Bulk {i}", f"Text number {i} " * 40)
                           for i in range(30)})
-    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "index", "--articles", str(articles), "--index", str(index), "-q"],
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "index", "--articles", str(articles), "--index", str(index), "-q"],
                             cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     # kill it once its build folder exists, i.e. in the middle of the work
     for _ in range(600):
@@ -107,7 +107,7 @@ def test_corrupted_index_file_is_detected_with_a_hint(make_fake_index):
 
 
 def test_large_collections_use_hnsw_and_still_find_the_answer(make_index, monkeypatch):
-    from kb import vectors
+    from kb.index import vectors
 
     monkeypatch.setattr(vectors, "HNSW_THRESHOLD", 5)
     _, index, _ = make_index(SMALL_KB, name="hnsw")

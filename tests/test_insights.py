@@ -10,15 +10,15 @@ import re
 
 import pytest
 
-from kb import contact
+from kb.contact import requests as contact
 from kb.reports import insights
-from kb.simulate import Simulation, clock, load_questions
+from demo.traffic import Simulation, clock, load_questions
 from kb.storage import open_database, sqlite_url
 from kb.storage.activity import Activity
 from kb.storage.contact import ContactStore
 from kb.storage.insights import Insights
 from tests.support import ROOT, copy_index, login, new_user, run_sql
-from web import charts
+from web.presentation import charts
 
 D0 = dt.datetime(2026, 10, 5, 12, 0, tzinfo=dt.timezone.utc)  # a Monday
 
@@ -126,7 +126,7 @@ def test_chart_is_an_svg_with_broken_lines_for_missing_values_and_escaped_labels
 @pytest.fixture(scope="module")
 def seeded_index(fake_web_index, fake_model, tmp_path_factory):
     """The sample index (fake embedder) with two weeks of simulated traffic."""
-    from kb.search import Searcher
+    from kb.search.searcher import Searcher
 
     index = copy_index(fake_web_index, tmp_path_factory.mktemp("insights") / "index")
     questions = load_questions(ROOT / "tests/data/sample_queries.jsonl", ROOT / "tests/data/uncovered_queries.jsonl")

@@ -1,6 +1,6 @@
 import pytest
 
-from kb import languages
+from kb.text import languages
 from kb.errors import QueryError
 
 KB = {"en", "zh", "ru", "es"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import werkzeug.security
 
-from kb import passwords
+from kb.storage import passwords
 from kb.storage.lockout import LoginLocks
 from tests.support import PASSWORD, csrf_token, login, new_user, run_sql
 

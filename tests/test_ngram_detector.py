@@ -1,4 +1,4 @@
-"""kb.ngram_detector gives langdetect's own answers, bit for bit: same languages, same probabilities."""
+"""kb.text.detector gives langdetect's own answers, bit for bit: same languages, same probabilities."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from langdetect.lang_detect_exception import LangDetectException
 
-from kb import languages
-from kb.ngram_detector import NumpyDetector
+from kb.text import languages
+from kb.text.detector import NumpyDetector
 
 DATA = Path(__file__).parent / "data"
 

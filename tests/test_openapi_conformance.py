@@ -64,7 +64,7 @@ def test_the_description_is_exact_about_q_text_and_lang(api_app):
     params = {p["name"]: p["schema"] for p in site}
     assert params["q"]["minLength"] == 1 and params["q"]["maxLength"] == app.config["MAX_QUERY_CHARS"]
     with app.test_request_context():
-        from web import i18n
+        from web.presentation import i18n
         langs = i18n.site_languages()
     assert params["lang"]["enum"] == langs
     text = spec["paths"]["/api/suggest"]["post"]["requestBody"]["content"]["application/json"]["schema"]
@@ -72,12 +72,12 @@ def test_the_description_is_exact_about_q_text_and_lang(api_app):
 
 
 def test_empty_q_and_a_language_the_site_lacks_are_refused(api_app):
-    from kb import languages
+    from kb.text import languages
 
     app, _ = api_app
     client = app.test_client()
     with app.test_request_context():
-        from web import i18n
+        from web.presentation import i18n
         other = sorted(set(languages.KNOWN) - set(i18n.site_languages()))[0]
     assert client.get("/api/search?q=").status_code == 400
     r = client.get(f"/api/search?q=cdn&lang={other}")

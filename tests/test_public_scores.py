@@ -1,14 +1,14 @@
 """Public scores do not depend on internal text: adding internal articles leaves every public score as it was.
 
 FTS5's bm25 and the document counts behind IDF weights, keyword coverage and typo correction are statistics
-over a whole table; public searches read a keyword index of public chunks only (kb/store.py, `public_` tables).
+over a whole table; public searches read a keyword index of public chunks only (kb/index/store.py, `public_` tables).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from kb.search import Searcher
+from kb.search.searcher import Searcher
 from tests.support import SMALL_KB, article
 
 PUBLIC = {path: text for path, text in SMALL_KB.items() if "visibility: internal" not in text}

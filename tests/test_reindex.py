@@ -6,7 +6,7 @@ import threading
 import time
 
 from tests.support import SMALL_KB, index_runner
-from web.reindex import Reindexer
+from web.services.reindex import Reindexer
 
 
 def test_a_ticket_is_done_for_every_process_once_a_later_generation_is_served(make_fake_index, fake_default_model):

@@ -12,7 +12,7 @@ import pytest
 
 from indexer import job
 from kb.errors import KBError
-from kb.search import Searcher
+from kb.search.searcher import Searcher
 from tests.support import ROOT, SMALL_KB, activity_at, article, run_sql, write_tree
 from tests.workers import write_feedback
 
@@ -23,7 +23,7 @@ def test_indexing_killed_at_any_moment_leaves_the_old_index_served(make_index, d
     before = (index / "CURRENT").read_text()
     write_tree(articles, {f"bulk/{i}.en.md": article(f"bulk-{i}", "en", f"Bulk {i}", f"Bulk text {i} {delay} " * 30)
                           for i in range(12)})
-    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "index", "--articles", str(articles), "--index", str(index),
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "index", "--articles", str(articles), "--index", str(index),
                              "-q"], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)

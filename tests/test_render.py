@@ -1,9 +1,9 @@
 import re
 from html.parser import HTMLParser
 
-from kb.articles import decode, parse
-from kb.chunking import sections
-from kb.render import plain_text, render, section_markdown
+from kb.articles.model import decode, parse
+from kb.articles.chunking import sections
+from kb.articles.render import plain_text, render, section_markdown
 from tests.support import ROOT
 
 

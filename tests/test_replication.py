@@ -1,4 +1,4 @@
-"""Generations published through the shared database to replicas that share no disk (kb/replication.py).
+"""Generations published through the shared database to replicas that share no disk (kb/index/replication.py).
 
 Logic on a SQLite database of its own (outside every index folder), which the
 code treats as it treats PostgreSQL; tests/test_replicas.py runs the same path
@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select, update
 
 from indexer import job
-from kb import index_format, replication
+from kb.index import format as index_format, replication
 from kb.errors import ConfigError, IndexCorruptError, IndexMissingError
-from kb.search import Searcher
+from kb.search.searcher import Searcher
 from kb.storage import open_database, sqlite_url
 from kb.storage.generations import Generations
 from kb.storage.schema import embeddings, generation_files, generations

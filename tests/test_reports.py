@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from kb import reports
-from kb.articles import content_hash
-from kb.search import Searcher
+from kb.articles.model import content_hash
+from kb.search.searcher import Searcher
 from tests.support import activity_at, article
 
 TODAY = dt.date(2026, 11, 21)

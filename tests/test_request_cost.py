@@ -12,10 +12,11 @@ import time
 
 import pytest
 
-from kb import candidates, query_text
-from kb.budget import Budget
+from kb.search import retrieve as candidates
+from kb.search import query_text
+from kb.search.budget import Budget
 from kb.errors import BusyError, ConfigError
-from kb.search import Searcher
+from kb.search.searcher import Searcher
 from tests.support import error_of, searcher_of
 
 RNG = random.Random(13)

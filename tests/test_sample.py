@@ -7,8 +7,8 @@ import pytest
 
 from indexer.job import scan
 from kb import reports
-from kb.evaluation import evaluate, inline_qrels, read_queries
-from kb.search import Searcher
+from kb.search.evaluation import evaluate, inline_qrels, read_queries
+from kb.search.searcher import Searcher
 from tests.support import ROOT, activity_at
 
 

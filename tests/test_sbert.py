@@ -5,7 +5,7 @@ import builtins
 import pytest
 
 from kb.errors import ConfigError, ModelMismatchError
-from kb.search import Searcher
+from kb.search.searcher import Searcher
 from tests.support import SMALL_KB, minilm_spec
 
 

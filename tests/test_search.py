@@ -3,10 +3,10 @@
 import pytest
 
 from indexer import job
-from kb import fusion
+from kb.search import fusion
 from kb.errors import ModelMismatchError, QueryError
-from kb.search import Searcher
-from kb.store import EVERYTHING, ArticleFilter
+from kb.search.searcher import Searcher
+from kb.index.store import EVERYTHING, ArticleFilter
 from tests.support import SMALL_KB, minilm_spec
 
 

@@ -3,8 +3,8 @@
 
 import pytest
 
-from kb.section_roles import choose, classify, text_cues
-from kb.store import ChunkRow
+from kb.search.section_roles import choose, classify, text_cues
+from kb.index.store import ChunkRow
 
 CURL = "\n\n```bash\ncurl -sI https://x.example\n```"
 STEPS_EN = "1. Open **Domain settings → Origin**.\n2. Raise the origin timeout to 60 s." + CURL

@@ -13,8 +13,8 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
-from kb.cli import cli
-from kb.cli_accounts import parse_expires
+from cli.main import cli
+from cli.accounts import parse_expires
 from kb.storage.accounts import Accounts
 from tests.support import PASSWORD, csrf_token, login, new_user, run_sql
 
@@ -134,7 +134,7 @@ def test_an_expired_token_is_refused(app, activity):
 
 
 def test_a_writer_token_is_refused_by_suggest_and_the_caller_role_is_exposed(app, activity):
-    from web.security import api_caller
+    from web.services.security import api_caller
 
     accounts = Accounts(activity.db)
     writer, agent = accounts.add_token("editor-bot", role="writer"), accounts.add_token("helpdesk")

@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from kb.cli import cli
+from cli.main import cli
 from kb.errors import KBError
 from kb.storage import Database, copy, migrate, open_database, sqlite_url
 from kb.storage.accounts import Accounts

@@ -1,4 +1,4 @@
-"""Typo correction of keyword queries (kb/typos.py): en/ru/zh, and correct queries left exactly as they are."""
+"""Typo correction of keyword queries (kb/search/typos.py): en/ru/zh, and correct queries left exactly as they are."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import pytest
 
 import kb.embeddings
 from indexer import job
-from kb import languages, typos
+from kb.text import languages
+from kb.search import typos
 from kb.embeddings.base import Embedder, normalize_rows
 from kb.errors import IndexCorruptError
-from kb.search import Searcher
-from kb.store import Store, create
+from kb.search.searcher import Searcher
+from kb.index.store import Store, create
 
 CHUNKS = [
     ("en", "Reset your password from the sign-in page. The password needs 12 characters."),
@@ -196,7 +197,7 @@ def test_overlapping_suspects_give_the_position_to_the_longest_whatever_the_hash
     run = "历史文化名镇"
     owners = typos._positions(run, {"镇", "名镇", "文化"})
     assert owners[5] == ("名镇", 4, 6) and owners[4] == ("名镇", 4, 6) and owners[2] == ("文化", 2, 4)
-    code = ("from kb import typos; print(sorted(typos._positions('历史文化名镇', {'镇', '名镇', '化名', '文化'}).items()))")
+    code = ("from kb.search import typos; print(sorted(typos._positions('历史文化名镇', {'镇', '名镇', '化名', '文化'}).items()))")
     seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(6)}
     assert len(seen) == 1, seen

@@ -7,9 +7,10 @@ import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
-from kb.cli import cli
+from cli.main import cli
 from kb.errors import IndexMissingError
-from web import create_app, i18n
+from web import create_app
+from web.presentation import i18n
 from tests.support import PASSWORD, accounts_at, login
 
 
@@ -189,7 +190,7 @@ def test_kb_serve_runs_waitress_with_the_index_and_thread_count(monkeypatch, ind
 
 
 def test_kb_serve_with_workers_runs_gunicorn_processes_with_one_engine_and_one_thread_each(monkeypatch, index_dir):
-    from web import serving
+    from web.services import serving
 
     seen = {}
 
@@ -213,7 +214,7 @@ def test_kb_serve_with_workers_runs_gunicorn_processes_with_one_engine_and_one_t
 
 
 def test_kb_serve_with_workers_refuses_a_missing_index_before_forking(tmp_path, monkeypatch):
-    from web import serving
+    from web.services import serving
 
     monkeypatch.setattr(serving, "gunicorn_app", lambda *a: pytest.fail("started without an index"))
     for var in ("KB_INDEX", "KB_ARTICLES"):
@@ -226,7 +227,7 @@ def test_kb_serve_with_workers_refuses_a_missing_index_before_forking(tmp_path, 
 def test_waitress_serves_more_threads_where_gunicorn_cannot_run(monkeypatch):
     from flask import Flask
 
-    from web import serving
+    from web.services import serving
 
     seen = {}
     monkeypatch.setattr(serving, "gunicorn_available", lambda: False)

@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from kb.search import Searcher
+from kb.search.searcher import Searcher
 from tests.editing_support import client_as, form_of, wait_index
 from tests.support import copy_index, csrf_token
 from web import create_app
@@ -179,7 +179,7 @@ def test_mark_up_to_date_needs_confirming_and_says_facts_still_differ(writer, kb
                     data={"etag": etag, "csrf_token": token, "confirm": "yes"}, follow_redirects=True)
     assert "facts still differ" in r.get_data(as_text=True)
     after = (kb_copy[0] / PURGE_ZH).read_text(encoding="utf-8")
-    from kb.articles import parse
+    from kb.articles.model import parse
 
     en = parse((kb_copy[0] / "cdn/cdn-purge-cache.en.md").read_text(encoding="utf-8"), "en")[0]
     assert f"source_hash: {en.content_hash}" in after

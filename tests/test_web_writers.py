@@ -15,7 +15,7 @@ import re
 import pytest
 
 from kb import reports
-from kb.search import Searcher
+from kb.search.searcher import Searcher
 from web import create_app
 from tests.support import PASSWORD, accounts_at, activity_at, copy_index, login, new_user, run_sql
 

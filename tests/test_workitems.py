@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from kb import workitems
-from kb.workitems import State
+from kb.reports import workitems
+from kb.storage.workitems import State
 from tests.support import csrf_token
 from tests.editing_support import client_as, form_of, wait_index
 
@@ -55,7 +55,7 @@ def test_my_queue_has_only_my_rows():
 
 def test_priority_rows_share_the_keys_of_the_report_they_come_from(edit_app):
     from kb import reports
-    from web.writers import _context
+    from web.blueprints.writers import _context
 
     with edit_app.test_request_context():
         ctx = _context()

@@ -32,7 +32,7 @@ DEFAULTS = {
     "REQUEST_WEBHOOK": None,  # URL that receives each contact request as JSON (a helpdesk's intake), with retries
     "PAGE_SIZE": 10,  # results per page in the help center
     "MAX_QUERY_CHARS": 500,
-    # What one search may cost (kb/budget.py), as changes to its defaults: {"embed_tokens": 256,
+    # What one search may cost (kb/search/budget.py), as changes to its defaults: {"embed_tokens": 256,
     # "embed_seconds": 4, "keyword_seconds": 3, "render_seconds": 2, "slots": <engines>, "slot_wait": 3}
     "SEARCH_BUDGET": None,  # longest public search query (agents may paste up to 20,000 characters)
     "RATELIMIT_ENABLED": True,
@@ -82,14 +82,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         n = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from . import errors, i18n, resources, security
+    from web.presentation import errors, i18n
+    from web.services import resources, security
 
     resources.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
 
-    from . import admin, agent, api, auth, contact, editor, help_center, insights, translating, workitems, writers
+    from web.blueprints import admin, agent, api, auth, contact, editor, help_center, insights, translating, workitems, writers
 
     app.register_blueprint(help_center.bp)
     app.register_blueprint(help_center.root)

@@ -85,7 +85,7 @@ def child_embed(args):
 
 def _chunk_texts(index: Path) -> list[str]:
     """Every chunk's embed_text in the index's current generation (read-only)."""
-    from kb import index_format
+    from kb.index import format as index_format
 
     db = index_format.current_generation(index) / "kb.sqlite"
     return [r[0] for r in sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True).execute(
@@ -94,14 +94,14 @@ def _chunk_texts(index: Path) -> list[str]:
 
 def mean_tokens(index: Path) -> float:
     """Mean approximate token count of an index's chunks (what the embedder reads)."""
-    from kb.chunking import approx_tokens
+    from kb.articles.chunking import approx_tokens
 
     return statistics.mean(approx_tokens(t) for t in _chunk_texts(index))
 
 
 def child_passages(args):
     """Real passage-embedding rate on a random sample of an index's chunks, batches of 16 (as the indexer)."""
-    from kb.chunking import approx_tokens
+    from kb.articles.chunking import approx_tokens
     from kb.embeddings import get_embedder
 
     texts = _chunk_texts(Path(args.index))
@@ -119,9 +119,9 @@ def child_passages(args):
 def _reindex_phases():
     """(owner, function name, phase label) of `indexer.job.run`, in the order the job calls them."""
     from indexer import job
-    from kb import index_format
-    from kb import store as store_mod
-    from kb import vectors as vec_mod
+    from kb.index import format as index_format
+    from kb.index import store as store_mod
+    from kb.index import vectors as vec_mod
     from kb.embeddings import cache
 
     return [(job, "scan", "scan: read, hash and parse every file, check links"),
@@ -174,7 +174,7 @@ def child_timings(args):
     empty), so no cache hit is averaged into the stages; with --repeat the same
     queries are searched again and timed as cache hits.
     """
-    from kb.search import Searcher
+    from kb.search.searcher import Searcher
 
     queries = list({(q["text"], q.get("lang")): q for q in json.loads(Path(args.queries).read_text(
         encoding="utf-8"))}.values())

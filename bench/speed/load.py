@@ -58,7 +58,7 @@ def search_lines(queries: list[dict], path="/api/search") -> tuple[list[str], li
 
 def suggest_lines(tickets: list[dict]) -> tuple[list[str], list[str]]:
     """POST bodies and their query-cache keys: the prose lines of the ticket, which is what gets embedded."""
-    from kb.query_text import prose
+    from kb.search.query_text import prose
 
     return ([json.dumps({"text": t["text"], "lang": t["lang"]}, ensure_ascii=False) for t in tickets],
             [prose(t["text"]) for t in tickets])

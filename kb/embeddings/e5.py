@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..errors import ConfigError
-from .base import Embedder, normalize_rows
+from kb.errors import ConfigError
+from kb.embeddings.base import Embedder, normalize_rows
 
 MAX_ENGINES = 8  # each engine holds its own copy of the 4-bit model: ~21 MB of RSS more per engine
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-from ..errors import ConfigError
-from .base import Embedder, normalize_rows
+from kb.errors import ConfigError
+from kb.embeddings.base import Embedder, normalize_rows
 
 
 class SentenceTransformerEmbedder(Embedder):

@@ -12,10 +12,10 @@ import io
 import json
 import math
 
-from .. import workitems
-from ..errors import KBError
-from . import content, gaps, usage
-from .context import Context
+from kb.reports import workitems
+from kb.errors import KBError
+from kb.reports import content, gaps, usage
+from kb.reports.context import Context
 
 # severity of each kind of problem, for the priority queue
 SEVERITY = {

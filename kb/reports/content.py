@@ -6,8 +6,8 @@ import datetime as dt
 
 import numpy as np
 
-from . import drift
-from .context import Context
+from kb.articles import drift
+from kb.reports.context import Context
 
 
 def stale(ctx: Context) -> list[dict]:
@@ -127,7 +127,7 @@ def _article_vectors(ctx: Context, rowids: list[int]) -> np.ndarray:
     """One normalised vector per article version: the mean of its chunks, language mean removed."""
     ids, mat, langs = ctx.store.vectors(with_langs=True)
     chunk_article = ctx.store.chunk_articles()
-    from ..vectors import center_by_language
+    from kb.index.vectors import center_by_language
 
     mat = center_by_language(mat, langs, shrink=0)
     pos = {r: i for i, r in enumerate(rowids)}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..storage.activity import Activity
-from ..store import Store
+from kb.storage.activity import Activity
+from kb.index.store import Store
 
 
 @dataclass

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import vectors as vector_ops
-from .context import Context
+from kb.index import vectors as vector_ops
+from kb.reports.context import Context
 
 THRESHOLD = 0.86  # cosine after the language offsets are removed; fitted in bench/gap_clusters.py (F0.5, all sets)
 MAX_QUERIES = 800  # distinct failed queries clustered (the most repeated); the rest are rarer than these

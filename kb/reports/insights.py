@@ -11,7 +11,7 @@ its CSV show the same numbers and a rate over two buckets can be recomputed exac
 - helpful: "Yes" votes of all votes on "Was this article helpful?", by article version;
 - solved: agents' "solved it" marks of all their marks (solved or not relevant);
 - deflection: contact-form sessions that ended deflected (a suggested article opened, no
-  request within kb.contact.DEFLECTED_AFTER minutes) of those that ended deflected or sent.
+  request within kb.contact.requests.DEFLECTED_AFTER minutes) of those that ended deflected or sent.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .. import contact
-from ..errors import KBError
+from kb.contact import requests as contact
+from kb.errors import KBError
 
 BUCKETS = ("day", "week")
 MAX_BUCKETS = 400

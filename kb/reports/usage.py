@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from .context import Context
+from kb.reports.context import Context
 
 
 def feedback(ctx: Context) -> list[dict]:

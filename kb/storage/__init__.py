@@ -31,7 +31,7 @@ How a module adds a table (or a column)
    `Database`, with one method per question or write; `db.write()` for a
    transaction, `db.read()` for queries. Use SQLAlchemy Core expressions, not SQL
    strings, so the same code runs on both engines. Web code reaches it through
-   a `get_<area>()` in web/resources.py. A write or read made on every request
+   a `get_<area>()` in web/services/resources.py. A write or read made on every request
    can go through `db.cursor()` with `db.sql(stmt)` instead (a pooled DBAPI
    cursor, SQL compiled once from the Core statement; see activity.log_search):
    SQLAlchemy's per-execute work costs more than a small SQLite insert
@@ -42,14 +42,14 @@ How a module adds a table (or a column)
 
 from __future__ import annotations
 
-from .database import DEFAULT_FILE, ENV, Database, database_url, now, sqlite_url, upsert
+from kb.storage.database import DEFAULT_FILE, ENV, Database, database_url, now, sqlite_url, upsert
 
 __all__ = ["DEFAULT_FILE", "ENV", "Database", "database_url", "now", "open_database", "sqlite_url", "upsert"]
 
 
 def open_database(url: str) -> Database:
     """Open the shared database with its schema up to date: migrated in place on SQLite, checked on PostgreSQL."""
-    from . import migrate
+    from kb.storage import migrate
 
     db = Database(url)
     try:

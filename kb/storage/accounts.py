@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
-from .. import passwords
-from ..errors import KBError
-from .database import Database, now
-from .schema import login_failures, tokens, users
+from kb.storage import passwords
+from kb.errors import KBError
+from kb.storage.database import Database, now
+from kb.storage.schema import login_failures, tokens, users
 
 ROLES = ("agent", "writer", "admin")
 TOKEN_ROLES = ("agent", "writer")

@@ -18,9 +18,9 @@ import time
 
 from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, not_, or_, select, update
 
-from ..errors import KBError
-from .database import Database, insert_row, now
-from .schema import agent_marks, clicks, feedback, searches, shown, view_seen, views
+from kb.errors import KBError
+from kb.storage.database import Database, insert_row, now
+from kb.storage.schema import agent_marks, clicks, feedback, searches, shown, view_seen, views
 
 # where a search is shown to a person whose clicks we log: an unclicked search there is a failed one
 CLICK_TRACKED_ROUTES = ("help_center",)

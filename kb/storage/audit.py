@@ -14,9 +14,9 @@ import datetime as dt
 
 from sqlalchemy import delete, insert, select
 
-from ..errors import KBError
-from .database import Database, now
-from .schema import audit_log
+from kb.errors import KBError
+from kb.storage.database import Database, now
+from kb.storage.schema import audit_log
 
 EVENTS = {
     "login": "signed in",

@@ -1,4 +1,4 @@
-"""Contact requests, contact-form session events and the webhook outbox (kb.contact, kb.outbox).
+"""Contact requests, contact-form session events and the webhook outbox (kb.contact.requests, kb.contact.outbox).
 
 The request and its outbox row are written in one transaction, so a request is never
 stored without its delivery, nor delivered without being stored. Senders claim due rows
@@ -12,12 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, insert, or_, select, update
 
-from ..contact import EVENTS, ContactRequest
-from .database import Database
-from .schema import contact_events, contact_requests, outbox
+from kb.storage.database import Database
+from kb.storage.schema import contact_events, contact_requests, outbox
+
+if TYPE_CHECKING:
+    from kb.contact.requests import ContactRequest
+
+EVENTS = ("open", "click", "submit")  # a contact-form session's events (kb.contact.requests: deflection)
 
 
 @dataclass

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Table, delete, func, select, text
 
-from ..errors import KBError
-from . import migrate
-from .database import Database
-from .schema import metadata
+from kb.errors import KBError
+from kb.storage import migrate
+from kb.storage.database import Database
+from kb.storage.schema import metadata
 
 BATCH = 2000  # rows per INSERT ...
 BATCH_BYTES = 32 << 20  # ... or fewer: generation files are stored in 4 MB parts

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Table, bindparam, create_engine, event, exc, insert
 from sqlalchemy.engine import URL, make_url
 
-from ..errors import KBError
+from kb.errors import KBError
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 
-from .database import Database, now
-from .schema import edits
+from kb.storage.database import Database, now
+from kb.storage.schema import edits
 
 _INSERT = insert(edits)
 

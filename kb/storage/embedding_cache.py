@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .database import Database
-from .schema import embeddings
+from kb.storage.database import Database
+from kb.storage.schema import embeddings
 
 LOOKUP_BATCH = 500  # keys per IN (...) query
 

@@ -1,6 +1,6 @@
 """Published index generations kept in the shared database, for replicas that share no disk.
 
-`kb index` publishes each generation's files here (kb.replication); every
+`kb index` publishes each generation's files here (kb.index.replication); every
 replica downloads the newest one to its own disk. A generation is inserted
 in one transaction, its row and all its file parts together, so a replica
 never sees half of one. Files are split into parts of PART_BYTES: one
@@ -18,9 +18,9 @@ from typing import BinaryIO
 
 from sqlalchemy import delete, func, insert, select
 
-from ..errors import KBError
-from .database import Database, now
-from .schema import generation_files, generations
+from kb.errors import KBError
+from kb.storage.database import Database, now
+from kb.storage.schema import generation_files, generations
 
 PART_BYTES = 4 << 20
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy import exists, func, literal, select
 
-from .database import Database
-from .schema import agent_marks, clicks, feedback, searches
+from kb.storage.database import Database
+from kb.storage.schema import agent_marks, clicks, feedback, searches
 
 
 class Insights:

@@ -2,7 +2,7 @@
 
 Kept in the shared database so every server process and replica sees the same
 lock, whichever address the attempts come from. How long a lock lasts is
-kb.passwords.lockout_seconds; a success clears the count, and a count whose
+kb.storage.passwords.lockout_seconds; a success clears the count, and a count whose
 last failure is a day old starts again (rows that old are deleted then).
 """
 
@@ -13,9 +13,9 @@ import math
 
 from sqlalchemy import delete, select
 
-from .. import passwords
-from .database import Database, now, upsert
-from .schema import login_failures
+from kb.storage import passwords
+from kb.storage.database import Database, now, upsert
+from kb.storage.schema import login_failures
 
 FORGET_AFTER = dt.timedelta(days=1)
 

@@ -18,8 +18,8 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import exc
 
-from ..errors import KBError
-from .database import Database
+from kb.errors import KBError
+from kb.storage.database import Database
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 

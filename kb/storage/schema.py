@@ -122,7 +122,7 @@ tokens = Table(
 
 # --- published index generations (kb.storage.generations) and passage embeddings (kb.storage.embedding_cache) ---
 # Replicas share no disk: `kb index` publishes each generation's files here, split into parts; replicas download
-# the newest and check it against its manifest's checksums (kb/replication.py).
+# the newest and check it against its manifest's checksums (kb/index/replication.py).
 
 generations = Table(
     "generations", metadata,
@@ -202,14 +202,14 @@ Index("edits_article", edits.c.article_id, edits.c.lang)
 
 work_items = Table(
     "work_items", metadata,
-    Column("item", Text, primary_key=True),  # kb.workitems.item_key: which problem
+    Column("item", Text, primary_key=True),  # kb.reports.workitems.item_key: which problem
     Column("report", Text, nullable=False),
     Column("article_id", Text),
     Column("lang", Text),
     Column("status", Text, nullable=False),  # open, resolved, snoozed
     Column("assignee", Text),
     Column("snoozed_until", Text),  # YYYY-MM-DD
-    Column("resolved_fact", Text),  # kb.workitems.fact_key when resolved: a new fact reopens the row
+    Column("resolved_fact", Text),  # kb.reports.workitems.fact_key when resolved: a new fact reopens the row
     Column("updated_by", Text),
     Column("updated_at", Text, nullable=False),
 )
@@ -232,7 +232,7 @@ contact_requests = Table(
 )
 Index("contact_requests_ts", contact_requests.c.ts)
 
-# a contact-form session's events: open, click (a suggested article), submit (kb.contact: deflection)
+# a contact-form session's events: open, click (a suggested article), submit (kb.contact.requests: deflection)
 contact_events = Table(
     "contact_events", metadata,
     Column("id", RowId, primary_key=True),
@@ -245,7 +245,7 @@ contact_events = Table(
 Index("contact_events_form", contact_events.c.form_id)
 Index("contact_events_ts", contact_events.c.ts)
 
-# requests waiting for (or delivered to) KB_REQUEST_WEBHOOK; written with the request (kb.outbox)
+# requests waiting for (or delivered to) KB_REQUEST_WEBHOOK; written with the request (kb.contact.outbox)
 outbox = Table(
     "outbox", metadata,
     Column("id", RowId, primary_key=True),

@@ -1,14 +1,30 @@
-"""The state of report rows as work items (kb.workitems): assignee, resolved with which fact, snoozed until."""
+"""The state of report rows as work items (kb.reports.workitems): assignee, resolved with which fact, snoozed until."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..workitems import State
-from .database import Database, now, upsert
-from .schema import work_items
+from kb.storage.database import Database, now, upsert
+from kb.storage.schema import work_items
+
+STATUSES = ("open", "resolved", "snoozed")
+
+
+@dataclass(frozen=True)
+class State:
+    item: str
+    report: str
+    article_id: str | None
+    lang: str | None
+    status: str = "open"
+    assignee: str | None = None
+    snoozed_until: dt.date | None = None
+    resolved_fact: str | None = None
+    updated_by: str | None = None
+    updated_at: str | None = None
 
 
 class WorkItems:

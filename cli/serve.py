@@ -1,0 +1,82 @@
+"""`kb serve`: the web app in one process (waitress) or several (gunicorn), and a replica's first download.
+
+Registered on the `kb` command by cli/main.py; flask and the web package are
+imported inside, so the other commands do not pay for them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from cli.options import ensure_index, articles_option, index_option, model_option, reports_errors
+
+
+@click.command()
+@articles_option
+@index_option
+@model_option
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="KB_HOST", help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, envvar="KB_PORT", help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="KB_WORKERS",
+              help="Server processes (gunicorn; each loads its own app and embedder). Env KB_WORKERS.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), envvar="KB_THREADS",
+              help="Threads serving requests in each process. Env KB_THREADS.")
+@click.option("--dev", is_flag=True, help="Flask's development server with reloader and debugger (never in production).")
+@reports_errors
+def serve(articles_dir, index_dir, model, host, port, workers, threads, dev):
+    """Serve the help center, agent assist and JSON API (indexes the articles first if there is no index)."""
+    _sync_replica(index_dir)
+    ensure_index(articles_dir, index_dir, model)
+    if dev:
+        click.echo(f"polykb serving {index_dir} on http://{host}:{port}/ (dev server)")
+        _web_app(index_dir, model, articles_dir).run(host=host, port=port, debug=True, use_reloader=True)
+        return
+    from web.services import serving
+
+    if workers == 1:  # one process: fail here, before printing the address, if the index is unusable
+        app = _web_app(index_dir, model, articles_dir)
+        factory = lambda: app  # noqa: E731
+    else:  # each worker makes its own app; a missing or foreign index is still refused here, once
+        from kb.search.generation import current
+
+        current(index_dir)
+        _web_app_settings(index_dir, model, articles_dir)
+        factory = _web_factory
+    click.echo(f"polykb serving {index_dir} on http://{host}:{port}/ ({workers} x {threads} threads)")
+    serving.serve(factory, host, port, workers=workers, threads=threads, log=lambda m: click.echo(m, err=True))
+
+
+def _sync_replica(index_dir):
+    """A replica of a shared database downloads the newest generation before anything else looks for an index."""
+    from kb.index import replication
+
+    db = replication.shared_database(index_dir)
+    if db is not None:
+        try:
+            replication.sync(db, index_dir)
+        finally:
+            db.close()  # never handed to forked workers: each opens its own
+
+
+def _web_app_settings(index_dir, model, articles_dir=None):
+    """Options become KB_* settings, which the app factory reads (in this process or a server's workers)."""
+    os.environ["KB_INDEX"] = json.dumps(str(index_dir))
+    if model:
+        os.environ["KB_MODEL"] = json.dumps(model)
+    if articles_dir:
+        os.environ["KB_ARTICLES"] = json.dumps(str(articles_dir))
+
+
+def _web_factory():
+    from web import create_app
+
+    return create_app()
+
+
+def _web_app(index_dir, model, articles_dir=None):
+    """The web app for an index folder."""
+    _web_app_settings(index_dir, model, articles_dir)
+    return _web_factory()

@@ -1,0 +1,100 @@
+"""Links between articles: `[text](article-id)`, `[text](article-id#anchor)` or `[text][ref]` + `[ref]: article-id`.
+
+Writers link by article id, never by file path or language, so one link works
+in every translation and survives moving files. This module finds links in a
+body and checks them against the knowledge base.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from markdown.blockprocessors import ReferenceProcessor
+
+from kb.articles.model import ID_PATTERN, Article, Problem
+from kb.articles.chunking import sections
+
+# Link text and target exclude the brackets that open another link: each scan stops at the next one,
+# so a line of 100,000 "[" is linear, not hours of backtracking.
+_LINK = re.compile(r"(!?)\[([^\[\]]*)\]\(\s*<?([^)\[\]\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1", re.S | re.M)
+_IMAGE_REF = re.compile(r"!\[([^\]]*)\]\[([^\]]*)\]")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class Link:
+    target: str  # as written
+    article_id: str | None  # for links to other articles
+    anchor: str | None
+    image: bool
+    line: int  # within the body, 1-based
+
+
+def find(body: str) -> list[Link]:
+    """Links outside code blocks; external URLs (with a scheme) are not returned."""
+    masked = _FENCE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body)
+    masked = re.sub(r"`[^`\n]*`", lambda m: " " * len(m.group()), masked)
+    found = [(m.start(), bool(m.group(1)), m.group(3)) for m in _LINK.finditer(masked)]
+    # reference-style links: `[text][ref]` with `[ref]: article-id` on a line of its own
+    images = {(m.group(2) or m.group(1)).strip().lower() for m in _IMAGE_REF.finditer(masked)}
+    found += [(m.start(), m.group(1).strip().lower() in images, m.group(2).lstrip("<").rstrip(">"))
+              for m in ReferenceProcessor.RE.finditer(masked)]
+    out = []
+    line, counted = 1, 0
+    for start, image, target in sorted(found):
+        if _SCHEME.match(target) or target.startswith("//"):
+            continue
+        line += masked.count("\n", counted, start)  # counted as we go: linear in the body, however many links
+        counted = start
+        if image:
+            out.append(Link(target, None, None, True, line))
+            continue
+        path, _, anchor = target.partition("#")
+        if not path:  # same-article anchor
+            out.append(Link(target, "", anchor or None, False, line))
+        elif ID_PATTERN.match(path) and "/" not in path and not path.endswith(".md"):
+            out.append(Link(target, path, anchor or None, False, line))
+        else:  # a path-style link: we cannot resolve it by id
+            out.append(Link(target, None, anchor or None, False, line))
+    return out
+
+
+def check(articles: Iterable[Article], existing_files: set[str]) -> list[Problem]:
+    """Broken links (missing article, anchor or image) and public articles linking to internal ones."""
+    arts = list(articles)
+    by_id: dict[str, list[Article]] = {}
+    for a in arts:
+        by_id.setdefault(a.id, []).append(a)
+    anchors = {(a.id, a.lang): {s.anchor for s in sections(a.body) if s.anchor} for a in arts}
+    problems = []
+    for a in arts:
+        for link in find(a.body):
+            line = a.body_line + link.line - 1
+            if link.image:
+                target = str(PurePosixPath(a.path).parent / link.target)
+                if target not in existing_files:
+                    problems.append(Problem(a.path, line, "warning", f"image {link.target!r} not found", "broken-image"))
+                continue
+            if link.article_id is None:
+                problems.append(Problem(a.path, line, "warning",
+                                        f"link {link.target!r} is not an article id; link to articles as (article-id) or (article-id#anchor)", "path-link"))
+                continue
+            target_id = link.article_id or a.id
+            versions = by_id.get(target_id)
+            if not versions:
+                problems.append(Problem(a.path, line, "warning", f"link to missing article {target_id!r}", "broken-link"))
+                continue
+            if a.is_public and not any(v.is_public for v in versions):
+                problems.append(Problem(a.path, line, "warning",
+                                        f"public article links to internal article {target_id!r}; customers will see plain text", "internal-link"))
+            if link.anchor:
+                same_lang = anchors.get((target_id, a.lang))
+                pool = same_lang if same_lang is not None else set().union(*(anchors[(v.id, v.lang)] for v in versions))
+                if link.anchor not in pool:
+                    problems.append(Problem(a.path, line, "warning",
+                                            f"link to missing section '#{link.anchor}' in article {target_id!r}", "broken-anchor"))
+    return problems

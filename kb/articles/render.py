@@ -1,0 +1,342 @@
+"""Article Markdown to safe HTML, and a section to plain text for agents to paste.
+
+Rendering uses Markdown's tables and toc extensions and pymdownx's
+superfences (fenced code, also inside list items); the toc
+extension makes heading ids with `slugify_unicode`, exactly as
+`kb.articles.chunking` makes section anchors, so a search result's `#anchor` lands on
+its section. Raw HTML in an article is shown as text, never interpreted, and
+the output is sanitised with nh3 all the same: no script, no event handler,
+no `javascript:` link survives.
+
+Links between articles are written by id (`[text](other-id#anchor)`); the
+caller's `resolve(article_id, anchor)` turns them into URLs, or returns None
+when the target is not visible to the reader: the link becomes plain text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+import markdown
+import nh3
+from markdown.extensions.toc import slugify_unicode
+from markdown.treeprocessors import Treeprocessor
+
+from kb.articles.model import ID_PATTERN
+from kb.articles.chunking import sections
+
+Resolver = Callable[[str, "str | None"], "str | None"]
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_BLOCK_TAGS = {"p", "div", "pre", "blockquote", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
+TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+        "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th",
+        "thead", "tr", "ul"}
+ATTRIBUTES = {
+    **{f"h{n}": {"id"} for n in range(1, 7)},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "code": {"class"},
+    "th": {"align"},
+    "td": {"align"},
+    "ol": {"start"},
+    "abbr": {"title"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+# Set by the renderer after sanitising (focusable_code), never taken from an article.
+ADDED_ATTRIBUTES = {"pre": {"tabindex", "role", "aria-label"}}
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    level: int
+    id: str
+    name: str
+
+
+@dataclass
+class Rendered:
+    html: str
+    toc: list[TocEntry] = field(default_factory=list)
+
+
+class _LinkRewriter(Treeprocessor):
+    """Article-id links to URLs from the resolver; hidden or unresolvable targets to plain text."""
+
+    def __init__(self, md, resolve: Resolver | None):
+        super().__init__(md)
+        self.resolve = resolve
+
+    def run(self, root):
+        for el in root.iter("a"):
+            href = (el.get("href") or "").strip()
+            if not href or href.startswith("#") or _SCHEME.match(href) or href.startswith("//"):
+                continue
+            target, _, anchor = href.partition("#")
+            url = None
+            if self.resolve is not None and ID_PATTERN.match(target) and not target.endswith(".md"):
+                url = self.resolve(target, anchor or None)
+            if url is None:
+                el.tag = "span"
+                el.attrib.clear()
+            else:
+                el.set("href", url)
+
+
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|(\d{1,9})[.)])[ \t]+\S")
+_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~)")
+
+
+def _separate_lists(text: str) -> str:
+    """A blank line before a list item that follows paragraph text, as CommonMark reads it.
+
+    Writers put "2. Next step" right under an indented paragraph of step 1;
+    Python-Markdown would glue it to that paragraph as lazy text.
+    """
+    out: list[str] = []
+    prev = ""
+    in_fence = False
+    for line in text.split("\n"):
+        if _FENCE_LINE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and prev.strip() and not _LIST_ITEM.match(prev) and not _FENCE_LINE.match(prev):
+            m = _LIST_ITEM.match(line)
+            if m and (m.group(1) in (None, "1") or prev[:1] in (" ", "\t")):
+                out.append("")
+        out.append(line)
+        prev = line
+    return "\n".join(out)
+
+
+_OL_ITEM = re.compile(r"^(\d{1,9}[.)])([ \t]+)\S")
+
+
+def _closing_fence(lines: list[str], start: int) -> int | None:
+    """The line that closes the fence opened at `start` (same character, at least as long), or None."""
+    mark = lines[start].strip()[0] * 3
+    for j in range(start + 1, len(lines)):
+        stripped = lines[j].strip()
+        if stripped.startswith(mark) and not stripped.strip(mark[0]):
+            return j
+    return None
+
+
+def _attach_fences(text: str) -> str:
+    """A code block written at column 0 between two numbered steps belongs to the step before it.
+
+    Writers write "2. Run:", a blank line, a fence at the margin, then "3. ...". Markdown ends the list
+    at the fence, and "3." opened a new list that counted from 1 again, on the page and in pasted text.
+    Indenting the fence to the step's text keeps one list, numbered as written, with the code in its step.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    indent: int | None = None  # text indent of the last numbered item, while its list may go on
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _FENCE_LINE.match(line):
+            end = _closing_fence(lines, i)
+            if end is None:
+                out.extend(lines[i:])
+                break
+            block = lines[i:end + 1]
+            after = next((x for x in lines[end + 1:] if x.strip()), "")
+            if indent is not None and not line[:1].isspace() and _OL_ITEM.match(after):
+                block = [" " * indent + x if x.strip() else x for x in block]
+            out.extend(block)
+            i = end + 1
+            continue
+        m = _OL_ITEM.match(line)
+        if m:
+            indent = len(m.group(1)) + len(m.group(2))
+        elif line.strip() and not line[:1].isspace():
+            indent = None  # a paragraph at the margin ends the list
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+def _prepare(text: str) -> str:
+    return _attach_fences(_separate_lists(text))
+
+
+def _markdown(resolve: Resolver | None) -> markdown.Markdown:
+    # superfences is fenced_code that also works inside list items ("2. Run:" then an indented fence);
+    # tab_length 3 lets list items continue with the 3-space indent writers use (as in CommonMark).
+    md = markdown.Markdown(extensions=["tables", "pymdownx.highlight", "pymdownx.superfences", "toc"], tab_length=3,
+                           extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"},
+                                              "tables": {"use_align_attribute": True},
+                                              "pymdownx.highlight": {"use_pygments": False}})
+    # Raw HTML is shown as text: writers write Markdown, and readers never get their markup.
+    md.parser.blockprocessors["olist"].LAZY_OL = False  # a list written from "3." starts at 3, as in CommonMark
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    md.treeprocessors.register(_LinkRewriter(md, resolve), "kb_links", 15)
+    return md
+
+
+def sanitize(fragment: str) -> str:
+    return nh3.clean(fragment, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
+                     link_rel="noopener noreferrer")
+
+
+MAX_UNCLOSED = 1000  # unclosed `[` or `(`: Python-Markdown's link pattern is quadratic in them
+
+
+def _unclosed(text: str, opener: str, closer: str) -> int:
+    """How many `opener`s no later `closer` closes (nested counting, as a link's text or URL is read)."""
+    depth = 0
+    for ch in re.findall(r"\\.|[" + re.escape(opener + closer) + "]", text):  # `\[` is escaped: no opener
+        if ch == opener:
+            depth += 1
+        elif ch == closer and depth:
+            depth -= 1
+    return depth
+
+
+def too_costly(text: str) -> bool:
+    """Text that Python-Markdown would take seconds to read: 5,000 unclosed `[` took 2.9 s, 20,000 about 45."""
+    return _unclosed(text, "[", "]") > MAX_UNCLOSED or _unclosed(text, "(", ")") > MAX_UNCLOSED
+
+
+def focusable_code(fragment: str, label: str | None) -> str:
+    """Code blocks that keyboard users can scroll: a wide one scrolls sideways, and only a focusable
+    element can be scrolled with the arrow keys (WCAG 2.1.1); named by `label` ("Code", in the reader's
+    language) for screen readers. The sanitiser leaves every <pre> bare, so the tag is matched exactly."""
+    attrs = ' tabindex="0"' + (f' role="group" aria-label="{html.escape(label)}"' if label else "")
+    return fragment.replace("<pre>", f"<pre{attrs}>")
+
+
+def render(text: str, resolve: Resolver | None = None, code_label: str | None = None) -> Rendered:
+    """Render an article body: sanitised HTML and its table of contents (h2 and h3)."""
+    if too_costly(text):  # shown as written, at once, rather than after seconds of parsing
+        return Rendered(focusable_code(sanitize(f"<pre>{html.escape(text)}</pre>"), code_label))
+    md = _markdown(resolve)
+    try:
+        out = focusable_code(sanitize(md.convert(_prepare(text))), code_label)
+    except RecursionError:  # hundreds of nested list levels or thousands of `*`: Markdown gives up; show the text
+        return Rendered(focusable_code(sanitize(f"<pre>{html.escape(text)}</pre>"), code_label))
+    toc = []
+
+    def walk(tokens):
+        for t in tokens:
+            toc.append(TocEntry(t["level"], t["id"], html.unescape(t["name"])))
+            walk(t.get("children", []))
+
+    walk(getattr(md, "toc_tokens", []))
+    return Rendered(out, toc)
+
+
+def section_markdown(body: str, anchor: str | None) -> str | None:
+    """The Markdown of one section ("" or None: the intro), heading excluded; None if no such section."""
+    for sec in sections(body):
+        if sec.anchor == (anchor or ""):
+            return sec.text
+    return None
+
+
+class _TextWriter(HTMLParser):
+    """Rendered HTML to text a person can paste into a reply: lists numbered, code kept as is."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.lists: list[list] = []  # [tag, counter] of the open lists
+        self.pre = 0
+        self.cell = 0
+        self.owed = 0  # line breaks owed before the next text
+        self.marker: str | None = None  # a list item's "1. " or "- ", written with its first text
+        self.line_start = True
+
+    def _break(self, n: int):
+        self.owed = max(self.owed, n)
+
+    def _emit(self, text: str):
+        indent = "   " * len(self.lists)
+        if self.parts and self.owed:
+            self.parts.append("\n" * self.owed)
+        if self.marker is not None:
+            self.parts.append(indent[3:] + self.marker)
+        elif self.owed and self.parts:
+            self.parts.append(indent)
+        self.owed, self.marker = 0, None
+        self.parts.append(text)
+        self.line_start = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _BLOCK_TAGS:
+            self._break(1 if self.lists else 2)
+        if tag in ("ul", "ol"):
+            start = dict(attrs).get("start")
+            self.lists.append([tag, int(start) - 1 if start and start.isdigit() else 0])
+        elif tag == "li" and self.lists:
+            self._break(1)
+            if self.lists[-1][0] == "ol":
+                self.lists[-1][1] += 1
+                self.marker = f"{self.lists[-1][1]}. "
+            else:
+                self.marker = "- "
+            self.line_start = True
+        elif tag == "pre":
+            self.pre += 1
+        elif tag == "br":
+            self._break(1)
+            self.line_start = True
+        elif tag == "tr":
+            self._break(1)
+            self.cell = 0
+            self.line_start = True
+        elif tag in ("td", "th"):
+            if self.cell:
+                if self.parts:
+                    self.parts[-1] = self.parts[-1].rstrip()
+                self._emit(" | ")
+            self.cell += 1
+            self.line_start = True
+
+    def handle_endtag(self, tag):
+        if tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
+        elif tag == "pre":
+            self.pre -= 1
+        if tag in _BLOCK_TAGS or tag == "li":
+            self._break(1 if self.lists or tag == "li" else 2)
+            self.line_start = True
+
+    def handle_data(self, data):
+        if self.pre:
+            indent = "   " * len(self.lists)
+            self._emit(data.rstrip("\n").replace("\n", "\n" + indent))
+            return
+        text = re.sub(r"\s+", " ", data)
+        if self.line_start or self.owed:
+            text = text.lstrip()
+        if text:
+            self._emit(text)
+
+    def text(self) -> str:
+        lines = [line.rstrip() for line in "".join(self.parts).split("\n")]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def plain_text(text: str, resolve: Resolver | None = None) -> str:
+    """Markdown (a section) as plain text for a reply; links keep their text, and their URL when public."""
+    if too_costly(text):
+        return text.strip()
+    md = _markdown(resolve)
+    try:
+        rendered = sanitize(md.convert(_prepare(text)))
+    except RecursionError:  # nesting too deep for Markdown (see render): the text as written
+        return text.strip()
+    # keep a link's address in the text: a pasted reply has no hyperlinks
+    rendered = re.sub(r'<a href="(https?://[^"]+)"[^>]*>(.*?)</a>',
+                      lambda m: m.group(2) if html.unescape(m.group(1)) in m.group(2)
+                      else f"{m.group(2)} ({html.unescape(m.group(1))})", rendered)
+    writer = _TextWriter()
+    writer.feed(rendered)
+    writer.close()
+    return writer.text()

@@ -1,0 +1,156 @@
+"""The two retrieval sides and what they found, per chunk and per article version.
+
+Dense: the query's vectors (one, or a ticket's whole text plus its pieces)
+against FAISS, best cosine per chunk. Keyword: FTS5 bm25 over tokenised
+chunks, plus `coverage`, the share of the query's information (IDF mass) that
+the best keyword hit contains, which tells fusion how far to trust it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from kb.search import fusion
+from kb.text import languages
+from kb.index import vectors
+from kb.search.generation import Generation
+from kb.search.query_text import is_ticket, keyword_text
+from kb.search.request import SearchRequest
+from kb.index.store import ArticleFilter, Store
+
+# Large knowledge bases only: a word in more than COMMON_SHARE of the chunks scores keyword matches but
+# does not make one. At 100k chunks the keyword stage drops from 32 to 17 ms (p50) and the keyword top
+# result stays the same for 89.5% of queries; forced on the small benchmark sets it costs keyword-only
+# nDCG@10 0.5-2 points and hybrid 0.005 on stackfaq (±0.001 elsewhere), so below COMMON_FROM_CHUNKS,
+# where the keyword stage takes a few milliseconds anyway, every word matches.
+COMMON_SHARE = 0.1
+COMMON_FROM_CHUNKS = 50_000
+MAX_KEYWORD_TOKENS = 48  # most informative tokens of a long query kept for FTS
+
+
+@dataclass
+class KeywordSide:
+    chunks: dict[int, float]  # chunk rowid → bm25
+    coverage: float
+    tokens: list[str]
+    seconds: float = 0.0
+    known: float = 1.0  # share of the query's tokens (by count) that occur anywhere in the index
+    ticket: bool = False  # a pasted message rather than a typed question (kb/query_text.is_ticket)
+
+
+NO_KEYWORDS = KeywordSide({}, 0.0, [])
+
+
+@dataclass
+class Evidence:
+    """Everything both sides found for one query, restricted to what the request may see."""
+
+    chunk_dense: dict[int, float]  # chunk rowid → best cosine over the query's vectors
+    chunk_kw: dict[int, float]  # chunk rowid → bm25
+    chunk_article: dict[int, int]  # chunk rowid → article version rowid (allowed ones only)
+    dense: dict[int, float]  # article version rowid → best chunk cosine
+    best_chunk: dict[int, int]  # article version rowid → that best chunk's rowid
+    keyword: fusion.KeywordEvidence  # article version rowid → best chunk bm25, and how far to trust it
+    known: float = 1.0  # share of the query's keyword tokens the index has at all (keyboard mash: 0)
+    timings: dict[str, float] = field(default_factory=dict)
+    qvecs: object = None  # the query's vectors (None in keyword mode), to score sections that matched nothing
+
+
+def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang: str | None) -> KeywordSide:
+    """Keyword candidates; runs on a pool while the calling thread embeds the query.
+
+    The two do not depend on each other; side by side, a search waits for
+    the slower of them instead of both (100k chunks: the FTS5 query is
+    longer than the embedding) and a second core does the keyword work.
+    """
+    t = time.perf_counter()
+    allowed = ArticleFilter(req.public, req.lang, req.product, tuple(req.tags or ()))
+    tokens, weights, common, known = keyword_tokens(gen, keyword_text(query), detected_lang, req.public)
+    store = gen.keywords(req.public)  # public searches: statistics of public chunks only
+    chunks = dict(store.keyword_search(tokens, allowed, req.depth, common))
+    coverage = 0.0
+    if chunks:
+        coverage = _coverage(store, max(chunks, key=chunks.get), weights)
+    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, is_ticket(query))
+
+
+def keyword_tokens(gen: Generation, query: str, lang: str | None, public: bool = False
+                   ) -> tuple[list[str], dict[str, float], list[str], float]:
+    """(tokens, their IDF weights, the common ones, which only score (see COMMON_SHARE), share known), from the
+    statistics of the chunks the audience may see."""
+    tokens = list(dict.fromkeys(languages.tokenize(query, lang)))
+    n_chunks = gen.chunk_total(public)
+    df = gen.keywords(public).term_counts(tokens)  # the vocab copy: FTS5's vocabulary table scans (2 ms at 100k)
+    fixed = gen.vocab(public).correct(query, tokens, df, lang)  # words no chunk has, matched to words it has
+    tokens = fixed.tokens
+    df.update(fixed.df)
+    known = sum(1 for t in tokens if df.get(t)) / len(tokens) if tokens else 0.0
+    weights = {t: fusion.idf(df.get(t, 0), n_chunks) * fixed.weight(t) for t in tokens}
+    if len(tokens) > MAX_KEYWORD_TOKENS:
+        present = [t for t in tokens if df.get(t)]
+        tokens = sorted(present, key=weights.get, reverse=True)[:MAX_KEYWORD_TOKENS]
+        weights = {t: weights[t] for t in tokens}
+    common = ([t for t in tokens if df.get(t, 0) > COMMON_SHARE * n_chunks]
+              if n_chunks >= COMMON_FROM_CHUNKS else [])
+    return tokens, weights, common, known
+
+
+def dense_side(gen: Generation, req: SearchRequest, qvecs) -> dict[int, float]:
+    """chunk rowid → best cosine over the query's vectors."""
+    out: dict[int, float] = {}
+    if qvecs is None:
+        return out
+    index = gen.index(req.public)
+    for qv in qvecs:
+        for cid, s in vectors.search(index, qv, req.depth):
+            if s > out.get(cid, -1.0):
+                out[cid] = s
+    return out
+
+
+def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide, query_lang: str | None = None) -> Evidence:
+    """Both sides' chunks, grouped by the article versions the request may see."""
+    t = time.perf_counter()
+    chunk_dense = dense_side(gen, req, qvecs)
+    t_dense = time.perf_counter() - t
+    arts = gen.articles
+    chunk_article = {}
+    allowed: dict[int, bool] = {}  # per version, not per chunk: a version's chunks come in groups
+    for cid in set(chunk_dense) | set(kw.chunks):
+        a = gen.chunk_article[cid]
+        ok = allowed.get(a)
+        if ok is None:
+            ok = allowed[a] = req.allows(arts[a])
+        if ok:
+            chunk_article[cid] = a
+    dense_art: dict[int, float] = {}
+    best_chunk: dict[int, int] = {}
+    kw_art: dict[int, float] = {}
+    for cid, s in chunk_dense.items():
+        a = chunk_article.get(cid)
+        if a is not None and s > dense_art.get(a, -9):
+            dense_art[a] = s
+            best_chunk[a] = cid
+    for cid, s in kw.chunks.items():
+        a = chunk_article.get(cid)
+        if a is not None and s > kw_art.get(a, -9):
+            kw_art[a] = s
+    return Evidence({c: s for c, s in chunk_dense.items() if c in chunk_article},
+                    {c: s for c, s in kw.chunks.items() if c in chunk_article}, chunk_article, dense_art, best_chunk,
+                    fusion.KeywordEvidence(kw_art, kw.coverage, len(kw.tokens), kw.ticket,
+                                           _without_own_language(gen, dense_art, query_lang)), kw.known,
+                    {"dense": t_dense, "keyword": kw.seconds})
+
+
+def _without_own_language(gen: Generation, versions, lang: str | None) -> frozenset:
+    """The versions among these whose article has no version in `lang` at all."""
+    return frozenset(a for a in versions
+                     if lang and all(v.lang != lang for v in gen.groups[gen.articles[a].id]))
+
+
+def _coverage(store: Store, chunk_id: int, weights: dict[str, float]) -> float:
+    """Share of the query's IDF mass that appears in one chunk."""
+    have = set(store.chunk_tokens(chunk_id))
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in have) / total if total else 0.0

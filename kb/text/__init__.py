@@ -1,0 +1,1 @@
+"""Text in many languages: detecting a language, splitting words, the prose of a pasted ticket, highlighted snippets."""

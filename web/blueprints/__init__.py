@@ -1,0 +1,1 @@
+"""One blueprint per audience and area; blueprints never import each other."""
