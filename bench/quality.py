@@ -23,6 +23,7 @@ from bench import datasets, peers  # noqa: E402
 from indexer import job  # noqa: E402
 from kb.search import fusion  # noqa: E402
 from kb.search.evaluation import Query, evaluate  # noqa: E402
+from kb.embeddings import CachedEmbedder, get_embedder  # noqa: E402
 from kb.search.searcher import Searcher  # noqa: E402
 
 ALL_SETS = datasets.DEV_SETS
@@ -68,8 +69,8 @@ def main(argv=None):
         ds = datasets.load(name, args.max_queries)
         print(f"{name}: {len(ds.docs)} docs, {len(ds.queries)} queries", flush=True)
         index = index_dataset(ds)
-        searcher = Searcher(index)
-        searcher._embedder._qsize = 100_000  # keep every query vector between modes
+        searcher = Searcher(index, embedder=CachedEmbedder(get_embedder(), query_cache_size=100_000))  # every query
+        # vector kept between modes
         queries = [Query(q["id"], q["text"], q.get("lang")) for q in ds.queries]
         runs = run_polykb(ds, searcher, ("keyword", "dense", "hybrid"))
         if args.grid:

@@ -83,8 +83,8 @@ def child(tree: Path, index: Path):
     token = tokens.add_token(f"bench-{os.getpid()}")
     for line in sys.stdin:
         ask = json.loads(line)
-        for cache in (ext["searcher"]._responses, getattr(ext["searcher"].embedder, "_queries", {}), ext["rendered"]):
-            cache.clear()  # every request is a first one
+        for forget in (ext["searcher"].responses.clear, ext["searcher"].embedder.forget_queries, ext["rendered"].clear):
+            forget()  # every request is a first one
         cpu, wall = time.process_time(), time.perf_counter()
         if ask["route"] == "suggest":
             r = client.post("/api/suggest", json={"text": ask["text"], "k": ask.get("k", 5)},

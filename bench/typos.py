@@ -202,22 +202,14 @@ def measure_set(name: str, lang: str, max_queries: int, typist: Typist) -> dict:
     }
 
 
-class Uncorrected:
-    """Stands in for a generation's vocabulary in the search: every query stays as typed."""
-
-    def correct(self, text, tokens, df, lang=None) -> typos.Correction:
-        return typos.Correction(list(tokens))
-
-
 def measure_hybrid(name: str, max_queries: int, typist: Typist) -> dict:
     """Hybrid nDCG@10 through `Searcher.search_many` with the real model: clean, typo'd, typo'd corrected."""
     from bench.quality import index_dataset
 
     ds = datasets.load(name, max_queries)
     index = index_dataset(ds)
-    searcher, plain = Searcher(index), Searcher(index)
-    plain.generation().vocabulary = plain.generation().public_vocabulary = Uncorrected()
-    plain._embedder = searcher._embedder  # one query-vector cache for both
+    searcher = Searcher(index)
+    plain = Searcher(index, embedder=searcher.embedder, correct_typos=False)  # one query-vector cache for both
     queries = [Query(q["id"], q["text"], q.get("lang")) for q in ds.queries]
     typod = [typist(q.id, q.text) for q in queries]
     out = {}

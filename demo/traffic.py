@@ -28,6 +28,7 @@ from pathlib import Path
 from kb.contact import requests as contact
 from kb.storage import activity as activity_module
 from kb.storage.contact import ContactStore
+from kb.search.logged import logged_search
 
 LANG_MIX = {"zh": 0.45, "en": 0.33, "ru": 0.22}
 SEARCHES_PER_DAY = (30, 60)  # at the start and at the end of the period
@@ -99,12 +100,15 @@ class Simulation:
         q = pool[min(int(self.rng.paretovariate(1.2)) - 1, len(pool) - 1)] if self.rng.random() < 0.5 \
             else self.rng.choice(pool)  # a few questions are asked far more often than the rest
         api = self.rng.random() < API_SHARE
-        resp = self.searcher.search(q.text, ui_lang=lang, k=10, audience="public")
-        answered = resp.answered and resp.total > 0
-        shown = resp.results if answered else resp.results[:3]
+
+        def show(resp):  # as the help center shows it: the closest three when it did not answer
+            answered = resp.answered and resp.total > 0
+            return (resp.results if answered else resp.results[:3]), answered
+
         with clock(at):
-            sid = self.activity.log_search(q.text, resp.detected.lang, lang, "public", "api" if api else "help_center",
-                                           [(r.id, r.lang, r.score) for r in shown], resp.total, answered=answered)
+            found = logged_search(self.searcher, self.activity, q.text, route="api" if api else "help_center",
+                                  audience="public", ui_lang=lang, show=show, k=10)
+        shown, answered, sid = found.shown, found.answered, found.search_id
         self.counts["searches"] += 1
         if api:
             return
@@ -159,11 +163,9 @@ class Simulation:
         if not self.agent:
             return
         q = self.rng.choice(self.agent)
-        resp = self.searcher.search(q.text, ui_lang=q.lang, k=5, audience="internal")
         with clock(at):
-            self.activity.log_search(q.text, resp.detected.lang, q.lang, "internal", "agent",
-                                     [(r.id, r.lang, r.score) for r in resp.results], resp.total,
-                                     answered=resp.answered)
+            resp = logged_search(self.searcher, self.activity, q.text, route="agent", audience="internal",
+                                 ui_lang=q.lang, k=5).response
         if resp.results and self.rng.random() < 0.6:
             top = resp.results[0]
             solved = self.rng.random() < (0.85 if top.id in q.relevant else 0.2)

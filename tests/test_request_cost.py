@@ -121,7 +121,7 @@ def test_a_slow_keyword_side_degrades_to_dense_results(searcher, monkeypatch):
 def test_rendering_out_of_time_returns_the_results_rendered_so_far(searcher):
     searcher.budget = Budget(render_seconds=-1)
     resp = searcher.search("CDN 502 Bad Gateway")
-    assert resp.degraded == ("render",) and resp.results == [] and resp.total > 0
+    assert resp.degraded == ("render",) and resp.results == () and resp.total > 0
 
 
 def test_embedding_slots_refuse_rather_than_queue(fake_web_index, fake_default_model, monkeypatch):

@@ -1,5 +1,7 @@
 """Search over SMALL_KB: what it finds (`slow`: the real model) and its logic (the fake embedder)."""
 
+import dataclasses
+
 import pytest
 
 from indexer import job
@@ -110,7 +112,9 @@ def test_repeated_searches_come_from_the_response_cache_until_the_index_changes(
     again = searcher.search("ошибка 502", ui_lang="ru")
     assert "cache" in again.timings and "embed" not in again.timings
     assert [r.id for r in again.results] == [r.id for r in first.results] and again.results[0].id == "cdn-502"
-    again.results.clear()  # a caller changing its copy does not change the cache
+    with pytest.raises(dataclasses.FrozenInstanceError):  # a caller cannot change the cached response
+        again.results = ()
+    assert isinstance(again.results, tuple)
     assert searcher.search("ошибка 502", ui_lang="ru").results
     assert "cache" not in searcher.search("ошибка 502", ui_lang="en").timings  # every argument is in the key
     searcher.fusion = fusion.RRF()

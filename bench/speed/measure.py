@@ -105,7 +105,7 @@ def large_groups(res: Results, q: Queries, idx: Path) -> None:
 
 def measure(res: Results, quick: bool, skip_large: bool) -> Results:
     """Every measurement group in order, filling `res` (kept by the caller even if a group fails)."""
-    from kb.search.searcher import RESPONSE_CACHE
+    from kb.search.cache import RESPONSES as RESPONSE_CACHE
 
     for d in ("logs", "queries", "wrk"):
         (WORK / d).mkdir(parents=True, exist_ok=True)

@@ -64,6 +64,11 @@ class CachedEmbedder(Embedder):
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
+    def forget_queries(self):
+        """Empty the query LRU (benchmarks measuring first requests)."""
+        with self._lock:
+            self._queries.clear()
+
     def embed_queries(self, texts):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         todo = []

@@ -31,7 +31,7 @@ from kb.search.typos import Vocabulary
 SECTIONS_CACHED = 4096  # article versions
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Generation:
     name: str
     store: Store
@@ -112,10 +112,13 @@ def open_generation(path: Path, manifest: dict) -> Generation:
     main = max(sorted(counts), key=counts.get, default=None)
     chunk_article = store.chunk_articles()
     public_store = store.public()
-    return Generation(path.name, store, vectors.load(path / "public.faiss"), vectors.load(path / "all.faiss"),
-                      manifest, public, {a.lang for a in articles.values()}, len(chunk_article), main,
-                      articles, groups, chunk_article, Vocabulary.load(store), Vocabulary.load(public_store),
-                      public_store, public_store.chunk_count(), Catalog.from_json(store.catalog()))
+    return Generation(name=path.name, store=store, public=vectors.load(path / "public.faiss"),
+                      all=vectors.load(path / "all.faiss"), manifest=manifest, langs_public=public,
+                      langs_all={a.lang for a in articles.values()}, n_chunks=len(chunk_article), main_lang=main,
+                      articles=articles, groups=groups, chunk_article=chunk_article,
+                      vocabulary=Vocabulary.load(store), public_vocabulary=Vocabulary.load(public_store),
+                      public_store=public_store, n_public_chunks=public_store.chunk_count(),
+                      catalog=Catalog.from_json(store.catalog()))
 
 
 def current(index_dir: Path) -> tuple[Path, dict]:

@@ -39,12 +39,12 @@ class Result:
                 "fallback": self.fallback, "languages": list(self.languages)}
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Response:
     query: str
     detected: languages.Detection
     lang: str | None  # the language results are shown in when they exist
-    results: list[Result]
+    results: tuple[Result, ...]
     total: int  # results before paging
     mode: str
     timings: dict[str, float] = field(default_factory=dict)

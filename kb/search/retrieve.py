@@ -9,7 +9,7 @@ the best keyword hit contains, which tells fusion how far to trust it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kb.search import fusion
 from kb.text import languages
@@ -17,6 +17,7 @@ from kb.index import vectors
 from kb.search.generation import Generation
 from kb.search.query_text import is_ticket, keyword_text
 from kb.search.request import SearchRequest
+from kb.search.typos import Correction
 from kb.index.store import ArticleFilter, Store
 
 # Large knowledge bases only: a word in more than COMMON_SHARE of the chunks scores keyword matches but
@@ -42,7 +43,18 @@ class KeywordSide:
 NO_KEYWORDS = KeywordSide({}, 0.0, [])
 
 
-@dataclass
+class _AsTyped:
+    """A vocabulary that corrects nothing: every query word stays as typed."""
+
+    @staticmethod
+    def correct(text, tokens, df, lang=None) -> Correction:
+        return Correction(list(tokens))
+
+
+AS_TYPED = _AsTyped()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Evidence:
     """Everything both sides found for one query, restricted to what the request may see."""
 
@@ -53,11 +65,11 @@ class Evidence:
     best_chunk: dict[int, int]  # article version rowid → that best chunk's rowid
     keyword: fusion.KeywordEvidence  # article version rowid → best chunk bm25, and how far to trust it
     known: float = 1.0  # share of the query's keyword tokens the index has at all (keyboard mash: 0)
-    timings: dict[str, float] = field(default_factory=dict)
     qvecs: object = None  # the query's vectors (None in keyword mode), to score sections that matched nothing
 
 
-def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang: str | None) -> KeywordSide:
+def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang: str | None,
+                 correct_typos: bool = True) -> KeywordSide:
     """Keyword candidates; runs on a pool while the calling thread embeds the query.
 
     The two do not depend on each other; side by side, a search waits for
@@ -66,7 +78,8 @@ def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang:
     """
     t = time.perf_counter()
     allowed = ArticleFilter(req.public, req.lang, req.product, tuple(req.tags or ()))
-    tokens, weights, common, known = keyword_tokens(gen, keyword_text(query), detected_lang, req.public)
+    tokens, weights, common, known = keyword_tokens(gen, keyword_text(query), detected_lang, req.public,
+                                                    correct_typos)
     store = gen.keywords(req.public)  # public searches: statistics of public chunks only
     chunks = dict(store.keyword_search(tokens, allowed, req.depth, common))
     coverage = 0.0
@@ -75,14 +88,15 @@ def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang:
     return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, is_ticket(query))
 
 
-def keyword_tokens(gen: Generation, query: str, lang: str | None, public: bool = False
+def keyword_tokens(gen: Generation, query: str, lang: str | None, public: bool = False, correct_typos: bool = True
                    ) -> tuple[list[str], dict[str, float], list[str], float]:
     """(tokens, their IDF weights, the common ones, which only score (see COMMON_SHARE), share known), from the
-    statistics of the chunks the audience may see."""
+    statistics of the chunks the audience may see; `correct_typos` False keeps every word as typed (benchmarks)."""
     tokens = list(dict.fromkeys(languages.tokenize(query, lang)))
     n_chunks = gen.chunk_total(public)
     df = gen.keywords(public).term_counts(tokens)  # the vocab copy: FTS5's vocabulary table scans (2 ms at 100k)
-    fixed = gen.vocab(public).correct(query, tokens, df, lang)  # words no chunk has, matched to words it has
+    vocab = gen.vocab(public) if correct_typos else AS_TYPED
+    fixed = vocab.correct(query, tokens, df, lang)  # words no chunk has, matched to words it has
     tokens = fixed.tokens
     df.update(fixed.df)
     known = sum(1 for t in tokens if df.get(t)) / len(tokens) if tokens else 0.0
@@ -109,11 +123,13 @@ def dense_side(gen: Generation, req: SearchRequest, qvecs) -> dict[int, float]:
     return out
 
 
-def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide, query_lang: str | None = None) -> Evidence:
-    """Both sides' chunks, grouped by the article versions the request may see."""
+def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide, query_lang: str | None = None,
+            timings: dict[str, float] | None = None) -> Evidence:
+    """Both sides' chunks, grouped by the article versions the request may see; the sides' seconds go to `timings`."""
     t = time.perf_counter()
     chunk_dense = dense_side(gen, req, qvecs)
-    t_dense = time.perf_counter() - t
+    if timings is not None:
+        timings.update(dense=time.perf_counter() - t, keyword=kw.seconds)
     arts = gen.articles
     chunk_article = {}
     allowed: dict[int, bool] = {}  # per version, not per chunk: a version's chunks come in groups
@@ -136,11 +152,12 @@ def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide, query_l
         a = chunk_article.get(cid)
         if a is not None and s > kw_art.get(a, -9):
             kw_art[a] = s
-    return Evidence({c: s for c, s in chunk_dense.items() if c in chunk_article},
-                    {c: s for c, s in kw.chunks.items() if c in chunk_article}, chunk_article, dense_art, best_chunk,
-                    fusion.KeywordEvidence(kw_art, kw.coverage, len(kw.tokens), kw.ticket,
-                                           _without_own_language(gen, dense_art, query_lang)), kw.known,
-                    {"dense": t_dense, "keyword": kw.seconds})
+    return Evidence(chunk_dense={c: s for c, s in chunk_dense.items() if c in chunk_article},
+                    chunk_kw={c: s for c, s in kw.chunks.items() if c in chunk_article}, chunk_article=chunk_article,
+                    dense=dense_art, best_chunk=best_chunk,
+                    keyword=fusion.KeywordEvidence(kw_art, kw.coverage, len(kw.tokens), kw.ticket,
+                                                   _without_own_language(gen, dense_art, query_lang)),
+                    known=kw.known, qvecs=qvecs)
 
 
 def _without_own_language(gen: Generation, versions, lang: str | None) -> frozenset:

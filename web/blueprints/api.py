@@ -13,6 +13,7 @@ from kb.articles import source as article_source_mod
 from kb.text import languages
 
 from kb.search.request import blank
+from kb.search.logged import logged_search
 
 from web.services import answers, editing, openapi
 from web.presentation import i18n
@@ -40,10 +41,9 @@ def search():
     offset = _int(_arg("offset"), "offset", 0, 0, 1000)
     product = _arg("product") or None
     tags = request.args.getlist("tag") or None
-    resp = get_searcher().search(q, ui_lang=lang, k=k, offset=offset, audience=AUDIENCE, product=product, tags=tags)
-    search_id = get_activity().log_search(q, resp.detected.lang, lang, AUDIENCE, "api",
-                                          [(r.id, r.lang, r.score) for r in resp.results], resp.total,
-                                          answered=resp.answered)
+    found = logged_search(get_searcher(), get_activity(), q, route="api", audience=AUDIENCE, ui_lang=lang, k=k,
+                          offset=offset, product=product, tags=tags)
+    resp, search_id = found.response, found.search_id
     results = []
     for r in resp.results:
         d = r.to_json()

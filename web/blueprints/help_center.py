@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from kb.search import browse
+from kb.search.logged import logged_search
 
 from web.presentation import i18n
 from web.services.resources import count_view, get_activity, get_searcher, outdated_source, rendered_article
@@ -115,18 +116,18 @@ def search():
     tag = request.args.get("tag") or None
     size = current_app.config["PAGE_SIZE"]
     offset = (page - 1) * size
-    searcher = get_searcher()
-    resp = searcher.search(q, ui_lang=g.lang, k=size, offset=offset, audience=AUDIENCE,
-                           product=product, tags=[tag] if tag else None)
-    answered = resp.answered and resp.total > 0
-    closest = [] if answered else _closest(q, resp, offset, product, tag)
-    shown = resp.results if answered else closest
-    search_id = get_activity().log_search(q, resp.detected.lang, g.lang, AUDIENCE, "help_center",
-                                          [(r.id, r.lang, r.score) for r in shown], resp.total, answered=answered)
+
+    def show(resp):  # a search that did not answer shows the closest articles, as such
+        answered = resp.answered and resp.total > 0
+        return (resp.results, True) if answered else (_closest(q, resp, offset, product, tag), False)
+
+    found = logged_search(get_searcher(), get_activity(), q, route="help_center", audience=AUDIENCE, ui_lang=g.lang,
+                          show=show, k=size, offset=offset, product=product, tags=[tag] if tag else None)
+    resp, answered = found.response, found.answered
     pages = max(1, min(MAX_PAGE, -(-resp.total // size)))
     return render_template("search.html", q=q, resp=resp, answered=answered, page=page, pages=pages, offset=offset,
-                           product=product, tag=tag, facets=_facets(), search_id=search_id, closest=closest,
-                           contact_url=_contact_url())
+                           product=product, tag=tag, facets=_facets(), search_id=found.search_id,
+                           closest=[] if answered else found.shown, contact_url=_contact_url())
 
 
 def _closest(q, resp, offset, product, tag) -> list:

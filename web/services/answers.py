@@ -19,6 +19,7 @@ from flask import g, url_for
 from kb.articles import render
 from kb.search.budget import RENDER
 from kb.search.searcher import Response, Result, Searcher
+from kb.search.logged import logged_search
 
 from web.services.resources import get_activity, get_audit, get_searcher, outdated_source
 
@@ -75,19 +76,25 @@ class Suggestions:
 def suggest(text: str, customer_lang: str | None, k: int, route: str) -> Suggestions:
     """Search internal and public articles for a ticket; log the search; answers in the customer's language."""
     searcher = get_searcher()
-    resp = searcher.search(text, ui_lang=customer_lang, k=k, audience="internal")
+    cut_short = False
+
+    def show(resp):  # the answers as agents see them, each in the customer's language where one exists
+        nonlocal cut_short
+        want = customer_lang or resp.detected.lang
+        answers, start = [], time.perf_counter()
+        for r in resp.results:  # each answer renders its section twice (preview, text): k=50 of them adds up
+            if time.perf_counter() - start > searcher.budget.render_seconds:
+                cut_short = True
+                break
+            a = _answer(searcher, r, want)
+            if a is not None:
+                answers.append(a)
+        return answers, resp.answered
+
+    found = logged_search(searcher, get_activity(), text, route=route, audience="internal", ui_lang=customer_lang,
+                          show=show, k=k)
+    resp, answers, search_id = found.response, list(found.shown), found.search_id
     want = customer_lang or resp.detected.lang
-    answers, cut_short, start = [], False, time.perf_counter()
-    for r in resp.results:  # each answer renders its section twice (preview, text): k=50 of them adds up
-        if time.perf_counter() - start > searcher.budget.render_seconds:
-            cut_short = True
-            break
-        a = _answer(searcher, r, want)
-        if a is not None:
-            answers.append(a)
-    search_id = get_activity().log_search(resp.query, resp.detected.lang, customer_lang, "internal", route,
-                                          [(a.id, a.lang, a.score) for a in answers], resp.total,
-                                          answered=resp.answered)
     internal = [f"{a.id} ({a.lang})" for a in answers if a.visibility == "internal"]
     if internal:  # who was shown runbook text: the token or agent asking
         caller = g.get("api_caller")

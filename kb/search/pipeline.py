@@ -1,0 +1,191 @@
+"""A search in named phases: understand → retrieve → fuse → fetch → judge → respond.
+
+Each phase is a function with a typed input and output, and each is timed by
+`timed`, under the name `Response.timings` reports. What one search may cost is
+bounded (kb/search/budget.py): the phases work on the bounded text of the query
+(kb/search/query_text.bounded), the embedder gets at most `Budget.embed_tokens`
+tokens of it, and a phase that overruns its time is skipped or cut short, which
+the response says (`Response.degraded`).
+
+Public callers search an index that contains no internal chunk at all, and
+every SQL query filters on visibility as well: internal text cannot leak
+through search, snippets or counts.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.embeddings import CachedEmbedder
+from kb.search import answerability, retrieve, sections
+from kb.search.budget import DENSE, KEYWORD, RENDER, Budget, EmbeddingSlots
+from kb.search.generation import Generation
+from kb.search.query_text import bounded, embedding_pieces, prose, within_tokens
+from kb.search.request import SearchRequest
+from kb.search.results import Response, Result, display_language, make_result, rank_groups, shown_version
+from kb.text import languages
+
+KEYWORD_THREADS = 4  # keyword searches running beside query embeddings (waitress's default threads)
+
+
+@contextmanager
+def timed(stage: str, timings: dict[str, float]):
+    """Adds the seconds the block took to `timings[stage]`: the one clock of every phase."""
+    t = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t
+
+
+@dataclass(frozen=True)
+class Understood:
+    """Phase 1's output: the query as the other phases work on it, and its language."""
+
+    text: str  # bounded: a pasted ticket is cut to what the phases may afford
+    detected: languages.Detection
+    want: str | None  # the language results are shown in when they exist
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Phase 3's output: fused scores per article version, and articles best first."""
+
+    fused: dict[int, float]
+    groups: list[tuple[str, list[int]]]  # (article id, its matched version rowids best first)
+
+
+def understand(gen: Generation, req: SearchRequest, query: str, timings: dict) -> Understood:
+    """Phase 1: the query's text within bounds and its language, with the reader's UI language as a prior."""
+    with timed("detect", timings):
+        text = bounded(query)
+        detected = languages.detect(prose(text), gen.languages(req.public), req.ui_lang or gen.main_lang)
+        want = req.lang or display_language(query, detected, req.ui_lang, gen.languages(req.public))
+    return Understood(text, detected, want)
+
+
+class Retriever:
+    """Phase 2: both sides for a batch of queries; the keyword sides run on a pool while the queries are embedded."""
+
+    def __init__(self, embedder: CachedEmbedder, budget: Budget, correct_typos: bool = True):
+        """`budget`: its embedding slots are made here, once; its times are the caller's at each call."""
+        self.embedder = embedder
+        self.correct_typos = correct_typos
+        self.slots = EmbeddingSlots(budget.slots or getattr(embedder.inner, "engines", 2), budget.slot_wait)
+        self.pool = ThreadPoolExecutor(KEYWORD_THREADS, thread_name_prefix="kb-keyword")
+
+    def retrieve(self, gen: Generation, req: SearchRequest, queries: list[Understood], budget: Budget,
+                 timings: list[dict]) -> list[tuple[retrieve.Evidence, frozenset[str]]]:
+        """(Evidence, stages degraded) per query."""
+        keyword = [self.pool.submit(retrieve.keyword_side, gen, req, q.text, q.detected.lang, self.correct_typos)
+                   if req.mode != "dense" else None for q in queries]
+        t0 = time.perf_counter()
+        qvecs = self._embed([q.text for q in queries], budget) if req.mode != "keyword" else [None] * len(queries)
+        degraded = frozenset({DENSE}) if qvecs is None else frozenset()
+        qvecs = qvecs or [None] * len(queries)
+        embed_seconds = (time.perf_counter() - t0) / len(queries)
+        out = []
+        for q, qv, kw, t in zip(queries, qvecs, keyword, timings):
+            side, late = _keyword_result(kw, t0 + budget.keyword_seconds)
+            t["embed"] = embed_seconds
+            out.append((retrieve.collect(gen, req, qv, side, q.detected.lang, t), degraded | late))
+        return out
+
+    def _embed(self, queries: list[str], budget: Budget) -> list[np.ndarray] | None:
+        """One matrix per query: its prose, plus each paragraph-sized piece of a long one (tickets), within the
+        token budget; None when the embedding overran its time (it finishes in the background, into the cache)."""
+        count = self.embedder.count_tokens
+        pieces = [within_tokens(embedding_pieces(prose(q)), count, budget.embed_tokens) for q in queries]
+        flat = [p for ps in pieces for p in ps]
+        if self.embedder.has_queries(flat):
+            vecs = self.embedder.embed_queries(flat)
+        else:
+            vecs = self.slots.run(self.embedder.embed_queries, flat, timeout=budget.embed_seconds)
+            if vecs is None:
+                return None
+        out, pos = [], 0
+        for ps in pieces:
+            out.append(vecs[pos:pos + len(ps)])
+            pos += len(ps)
+        return out
+
+
+def _keyword_result(kw, deadline: float) -> tuple[retrieve.KeywordSide, frozenset[str]]:
+    """The keyword side's result, or none (and the stage marked degraded) once its time is up."""
+    if not isinstance(kw, Future):
+        return retrieve.NO_KEYWORDS, frozenset()
+    try:
+        return kw.result(timeout=max(0.0, deadline - time.perf_counter())), frozenset()
+    except FutureTimeout:
+        return retrieve.NO_KEYWORDS, frozenset({KEYWORD})
+
+
+def fuse(gen: Generation, req: SearchRequest, ev: retrieve.Evidence, fusion, degraded: frozenset[str],
+         timings: dict) -> Ranked:
+    """Phase 3: one score per article version from both sides (or the one side left), articles best first."""
+    with timed("fusion", timings):
+        if req.mode == "dense" or KEYWORD in degraded:
+            fused = ev.dense
+        elif req.mode == "keyword" or DENSE in degraded:
+            fused = ev.keyword.scores
+        else:
+            fused = fusion.combine(ev.dense, ev.keyword)
+        return Ranked(fused, rank_groups(gen, fused))
+
+
+def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evidence, ranked: Ranked,
+          render_seconds: float, timings: dict) -> tuple[list[Result], frozenset[str]]:
+    """Phase 4: the page's results, each in the reader's language with its best section and snippet."""
+    results, degraded = [], frozenset()
+    with timed("render", timings):
+        start = time.perf_counter()
+        for art_id, rows in ranked.groups[req.offset:req.offset + req.k]:
+            if time.perf_counter() - start > render_seconds:
+                degraded = frozenset({RENDER})  # the results rendered so far
+                break
+            version, langs = shown_version(gen, req, art_id, rows, q.want)
+            chunk = sections.section_to_show(gen, version.rowid, ev)
+            results.append(make_result(gen, art_id, version, langs, ranked.fused[rows[0]], chunk, q.text, q.want))
+    return results, degraded
+
+
+def judge(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evidence, ranked: Ranked,
+          model: answerability.AnswerModel, min_score: float | None, timings: dict) -> bool:
+    """Phase 5: whether the best result is likely to answer the query (kb/search/answerability.py)."""
+    with timed("answered", timings):
+        if not ranked.groups:
+            return False
+        if req.mode == "keyword" or ev.qvecs is None:  # no cosine to judge by: words the index has at all
+            return ev.known > 0
+        top = sorted(ev.dense, key=ev.dense.get, reverse=True)[:answerability.RAW_CANDIDATES]
+        chunk_group = {ev.best_chunk[a]: gen.articles[a].id for a in top}
+        vectors = {ev.best_chunk[a]: gen.chunk_vector(a, ev.best_chunk[a]) for a in top}
+        raw = answerability.raw_cosines(ev.qvecs, vectors, chunk_group)
+        kw = ev.keyword.scores
+        kw_best = gen.articles[max(kw, key=kw.get)].id if kw else None
+        best = ranked.groups[0][1]
+        centred = max((ev.dense.get(v, 0.0) for v in best), default=0.0)
+        text = prose(q.text)
+        signals = answerability.signals([art_id for art_id, _ in ranked.groups], raw, kw_best, ev.keyword.coverage,
+                                        ev.known, answerability.cross_script(text, gen.articles[best[0]].lang),
+                                        centred, answerability.script_in(text, gen.languages(req.public)))
+        return model.answered(signals, min_score)
+
+
+def respond(query: str, req: SearchRequest, q: Understood, ranked: Ranked, results: list[Result], answered: bool,
+            timings: dict, degraded: frozenset[str]) -> Response:
+    """Phase 6: the response as callers get it."""
+    return Response(query=query, detected=q.detected, lang=q.want, results=tuple(results), total=len(ranked.groups),
+                    mode=req.mode, timings=dict(timings), answered=answered, degraded=tuple(sorted(degraded)))
+
+
+def nothing(query: str, req: SearchRequest) -> Response:
+    """The answer to a query of invisible characters only (control or format characters): no words, no results."""
+    return Response(query=query, detected=languages.Detection(None, 0.0, "no printable characters"), lang=req.lang,
+                    results=(), total=0, mode=req.mode, answered=False)
