@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from indexer import job
+from kb import settings
 from kb.index import format as index_format, replication
 from kb.errors import ConfigError, IndexCorruptError, IndexMissingError
 from kb.search.searcher import Searcher
@@ -153,13 +154,15 @@ def test_an_app_sharing_a_database_downloads_at_start_and_needs_a_shared_secret(
         app.extensions["polykb"]["follower"].stop()
 
 
-def test_sync_settings_say_what_is_wrong(monkeypatch):
+def test_sync_settings_say_what_is_wrong(monkeypatch, shared, tmp_path):
     monkeypatch.setenv("KB_SYNC_SECONDS", "soon")
     with pytest.raises(ConfigError, match="KB_SYNC_SECONDS='soon': expected a number above 0"):
-        replication.sync_seconds_setting()
-    monkeypatch.setenv("KB_KEEP_GENERATIONS", "0")
-    with pytest.raises(ConfigError, match="KB_KEEP_GENERATIONS='0'"):
-        replication.keep_setting()
+        replication.Follower(shared, tmp_path)
+    monkeypatch.setenv("KB_SYNC_SECONDS", "0.5")
+    assert replication.Follower(shared, tmp_path).seconds == 0.5
+    monkeypatch.setenv("KB_KEEP_GENERATIONS", "0")  # used by the test above (2); checked with every other setting
+    with pytest.raises(ConfigError, match="KB_KEEP_GENERATIONS='0': expected a whole number of 1 or more"):
+        settings.current()
 
 
 @pytest.mark.slow

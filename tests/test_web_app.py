@@ -238,14 +238,15 @@ def test_waitress_serves_more_threads_where_gunicorn_cannot_run(monkeypatch):
 
 
 def test_kb_embed_engines_sets_the_engine_count_and_a_bad_value_says_what_is_expected(monkeypatch):
+    from kb import settings
     from kb.embeddings import e5
     from kb.errors import ConfigError
 
-    monkeypatch.setenv("KB_EMBED_ENGINES", "2")
-    assert e5.engines_setting() == 2
+    monkeypatch.setenv("KB_EMBED_ENGINES", "1")
+    assert e5.E5Embedder().engines == 1  # the real engine, sized by the setting
     monkeypatch.setenv("KB_EMBED_ENGINES", "many")
     with pytest.raises(ConfigError, match="KB_EMBED_ENGINES='many': expected a whole number"):
-        e5.engines_setting()
+        settings.current()
 
 
 def test_kb_serve_without_an_index_or_articles_says_how_to_build_one(tmp_path, monkeypatch):

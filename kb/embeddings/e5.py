@@ -17,20 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from kb.errors import ConfigError
+from kb import settings
 from kb.embeddings.base import Embedder, normalize_rows
 
-MAX_ENGINES = 8  # each engine holds its own copy of the 4-bit model: ~21 MB of RSS more per engine
-
-
-def engines_setting() -> int | None:
-    """KB_EMBED_ENGINES, when set: `kb serve --workers N` sets 1, so N processes use N engines, not N x cores."""
-    raw = os.environ.get("KB_EMBED_ENGINES", "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ENGINES:
-        raise ConfigError(f"KB_EMBED_ENGINES={raw!r}: expected a whole number of embedder engines from 1 to {MAX_ENGINES}")
-    return int(raw)
+MAX_ENGINES = settings.MAX_EMBED_ENGINES  # KB_EMBED_ENGINES's bound, and the most one per core gets
 
 
 def _load_engine():
@@ -57,7 +47,8 @@ class E5Embedder(Embedder):
     dim = 384
 
     def __init__(self, engines: int | None = None):
-        self.engines = max(1, engines or engines_setting() or min(len(os.sched_getaffinity(0)), MAX_ENGINES))
+        self.engines = max(1, engines or settings.current()["EMBED_ENGINES"]
+                           or min(len(os.sched_getaffinity(0)), MAX_ENGINES))
         # The C engine keeps per-model scratch buffers: each engine serves one call at a time.
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         for _ in range(self.engines):

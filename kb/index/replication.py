@@ -24,36 +24,13 @@ import shutil
 import threading
 from pathlib import Path
 
+from kb import settings
 from kb.index import format as index_format
-from kb.errors import ConfigError, IndexCorruptError, IndexMissingError, KBError
+from kb.errors import IndexCorruptError, IndexMissingError, KBError
 from kb.storage import DEFAULT_FILE, Database, sqlite_url
 from kb.storage.generations import Generations, Published
 
 log = logging.getLogger(__name__)
-
-SYNC_SECONDS = 2.0  # how often a replica looks for a new generation (KB_SYNC_SECONDS)
-
-
-def keep_setting() -> int:
-    return _number_setting("KB_KEEP_GENERATIONS", index_format.KEEP_GENERATIONS, int)
-
-
-def sync_seconds_setting() -> float:
-    return _number_setting("KB_SYNC_SECONDS", SYNC_SECONDS, float)
-
-
-def _number_setting(name: str, default, kind):
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ConfigError(f"{name}={raw!r}: expected a number above 0")
-    return value
-
 
 def shares_generations(db: Database, index_dir: Path) -> bool:
     """Generations (and the embedding cache) go through the database unless it is the index folder's own
@@ -85,7 +62,7 @@ def publish(db: Database, gen: Path, keep: int | None = None) -> Published:
     manifest = index_format.read_manifest(gen, verify=True)
     store = Generations(db)
     published = store.publish(index_format.generation_number(gen.name), manifest, gen)
-    store.collect_garbage(keep or keep_setting())
+    store.collect_garbage(keep or settings.current()["KEEP_GENERATIONS"])
     return published
 
 
@@ -105,7 +82,7 @@ def sync(db: Database, index_dir: Path, keep: int | None = None) -> str | None:
         gen = index_dir / newest.name
         if not _intact(gen, newest.manifest):
             _download(db, newest, index_dir)
-        index_format.switch(index_dir, gen, keep or keep_setting())
+        index_format.switch(index_dir, gen, keep or settings.current()["KEEP_GENERATIONS"])
         log.info("now serving %s from %s", newest.name, db.name)
         return newest.name
 
@@ -170,7 +147,7 @@ class Follower:
 
     def __init__(self, db: Database, index_dir: Path, seconds: float | None = None):
         self.db, self.index_dir = db, Path(index_dir)
-        self.seconds = seconds or sync_seconds_setting()
+        self.seconds = seconds or settings.current()["SYNC_SECONDS"]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kb-generations", daemon=True)
         self.last_error: str | None = None

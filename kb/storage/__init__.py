@@ -42,9 +42,9 @@ How a module adds a table (or a column)
 
 from __future__ import annotations
 
-from kb.storage.database import DEFAULT_FILE, ENV, Database, database_url, now, sqlite_url, upsert
+from kb.storage.database import DEFAULT_FILE, Database, database_url, now, sqlite_url, upsert
 
-__all__ = ["DEFAULT_FILE", "ENV", "Database", "database_url", "now", "open_database", "sqlite_url", "upsert"]
+__all__ = ["DEFAULT_FILE", "Database", "database_url", "now", "open_database", "sqlite_url", "upsert"]
 
 
 def open_database(url: str) -> Database:

@@ -19,12 +19,12 @@ from pathlib import Path
 from sqlalchemy import Connection, Table, bindparam, create_engine, event, exc, insert
 from sqlalchemy.engine import URL, make_url
 
+from kb import settings
 from kb.errors import KBError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FILE = "activity.sqlite"
-ENV = "KB_DATABASE_URL"
 
 
 def now() -> str:
@@ -34,7 +34,7 @@ def now() -> str:
 
 def database_url(index_dir: Path | str, url: str | None = None) -> str:
     """The URL to open: `url` if given, else $KB_DATABASE_URL, else the SQLite file in the index folder."""
-    return url or os.environ.get(ENV) or sqlite_url(Path(index_dir) / DEFAULT_FILE)
+    return url or settings.current()["DATABASE_URL"] or sqlite_url(Path(index_dir) / DEFAULT_FILE)
 
 
 def sqlite_url(path: Path | str) -> str:
