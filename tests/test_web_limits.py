@@ -31,9 +31,9 @@ def post_routes(app) -> dict[str, str]:
 
 
 def test_every_post_route_is_rate_limited_even_when_the_request_is_refused(make_app):
-    from web import DEFAULTS
+    from kb.settings import BY_NAME
 
-    one_each = {k: "1 per minute" for k in DEFAULTS if k.startswith("RATELIMIT_") and k not in
+    one_each = {k: "1 per minute" for k in BY_NAME if k.startswith("RATELIMIT_") and k not in
                 ("RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI")}
     app = make_app(RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=False, **one_each)
     routes = post_routes(app)

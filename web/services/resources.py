@@ -24,8 +24,6 @@ from flask_babel import get_locale, gettext
 from kb.text import languages
 from kb.articles import render
 from kb.index import replication
-from kb.search.answerability import parse_threshold
-from kb.search.budget import Budget
 from kb.errors import ConfigError
 from kb.contact.outbox import Sender
 from kb.storage import Database, database_url, open_database
@@ -48,13 +46,12 @@ RENDERED_ARTICLES = 512  # article pages kept rendered (HTML and table of conten
 
 
 def init_app(app: Flask):
-    index_dir = Path(str(app.config["INDEX"]))
+    index_dir = Path(app.config["INDEX"])
     url = database_url(index_dir, app.config.get("DATABASE_URL"))
     shared = replication.shared_database(index_dir, url)  # replicas: the index comes from the database
     follower = replication.start_replica(shared, index_dir) if shared else None
     searcher = Searcher(index_dir, model=app.config["MODEL"],
-                        min_answer_score=parse_threshold(app.config["MIN_ANSWER_SCORE"], "KB_MIN_ANSWER_SCORE"),
-                        budget=Budget.from_settings(app.config["SEARCH_BUDGET"]))
+                        min_answer_score=app.config["MIN_ANSWER_SCORE"], budget=app.config["SEARCH_BUDGET"])
     languages.warm_up()
     db = shared or open_database(url)
     contacts = ContactStore(db)
@@ -77,7 +74,7 @@ def init_app(app: Flask):
                 "same KB_SECRET_KEY on every replica: python3 -c 'import secrets; print(secrets.token_hex(32))'")
         app.config["SECRET_KEY"] = stored_secret(index_dir)
     if app.config.get("REPLICA_NAME"):
-        name = str(app.config["REPLICA_NAME"])
+        name = app.config["REPLICA_NAME"]
 
         @app.after_request
         def served_by(response):
@@ -133,7 +130,7 @@ def count_view(article_id: str, lang: str, ui_lang: str | None, audience: str) -
     The reader is the signed-in user, else the client address with the browser's User-Agent. Only an
     HMAC of reader, article and window under the app's secret key is stored, and only while the window
     lasts: no address is kept, and a key cannot be linked to a reader without the secret."""
-    window = max(1, int(current_app.config["VIEW_WINDOW_MINUTES"])) * 60
+    window = current_app.config["VIEW_WINDOW_MINUTES"] * 60
     reader = f"user:{g.user}" if g.get("user") else f"{request.remote_addr}|{request.user_agent.string}"
     message = f"{int(time.time() // window)}|{article_id}|{reader}".encode()
     key = hmac.new(str(current_app.secret_key).encode(), message, hashlib.sha256).hexdigest()

@@ -35,10 +35,10 @@ def purge(app: Flask) -> dict[str, int]:
     ext, cfg = app.extensions["polykb"], app.config
     counts = {}
     if cfg.get("RETENTION_DAYS"):
-        counts = ext["activity"].forget_text(int(cfg["RETENTION_DAYS"]))
-        counts.update(ext["contacts"].forget_text(int(cfg["RETENTION_DAYS"])))
+        counts = ext["activity"].forget_text(cfg["RETENTION_DAYS"])
+        counts.update(ext["contacts"].forget_text(cfg["RETENTION_DAYS"]))
     if cfg.get("AUDIT_RETENTION_DAYS"):
-        counts["audit events"] = ext["audit"].purge(int(cfg["AUDIT_RETENTION_DAYS"]))
+        counts["audit events"] = ext["audit"].purge(cfg["AUDIT_RETENTION_DAYS"])
     if any(counts.values()):
         log.info("retention: forgot %s", ", ".join(f"{n} {what}" for what, n in counts.items() if n))
     return counts

@@ -33,7 +33,6 @@ import nh3
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
-from limits import parse
 from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
@@ -127,7 +126,7 @@ def safe_snippet(snippet: str) -> Markup:
 
 
 def rate_limit(setting: str):
-    """Limit a view by the RATELIMIT_<setting> string ("10 per minute"); 429 when over."""
+    """Limit a view by the RATELIMIT_<setting> ("10 per minute"); 429 when over."""
 
     def decorator(view):
         @functools.wraps(view)
@@ -174,7 +173,7 @@ def check_rate(setting: str, key: str | None = None):
     cfg = current_app.config
     if not cfg["RATELIMIT_ENABLED"]:
         return
-    limit = parse(cfg[f"RATELIMIT_{setting}"])
+    limit = cfg[f"RATELIMIT_{setting}"]  # parsed at start (kb/settings.py)
     limiter = current_app.extensions["polykb_limits"]
     key = rate_key() if key is None else key
     if not limiter.hit(limit, setting.lower(), key):
@@ -189,7 +188,7 @@ def check_failed_auth():
     cfg = current_app.config
     if not cfg["RATELIMIT_ENABLED"]:
         return
-    limit = parse(cfg["RATELIMIT_FAILED_AUTH"])
+    limit = cfg["RATELIMIT_FAILED_AUTH"]
     limiter = current_app.extensions["polykb_limits"]
     if not limiter.test(limit, "failed_auth", client_address()):
         _too_many(limiter, limit, "FAILED_AUTH", client_address())
