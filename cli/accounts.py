@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from cli.options import index_option, reports_errors
+from cli.options import from_setting, index_option, reports_errors
 from kb.errors import KBError
 
 
@@ -205,10 +205,10 @@ def audit(since, actor, event, limit, index_dir):
 
 
 @click.command(name="purge")
-@click.option("--days", type=click.IntRange(1), envvar="KB_RETENTION_DAYS", required=True,
-              help="Remove logged query and ticket text older than this (env KB_RETENTION_DAYS).")
-@click.option("--audit-days", type=click.IntRange(1), envvar="KB_AUDIT_RETENTION_DAYS", default=365,
-              show_default=True, help="Delete audit events older than this (env KB_AUDIT_RETENTION_DAYS).")
+@click.option("--days", type=click.IntRange(1), **from_setting("RETENTION_DAYS"), required=True,
+              help="Remove logged query and ticket text older than this.")
+@click.option("--audit-days", type=click.IntRange(1), **from_setting("AUDIT_RETENTION_DAYS"),
+              help="Delete audit events older than this.")
 @index_option
 @reports_errors
 def purge(days, audit_days, index_dir):

@@ -7,34 +7,52 @@ here. `indexer` and `web` are imported inside the commands that need them.
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import click
 
+from kb import settings
 from kb.errors import KBError
 
 DEFAULT_ARTICLES = "articles"
-DEFAULT_INDEX = ".kb-index"
 
-articles_option = click.option("--articles", "articles_dir", type=click.Path(path_type=Path), envvar="KB_ARTICLES",
-                               default=DEFAULT_ARTICLES, show_default=True, help="Folder of Markdown articles (env KB_ARTICLES).")
+
+def from_setting(name: str, fallback=None) -> dict:
+    """click.option's default for an option that is also the KB_<name> setting: the setting's value (parsed and
+    checked in kb/settings.py, like every other setting), else `fallback`; the option given wins."""
+    setting = settings.BY_NAME[name]
+
+    def default():
+        try:
+            value = settings.current()[name]
+        except KBError as e:  # raised while click parses the options, before reports_errors could see it
+            raise click.ClickException(str(e)) from None
+        return fallback if value is None else value
+
+    shown = fallback if setting.default is None else settings.shown(setting.default)
+    return {"default": default, "show_default": f"env {setting.env}" + (f", else {shown}" if shown is not None else "")}
+
+
+articles_option = click.option("--articles", "articles_dir", type=click.Path(path_type=Path),
+                               **from_setting("ARTICLES", DEFAULT_ARTICLES), help="Folder of Markdown articles.")
 first_index_option = click.option(
     "--articles", "articles_dir", type=click.Path(path_type=Path), default=None,
     help="Articles folder to index first when the index folder has no index yet (default: none, no indexing).")
-index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="KB_INDEX",
-                            default=DEFAULT_INDEX, show_default=True, help="Index folder (env KB_INDEX).")
-model_option = click.option("--model", default=None, envvar="KB_MODEL",
+index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), **from_setting("INDEX"),
+                            help="Index folder.")
+model_option = click.option("--model", **from_setting("MODEL"),
                             help="Embedding model: 'e5' (default, bundled) or 'st:<name-or-path>' (sentence-transformers).")
 mode_option = click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
 
 
 def reports_errors(f):
-    """Turn KBError into a one-line message and exit code 1 (no traceback)."""
+    """Turn KBError into a one-line message and exit code 1 (no traceback); every KB_* setting is checked first,
+    so a bad one stops any command at its start."""
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         try:
+            settings.current()
             return f(*args, **kwargs)
         except KBError as e:
             raise click.ClickException(str(e)) from None
@@ -57,13 +75,7 @@ def searcher_for(index_dir, model, articles_dir=None):
     from kb.search.searcher import Searcher
 
     ensure_index(articles_dir, index_dir, model)
-    return Searcher(index_dir, model=model, min_answer_score=min_answer_score_setting())
-
-
-def min_answer_score_setting() -> float | None:
-    from kb.search.answerability import parse_threshold
-
-    return parse_threshold(os.environ.get("KB_MIN_ANSWER_SCORE"), "KB_MIN_ANSWER_SCORE")
+    return Searcher(index_dir, model=model, min_answer_score=settings.current()["MIN_ANSWER_SCORE"])
 
 
 def database(index_dir):

@@ -8,23 +8,47 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import textwrap
 
 import click
 
-from cli.options import ensure_index, articles_option, index_option, model_option, reports_errors
+from cli.options import ensure_index, articles_option, from_setting, index_option, model_option, reports_errors
+
+
+def _help_settings(ctx: click.Context, _param, value):
+    """Print kb/settings.py's table (eager: before any setting is read, so it works while one is wrong)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from kb import settings
+
+    rows = [(s.env, settings.shown(s.default), s.help) for s in settings.SETTINGS]
+    name_width = max(len(r[0]) for r in rows)
+    default_width = min(max(len(r[1]) for r in rows), 20)
+    help_width = max(30, shutil.get_terminal_size((120, 24)).columns - name_width - default_width - 6)
+    indent = " " * (name_width + default_width + 6)
+    click.echo("Settings (environment variables; an option given on the command line wins):\n")
+    for name, default, text in rows:
+        lines = textwrap.wrap(text, help_width) or [""]
+        click.echo(f"  {name:<{name_width}}  {default:<{default_width}}  {lines[0]}")
+        for line in lines[1:]:
+            click.echo(indent + line)
+    ctx.exit()
 
 
 @click.command()
 @articles_option
 @index_option
 @model_option
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="KB_HOST", help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, envvar="KB_PORT", help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="KB_WORKERS",
-              help="Server processes (gunicorn; each loads its own app and embedder). Env KB_WORKERS.")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), envvar="KB_THREADS",
-              help="Threads serving requests in each process. Env KB_THREADS.")
+@click.option("--host", **from_setting("HOST"), help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), **from_setting("PORT"), help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1, 64), **from_setting("WORKERS"),
+              help="Server processes (gunicorn; each loads its own app and embedder).")
+@click.option("--threads", type=click.IntRange(1, 64), **from_setting("THREADS"),
+              help="Threads serving requests in each process.")
 @click.option("--dev", is_flag=True, help="Flask's development server with reloader and debugger (never in production).")
+@click.option("--help-settings", is_flag=True, is_eager=True, expose_value=False, callback=_help_settings,
+              help="Show every KB_* setting (environment variable), its default and what it sets, and exit.")
 @reports_errors
 def serve(articles_dir, index_dir, model, host, port, workers, threads, dev):
     """Serve the help center, agent assist and JSON API (indexes the articles first if there is no index)."""

@@ -177,7 +177,7 @@ def test_openapi_describes_answered_on_search_and_suggest_and_every_field_return
 def test_min_answer_score_setting_reaches_the_search_and_a_bad_value_stops_the_app(make_app):
     assert searcher_of(make_app(MIN_ANSWER_SCORE=0.7)).min_answer_score == 0.7
     assert searcher_of(make_app()).min_answer_score is None  # the decision's fitted threshold
-    with pytest.raises(KBError, match="KB_MIN_ANSWER_SCORE must be a number from 0 to 1"):
+    with pytest.raises(KBError, match="MIN_ANSWER_SCORE='high' .in the app's config.: expected a number from 0 to 1"):
         make_app(MIN_ANSWER_SCORE="high")
 
 # --- agents -----------------------------------------------------------------------

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from kb.text import languages
-from kb.errors import KBError
 
 FEATURES = ("top", "margin", "known", "coverage", "agree", "lift", "cross_script", "centred")
 NEUTRAL_COVERAGE = 0.5  # about what answered same-script queries have (bench/results/answerability.md)
@@ -127,20 +126,6 @@ def raw_cosines(qvecs, chunk_vectors: dict[int, np.ndarray], chunk_group: dict[i
         if s > out.get(g, -9.0):
             out[g] = s
     return out
-
-
-def parse_threshold(value, name: str = "MIN_ANSWER_SCORE") -> float | None:
-    """A threshold setting: a probability from 0 to 1; empty or None: the fitted model's own."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        score = float(value)
-    except (TypeError, ValueError):
-        score = -1.0
-    if not 0.0 <= score <= 1.0:
-        raise KBError(f"{name} must be a number from 0 to 1 (the probability at which a search counts as "
-                      f"answered), got {value!r}")
-    return score
 
 
 def cross_script(query: str, doc_lang: str) -> bool:
