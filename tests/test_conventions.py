@@ -1,6 +1,7 @@
 """Convention tests: the import rules written in kb/README.md hold."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,58 @@ def test_tests_import_helpers_one_way_and_never_conftest_a_test_module_or_star()
                 assert name != "conftest" and not name.startswith("test_"), f"{path.name} imports {module}"
                 assert module.startswith("tests.") or name.partition(".")[0] not in local, \
                     f"{path.name}: import {module}; write tests.{module}"
+
+
+# --- declared settings (kb/settings.py) ----------------------------------------------------------------------------
+
+# KB_ names in the code that are not settings polykb reads, and why.
+NOT_SETTINGS = {
+    "KB_TEST_SAMPLE_INDEX": "the test suite's (and bench's) prebuilt sample index, tests/conftest.py",
+    "KB_LANGS": "a Python name in bench/answers_fit.py",
+    "KB_RATELIMIT_SERACH": "misspelt on purpose: tests/test_settings.py checks that it is reported",
+}
+CODE_FOLDERS = ("kb", "web", "cli", "indexer", "demo", "deploy", "bench", "tests")
+CODE_SUFFIXES = {".py", ".sh", ".env", ".service", ".timer", ".conf", ".html", ".js", ".toml"}
+ENV_NAME = re.compile(r"\bKB_[A-Z0-9]+(?:_[A-Z0-9]+)*")
+README_TABLE = re.compile(r"<!-- settings:[^\n]*-->\n(.*?)\n<!-- /settings -->", re.S)
+
+
+def kb_names_in_code() -> dict[str, str]:
+    """Every KB_* name in the code and the deployment files, with one file it appears in."""
+    files = [ROOT / "Makefile"] + [p for folder in CODE_FOLDERS for p in (ROOT / folder).rglob("*")
+                                   if p.suffix in CODE_SUFFIXES and not any(part.startswith(".") for part in
+                                                                            p.relative_to(ROOT).parts)]
+    found = {}
+    for path in files:
+        for name in ENV_NAME.findall(path.read_text(encoding="utf-8", errors="replace")):
+            found.setdefault(name, str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_kb_variable_the_code_names_is_a_declared_setting():
+    from kb.settings import BY_NAME, PREFIX
+
+    found = kb_names_in_code()
+    undeclared = {name: where for name, where in found.items()
+                  if name.removeprefix(PREFIX) not in BY_NAME and name not in NOT_SETTINGS}
+    assert not undeclared, f"declare these in kb/settings.py (or say in NOT_SETTINGS why not): {undeclared}"
+    assert set(NOT_SETTINGS) <= set(found), f"no longer in the code: {set(NOT_SETTINGS) - set(found)}"
+
+
+def test_readme_lists_every_setting_as_the_table_declares_it():
+    from kb import settings
+
+    block = README_TABLE.search((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert block, "README.md lost its <!-- settings: ... --> block"
+    for s in settings.SETTINGS:
+        assert f"`{s.env}`" in block.group(1), f"{s.env} is declared in kb/settings.py but not in README.md"
+    assert block.group(1) == settings.markdown(), (
+        "README.md's settings table differs from kb/settings.py; replace the block's body with the output of "
+        "`.venv/bin/python -c 'from kb import settings; print(settings.markdown())'`")
+
+
+def test_settings_import_only_the_modules_whose_values_they_parse():
+    """kb/settings.py is read by every layer (storage, index, embeddings): it may import no layer that imports it."""
+    used = {m for m in runtime_imports(ROOT / "kb" / "settings.py") if m.startswith("kb.")}
+    assert used <= {"kb.errors", "kb.errors.ConfigError", "kb.index.format", "kb.index.format.KEEP_GENERATIONS",
+                    "kb.search.budget", "kb.search.budget.Budget"}, used
