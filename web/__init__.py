@@ -64,4 +64,3 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(insights.bp)
     security.csrf.exempt(api.bp)  # the JSON API takes tokens or JSON bodies, never forms
     return app
-
