@@ -22,16 +22,18 @@ import datetime as dt
 import difflib
 import json
 import logging
+import functools
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import limits
+from typing import TYPE_CHECKING, Any
 
 from kb.errors import ConfigError
 from kb.index.format import KEEP_GENERATIONS
 from kb.search.budget import Budget
+
+if TYPE_CHECKING:
+    import limits
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ MAX_EMBED_ENGINES = 8  # each engine holds its own copy of the 4-bit model: ~21 
 @dataclass(frozen=True)
 class Setting:
     name: str  # the config key; the environment variable is KB_<name>
-    default: Any  # as one would write it (the parsed form is DEFAULTS[name])
+    default: Any  # as one would write it (the parsed form is defaults()[name])
     parse: Callable[[Any], Any]  # text from the environment, or a Python value from config → the value; ValueError
     help: str
 
@@ -131,7 +133,12 @@ def choice(*options: str) -> Callable[[Any], str]:
 
 
 def rate_limit(value) -> limits.RateLimitItem:
-    """A `limits` rate such as "60 per minute", parsed here rather than at every request."""
+    """A `limits` rate such as "60 per minute", parsed here rather than at every request.
+
+    `limits` is imported here, not at the top: it pulls in asyncio, 50-300 ms
+    on our 2 cores, which `kb --help` and `--help-settings` need not pay."""
+    import limits
+
     if isinstance(value, limits.RateLimitItem):
         return value
     try:
@@ -272,7 +279,12 @@ SETTINGS: tuple[Setting, ...] = (
             "older than this are deleted"),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
-DEFAULTS: dict[str, Any] = {s.name: s.parse(s.default) if s.default is not None else None for s in SETTINGS}
+
+
+@functools.cache
+def defaults() -> dict[str, Any]:
+    """Each setting's default, parsed (a rate limit's text becomes its item)."""
+    return {s.name: None if s.default is None else s.parse(s.default) for s in SETTINGS}
 
 
 class Settings(Mapping[str, Any]):
@@ -310,7 +322,7 @@ def load(environ: Mapping[str, str] | None = None, given: Mapping[str, Any] | No
         elif s.name in given:
             values[s.name] = _parsed(s, given[s.name], f"{s.name}={given[s.name]!r} (in the app's config)")
         else:
-            values[s.name] = DEFAULTS[s.name]
+            values[s.name] = defaults()[s.name]
     for name in unknown(environ):
         near = difflib.get_close_matches(name, [s.env for s in SETTINGS], n=1)
         log.warning("%s is not a polykb setting and is ignored%s; `kb serve --help-settings` lists them", name,

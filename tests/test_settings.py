@@ -18,7 +18,7 @@ def test_every_default_parses_and_names_are_unique():
     assert len(settings.BY_NAME) == len(settings.SETTINGS)
     for s in settings.SETTINGS:
         assert s.env == "KB_" + s.name and s.help.strip(), s
-        assert settings.DEFAULTS[s.name] == (None if s.default is None else s.parse(s.default))
+        assert settings.defaults()[s.name] == (None if s.default is None else s.parse(s.default))
 
 
 def test_text_from_the_environment_becomes_typed_values():
