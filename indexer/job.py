@@ -16,7 +16,6 @@ through the database's cache, so any machine re-embeds only what changed
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
 import time
 from collections import Counter
@@ -26,15 +25,13 @@ from typing import Callable
 
 from tqdm import tqdm
 
-from kb.articles import model as art_mod
 from kb.index import catalog, format as index_format, replication, vectors
-from kb.articles import chunking, links, render
+from kb.articles import chunking, lint
 from kb.search import typos
 from kb.articles.model import Article, Problem
 from kb.embeddings import CachedEmbedder, get_embedder
-from kb.errors import ArticleError, KBError
-from kb.articles.labels import Labels, unlabelled
-from kb.articles.labels import load as load_labels
+from kb.errors import KBError
+from kb.articles.labels import Labels
 from kb.storage.embedding_cache import EmbeddingCache
 from kb.index.store import Store, create
 
@@ -88,48 +85,11 @@ class Summary:
 
 
 def scan(articles_dir: Path) -> Scan:
-    """Parse every article candidate under `articles_dir`; check duplicates and links."""
-    root = Path(articles_dir)
-    if not root.is_dir():
-        raise KBError(f"articles folder {root} does not exist; pass --articles DIR")
-    found: list[Article] = []
-    problems: list[Problem] = []
-    files: dict[str, tuple[str, int, int]] = {}
-    shas: dict[str, str] = {}
-    all_files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-    seen: dict[tuple[str, str], str] = {}
-    for path in art_mod.discover(root):
-        rel = path.relative_to(root).as_posix()
-        st = path.stat()
-        try:
-            raw = path.read_bytes()
-            sha = hashlib.sha256(raw).hexdigest()
-            files[rel] = (sha, st.st_mtime_ns, st.st_size)
-            if len(raw) > art_mod.MAX_BYTES:
-                raise ArticleError(rel, 1, f"file is {len(raw) / 1e6:.1f} MB, over the {art_mod.MAX_BYTES / 1e6:.0f} MB limit for an article; split it")
-            article, warns = art_mod.parse(art_mod.decode(raw, rel), rel)
-        except ArticleError as e:
-            problems.append(Problem(e.path, e.line, "error", e.message, "invalid"))
-            continue
-        except OSError as e:
-            problems.append(Problem(rel, 1, "error", f"cannot read file: {e.strerror}", "unreadable"))
-            continue
-        key = (article.id, article.lang)
-        if key in seen:
-            problems.append(Problem(rel, 1, "error", f"duplicate article: id {article.id!r} in '{article.lang}' is already defined in {seen[key]}", "duplicate"))
-            continue
-        seen[key] = rel
-        shas[rel] = sha
-        found.append(article)
-        problems.extend(warns)
-        if render.too_costly(article.body):
-            problems.append(Problem(rel, article.body_line, "warning", f"over {render.MAX_UNCLOSED} unclosed '[' or '(': "
-                                    "the page shows the text as written instead of formatting it", "unrenderable"))
-    problems.extend(links.check(found, all_files))
-    names, label_problems = load_labels(root)
-    problems.extend(label_problems + unlabelled(names, found))
-    problems.sort(key=lambda p: (p.path, p.line))
-    return Scan(found, problems, files, shas, names)
+    """Lint every article candidate under `articles_dir` (kb.articles.lint, as `kb lint` and the editor do)."""
+    result = lint.lint_folder(Path(articles_dir))
+    files = {r.rel: (r.sha, r.mtime_ns, r.size) for r in result.reads if r.sha is not None}
+    shas = {f.rel: files[f.rel][0] for f in result.files if f.ok}
+    return Scan(result.articles, result.problems, files, shas, result.labels)
 
 
 def run(articles_dir: Path, index_dir: Path, model: str | None = None, progress: bool | None = None,

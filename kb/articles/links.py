@@ -63,38 +63,59 @@ def find(body: str) -> list[Link]:
     return out
 
 
+class Targets:
+    """The articles links may point to, by id; each version's section anchors are worked out when first asked."""
+
+    def __init__(self, articles: Iterable[Article]):
+        self.by_id: dict[str, list[Article]] = {}
+        for a in articles:
+            self.by_id.setdefault(a.id, []).append(a)
+        self._anchors: dict[tuple[str, str], set[str]] = {}
+
+    def anchors(self, article_id: str, lang: str | None = None) -> set[str] | None:
+        """The anchors of (id, lang); with `lang` None, of every version (a link resolves in any language)."""
+        if lang is None:
+            return set().union(*(self.anchors(v.id, v.lang) for v in self.by_id.get(article_id, [])))
+        if (article_id, lang) not in self._anchors:
+            version = next((v for v in self.by_id.get(article_id, []) if v.lang == lang), None)
+            if version is None:
+                return None
+            self._anchors[(article_id, lang)] = {s.anchor for s in sections(version.body) if s.anchor}
+        return self._anchors[(article_id, lang)]
+
+
 def check(articles: Iterable[Article], existing_files: set[str]) -> list[Problem]:
-    """Broken links (missing article, anchor or image) and public articles linking to internal ones."""
+    """Every link problem of `articles`, each link checked against `articles` themselves."""
     arts = list(articles)
-    by_id: dict[str, list[Article]] = {}
-    for a in arts:
-        by_id.setdefault(a.id, []).append(a)
-    anchors = {(a.id, a.lang): {s.anchor for s in sections(a.body) if s.anchor} for a in arts}
+    targets = Targets(arts)
+    return [p for a in arts for p in check_article(a, targets, existing_files)]
+
+
+def check_article(a: Article, targets: Targets, existing_files: Iterable[str]) -> list[Problem]:
+    """Broken links (missing article, anchor or image) and public articles linking to internal ones."""
     problems = []
-    for a in arts:
-        for link in find(a.body):
-            line = a.body_line + link.line - 1
-            if link.image:
-                target = str(PurePosixPath(a.path).parent / link.target)
-                if target not in existing_files:
-                    problems.append(Problem(a.path, line, "warning", f"image {link.target!r} not found", "broken-image"))
-                continue
-            if link.article_id is None:
-                problems.append(Problem(a.path, line, "warning",
-                                        f"link {link.target!r} is not an article id; link to articles as (article-id) or (article-id#anchor)", "path-link"))
-                continue
-            target_id = link.article_id or a.id
-            versions = by_id.get(target_id)
-            if not versions:
-                problems.append(Problem(a.path, line, "warning", f"link to missing article {target_id!r}", "broken-link"))
-                continue
-            if a.is_public and not any(v.is_public for v in versions):
-                problems.append(Problem(a.path, line, "warning",
-                                        f"public article links to internal article {target_id!r}; customers will see plain text", "internal-link"))
-            if link.anchor:
-                same_lang = anchors.get((target_id, a.lang))
-                pool = same_lang if same_lang is not None else set().union(*(anchors[(v.id, v.lang)] for v in versions))
-                if link.anchor not in pool:
-                    problems.append(Problem(a.path, line, "warning",
-                                            f"link to missing section '#{link.anchor}' in article {target_id!r}", "broken-anchor"))
+    for link in find(a.body):
+        line = a.body_line + link.line - 1
+        if link.image:
+            target = str(PurePosixPath(a.path).parent / link.target)
+            if target not in existing_files:
+                problems.append(Problem(a.path, line, "warning", f"image {link.target!r} not found", "broken-image"))
+            continue
+        if link.article_id is None:
+            problems.append(Problem(a.path, line, "warning", f"link {link.target!r} is not an article id; link to "
+                                    "articles as (article-id) or (article-id#anchor)", "path-link"))
+            continue
+        target_id = link.article_id or a.id
+        versions = targets.by_id.get(target_id)
+        if not versions:
+            problems.append(Problem(a.path, line, "warning", f"link to missing article {target_id!r}", "broken-link"))
+            continue
+        if a.is_public and not any(v.is_public for v in versions):
+            problems.append(Problem(a.path, line, "warning", f"public article links to internal article "
+                                    f"{target_id!r}; customers will see plain text", "internal-link"))
+        if link.anchor:
+            pool = targets.anchors(target_id, a.lang)
+            if link.anchor not in (pool if pool is not None else targets.anchors(target_id)):
+                problems.append(Problem(a.path, line, "warning", f"link to missing section '#{link.anchor}' in "
+                                        f"article {target_id!r}", "broken-anchor"))
     return problems

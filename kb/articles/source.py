@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.articles import model as art_mod
-from kb.articles import frontmatter, links
+from kb.articles import frontmatter, lint
 from kb.text import languages
 from kb.articles.model import Article, Problem
-from kb.errors import ArticleError, KBError, QueryError
+from kb.errors import KBError, QueryError
 
 
 class SourceError(KBError):
@@ -46,12 +46,13 @@ class Conflict(KBError):
 
 
 class Invalid(KBError):
-    """The new text has errors: nothing was written."""
+    """The new text has errors (`problems`; `warnings` beside them): nothing was written."""
 
     def __init__(self, problems: list[Problem]):
-        first = problems[0]
+        self.problems = [p for p in problems if p.severity == "error"]  # at least one
+        self.warnings = [p for p in problems if p.severity != "error"]
+        first = self.problems[0]
         super().__init__(f"line {first.line}: {first.message}")
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -143,29 +144,12 @@ class Folder:
     # --- checking --------------------------------------------------------
 
     def lint(self, text: str, rel: str, article_id: str, lang: str) -> tuple[Article | None, list[Problem]]:
-        """The article `text` would be at `rel`, and its problems; any "error" means it must not be written."""
-        try:
-            raw = text.encode("utf-8")
-            if len(raw) > art_mod.MAX_BYTES:
-                raise ArticleError(rel, 1, f"the text is {len(raw) / 1e6:.1f} MB, over the "
-                                           f"{art_mod.MAX_BYTES / 1e6:.0f} MB limit for an article; split it")
-            article, problems = art_mod.parse(art_mod.decode(raw, rel), rel)
-        except ArticleError as e:
-            return None, [Problem(e.path, e.line, "error", e.message, "invalid")]
-        problems = list(problems)
-        if (article.id, article.lang) != (article_id, lang):
-            line = frontmatter.line_of(text, "id" if article.id != article_id else "lang")
-            problems.insert(0, Problem(rel, line, "error", f"this file is {article_id!r} in {lang!r}: keep 'id' and "
-                                       f"'lang' as they are (to rename, create a new article)", "key-changed"))
-        other = self.keys().get((article.id, article.lang))
-        if other not in (None, rel):
-            problems.insert(0, Problem(rel, 1, "error", f"{article.id!r} in {article.lang!r} already exists in "
-                                       f"{other}", "duplicate"))
-        problems += [p for p in links.check([article], self._all_files()) if p.path == rel]
-        return article, sorted(problems, key=lambda p: (p.severity != "error", p.line))
+        """The article `text` would be at `rel`, and its problems; any "error" means it must not be written.
 
-    def _all_files(self) -> set[str]:
-        return {p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()}
+        The one lint of the indexer and `kb lint` (kb.articles.lint), against every other file of the folder.
+        """
+        linted = lint.lint_text(text, rel, lint.knowledge_base(self.root)[0], expected=(article_id, lang))
+        return linted.article, linted.problems
 
     # --- writing ---------------------------------------------------------
 
@@ -178,9 +162,8 @@ class Folder:
         """
         path = self.inside(rel)
         article, problems = self.lint(text, rel, article_id, lang)
-        errors = [p for p in problems if p.severity == "error"]
-        if errors:
-            raise Invalid(errors)
+        if any(p.severity == "error" for p in problems):
+            raise Invalid(problems)
         raw = text.encode("utf-8")
         if create:
             if path.exists():

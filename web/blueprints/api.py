@@ -222,14 +222,20 @@ def _saved_response(save):
     except editing.Invalid as e:
         first = e.problems[0]
         body = error_body(400, f"{first.path}:{first.line}: {first.message}; the file was not changed")
-        body["error"]["problems"] = [{"line": p.line, "message": p.message} for p in e.problems]
+        body["error"]["problems"] = [_problem(p) for p in e.problems]
+        body["error"]["warnings"] = [_problem(p) for p in e.warnings]
         return make_response(jsonify(body), 400)
     resp = jsonify({"id": done.source.id, "lang": done.source.lang, "path": done.source.rel, "etag": done.source.etag,
                     "commit": done.commit.sha, "commit_error": done.commit.error,
-                    "warnings": [{"line": p.line, "message": p.message} for p in done.warnings],
+                    "warnings": [_problem(p) for p in done.warnings],
                     "index": url_for("api.index_status", ticket=done.ticket, _external=True)})
     resp.headers["ETag"] = done.source.etag
     return resp
+
+
+def _problem(p) -> dict:
+    """A lint problem as the editor, `kb lint --json` and the index report it (kb.articles.lint)."""
+    return {"line": p.line, "severity": p.severity, "code": p.code, "message": p.message}
 
 
 @bp.get("/openapi.json")

@@ -155,8 +155,14 @@ SPEC = {
                 "properties": {"status": {"type": "integer"}, "message": {"type": "string"},
                                "etag": {"type": "string", "description": "409 only: the file's current ETag"},
                                "problems": {"type": "array", "description": "400 from a save: every error, by line",
-                                            "items": {"type": "object", "properties": {
-                                                "line": {"type": "integer"}, "message": {"type": "string"}}}}}}}},
+                                            "items": {"$ref": "#/components/schemas/Problem"}},
+                               "warnings": {"type": "array", "description": "400 from a save: the warnings beside "
+                                            "the errors", "items": {"$ref": "#/components/schemas/Problem"}}}}}},
+            "Problem": {"type": "object", "description": "What `kb lint --json` and the index report for the file",
+                        "required": ["line", "severity", "code", "message"], "properties": {
+                            "line": {"type": "integer"}, "severity": {"enum": ["error", "warning"]},
+                            "code": {"type": "string", "description": "What kind of problem (broken-link, ...)"},
+                            "message": {"type": "string"}}},
             "Source": {"type": "object", "required": ["id", "lang", "etag", "source"], "properties": {
                 "id": {"type": "string"}, "lang": {"type": "string"}, "path": {"type": "string"},
                 "etag": {"type": "string"}, "source": {"type": "string", "description": "The whole file"}}},
@@ -164,8 +170,7 @@ SPEC = {
                 "id": {"type": "string"}, "lang": {"type": "string"}, "path": {"type": "string"},
                 "etag": {"type": "string"}, "commit": {"type": ["string", "null"]},
                 "commit_error": {"type": ["string", "null"]},
-                "warnings": {"type": "array", "items": {"type": "object", "properties": {
-                    "line": {"type": "integer"}, "message": {"type": "string"}}}},
+                "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
                 "index": {"type": "string", "description": "GET it for the background index: state queued, "
                                                            "indexing, done (searchable_since) or failed"}}},
             "SearchResponse": {"type": "object", "required": ["query", "answered", "results"], "properties": {
