@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kb.articles import frontmatter, source as article_source
-from tests.support import ROOT, accounts_at, article, index_runner
+from tests.support import ROOT, accounts_at, article, index_runner, write_tree
 
 
 def problems_of(problems) -> list[tuple]:
@@ -123,3 +123,17 @@ def saved_problems(app, auth, articles, rel) -> list[tuple] | None:
         return as_rows({"path": rel, **p} for p in body["warnings"])
     assert r.status_code == 400, body
     return as_rows({"path": rel, **p} for p in body["error"]["problems"] + body["error"]["warnings"])
+
+
+def test_the_editor_sees_files_changed_since_its_last_save(tmp_path):
+    root = write_tree(tmp_path / "articles", {
+        "a.en.md": article("a", "en", "A", "See [b's steps](b#steps)."),
+        "b.en.md": article("b", "en", "B", "## Setup\nText."),
+    })
+    folder = article_source.Folder(root)
+    text = (root / "a.en.md").read_text()
+    assert [p.code for p in folder.lint(text, "a.en.md", "a", "en")[1]] == ["broken-anchor"]
+    (root / "b.en.md").write_text(article("b", "en", "B", "## Steps\nText."))  # same file, same size, new text
+    assert folder.lint(text, "a.en.md", "a", "en")[1] == []
+    (root / "b.en.md").unlink()
+    assert [p.code for p in folder.lint(text, "a.en.md", "a", "en")[1]] == ["broken-link"]

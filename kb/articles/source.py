@@ -148,7 +148,7 @@ class Folder:
 
         The one lint of the indexer and `kb lint` (kb.articles.lint), against every other file of the folder.
         """
-        linted = lint.lint_text(text, rel, lint.knowledge_base(self.root)[0], expected=(article_id, lang))
+        linted = lint.lint_text(text, rel, lint.knowledge_base(self.root, reuse=True)[0], expected=(article_id, lang))
         return linted.article, linted.problems
 
     # --- writing ---------------------------------------------------------
