@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from cli.options import from_setting, index_option, reports_errors
+from cli.options import Registered, from_setting, index_option, reports_errors
 from kb.errors import KBError
 
 
@@ -72,7 +72,7 @@ def user():
 
 @user.command(name="add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["agent", "writer", "admin"]), default="agent", show_default=True)
+@click.option("--role", type=Registered("kb.storage.accounts:ROLES"), default="agent", show_default=True)
 @password_stdin_option
 @index_option
 @reports_errors
@@ -153,7 +153,7 @@ def parse_expires(value: str | None, today: dt.date | None = None) -> str | None
 
 @token.command(name="add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["agent", "writer"]), default="agent", show_default=True,
+@click.option("--role", type=Registered("kb.storage.accounts:TOKEN_ROLES"), default="agent", show_default=True,
               help="agent: suggested answers (internal articles included); writer: the writers' API.")
 @click.option("--expires", default=None, help=EXPIRES_HELP)
 @index_option

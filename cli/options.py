@@ -7,6 +7,7 @@ here. `indexer` and `web` are imported inside the commands that need them.
 from __future__ import annotations
 
 import functools
+import importlib
 from pathlib import Path
 
 import click
@@ -42,7 +43,33 @@ index_option = click.option("--index", "index_dir", type=click.Path(path_type=Pa
                             help="Index folder.")
 model_option = click.option("--model", **from_setting("MODEL"),
                             help="Embedding model: 'e5' (default, bundled) or 'st:<name-or-path>' (sentence-transformers).")
-mode_option = click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
+
+
+class Registered(click.Choice):
+    """A Choice read from the registry that defines it (`module:NAME`), imported when first needed.
+
+    The choices stay written once, where the core checks them (the search modes, the reports, the roles),
+    and `kb --help` or `kb lint` do not import the search or the reports stack to list them: that import
+    is a third of a second, and the command that takes the option imports it anyway.
+    """
+
+    def __init__(self, registry: str):
+        self.registry = registry
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        module, _, name = self.registry.partition(":")
+        return tuple(getattr(importlib.import_module(module), name))
+
+    @choices.setter
+    def choices(self, _value):  # click.Choice sets it in __init__; the registry is the source
+        pass
+
+
+MODES = Registered("kb.search.request:MODES")
+mode_option = click.option("--mode", type=MODES, default="hybrid", show_default=True,
+                           help="hybrid: dense and keyword results fused; dense or keyword: one side alone.")
 
 
 def reports_errors(f):

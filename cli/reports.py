@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import click
 
-from cli.options import database, first_index_option, index_option, model_option, reports_errors, searcher_for
+from cli.options import (Registered, database, first_index_option, index_option, model_option, reports_errors,
+                         searcher_for)
 
 
 @click.command()
-@click.argument("name", type=click.Choice(["stale", "translations", "missing", "feedback", "unused", "duplicates",
-                                           "gaps", "links", "priority"]))
+@click.argument("name", type=Registered("kb.reports:REPORTS"))
 @first_index_option
 @index_option
 @model_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=Registered("kb.reports:FORMATS"), default="table", show_default=True)
 @click.option("--owner", default=None, help="Only rows of this owner.")
 @click.option("--lang", default=None, help="Only rows in this language.")
 @click.option("--product", default=None, help="Only rows of this product.")

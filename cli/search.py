@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from cli.options import first_index_option, index_option, mode_option, model_option, reports_errors, searcher_for
+from cli.options import (MODES, first_index_option, index_option, mode_option, model_option, reports_errors,
+                         searcher_for)
 from kb.errors import KBError
 
 
@@ -79,7 +80,7 @@ def _terminal_snippet(snippet_html: str) -> str:
 @model_option
 @click.option("--internal", is_flag=True, help="Search internal articles too.")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--mode", "modes", type=click.Choice(["hybrid", "dense", "keyword"]), multiple=True,
+@click.option("--mode", "modes", type=MODES, multiple=True,
               help="Modes to evaluate (repeatable); default all three.")
 @reports_errors
 def eval_cmd(queries, qrels, articles_dir, index_dir, model, internal, as_json, modes):
@@ -92,7 +93,7 @@ def eval_cmd(queries, qrels, articles_dir, index_dir, model, internal, as_json, 
         raise KBError(f"{queries}: no relevance judgements; pass --qrels or add \"relevant\": [ids] to the lines")
     searcher = searcher_for(index_dir, model, articles_dir)
     table, answered = {}, {}
-    for mode in modes or ("keyword", "dense", "hybrid"):
+    for mode in modes or MODES.choices:
         run, answered[mode] = {}, {}
         for start in range(0, len(qs), 64):
             batch = qs[start:start + 64]

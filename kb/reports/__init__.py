@@ -67,16 +67,18 @@ def priority(ctx: Context) -> list[dict]:
     return items
 
 
+# The registry of reports, in the order the writers' page lists them (the most urgent first): `kb report`'s
+# choices and the page's sections come from it, so a new report is one line here (and its title in web/).
 REPORTS = {
-    "stale": content.stale,
+    "priority": priority,
     "translations": content.translations,
-    "missing": usage.missing,
+    "stale": content.stale,
+    "links": content.links,
     "feedback": usage.feedback,
-    "unused": usage.unused,
+    "missing": usage.missing,
     "duplicates": content.duplicates,
     "gaps": gaps.gaps,
-    "links": content.links,
-    "priority": priority,
+    "unused": usage.unused,
 }
 FORMATS = ("table", "csv", "json")
 HIDDEN = ("path", "visibility", "item", "fact")  # in CSV and JSON for scripts, not in the terminal's table

@@ -22,8 +22,12 @@ from kb.errors import KBError
 from kb.storage.database import Database, now
 from kb.storage.schema import login_failures, tokens, users
 
-ROLES = ("agent", "writer", "admin")
-TOKEN_ROLES = ("agent", "writer")
+# The roles, written once: `kb user add --role`, `kb token add --role` and the web's checks all read these.
+AGENT, WRITER, ADMIN = "agent", "writer", "admin"
+ROLES = (AGENT, WRITER, ADMIN)
+TOKEN_ROLES = (AGENT, WRITER)  # a script acts as an agent or a writer, never as an admin
+STAFF = (AGENT, ADMIN)  # the agent pages, and internal articles through the API
+EDITORS = (WRITER, ADMIN)  # the editor, the writers' reports and insights
 # asked on every signed-in request and every API call: through Database.cursor
 _SESSION = select(users.c.role, users.c.sessions).where(users.c.name == bindparam("name"))
 _ACTIVE_TOKEN = select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.last_used).where(

@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
+from kb.storage.accounts import ADMIN
+
 from web.services.resources import get_audit
 from web.services.security import role_required
 
@@ -35,7 +37,7 @@ def event_labels() -> dict[str, str]:
     }
 
 
-bp.before_request(role_required(("admin",), lambda: _("This page is for admins.")))
+bp.before_request(role_required((ADMIN,), lambda: _("This page is for admins.")))
 
 
 @bp.get("/audit")

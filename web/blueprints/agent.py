@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 
 from kb.text import languages
 from kb.storage.activity import MARKS
+from kb.storage.accounts import STAFF
 
 from web.services import answers
 from web.presentation import i18n
 from web.services.resources import count_view, get_activity, get_audit, get_searcher, rendered_article
-from web.services.security import STAFF, role_required
+from web.services.security import role_required
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 K = 6

@@ -16,6 +16,8 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from kb.storage.accounts import ADMIN, AGENT, WRITER
+
 from web.presentation import i18n
 from web.services.resources import get_accounts, get_audit, get_login_locks
 from web.services.security import check_failed_auth, check_rate, client_address, count_failed_auth, limited_in_view, login_user, logout_user, safe_next
@@ -48,7 +50,7 @@ def login():
             login_user(name, account.generation)
             if next_url:
                 return redirect(next_url)
-            landing = {"agent": "agent.index", "admin": "agent.index", "writer": "writers.index"}
+            landing = {AGENT: "agent.index", ADMIN: "agent.index", WRITER: "writers.index"}
             return redirect(url_for(landing.get(account.role, "root.index")))
         if name:
             locks.failed(name, cfg["LOGIN_LOCKOUT_AFTER"], cfg["LOGIN_LOCKOUT_MAX_SECONDS"])

@@ -22,6 +22,7 @@ from kb.errors import KBError
 from kb.text.languages import NAMES
 from kb.reports import gaps as gaps_report
 from kb.reports import insights
+from kb.storage.accounts import EDITORS
 
 from web.presentation import charts
 from web.presentation.report_text import action_text
@@ -29,14 +30,13 @@ from web.services.resources import get_activity, get_contacts, get_insights, get
 from web.services.security import role_required
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
-ALLOWED = ("writer", "admin")
 DEFAULT_DAYS = 90
 PRESETS = ((7, "day"), (30, "day"), (90, "week"), (365, "week"))
 TOP_LANGS = 5  # lines besides the total
 TOP_GAPS = 10
 
 
-bp.before_request(role_required(ALLOWED, lambda: _("This page is for writers.")))
+bp.before_request(role_required(EDITORS, lambda: _("This page is for writers.")))
 
 
 @bp.get("/")

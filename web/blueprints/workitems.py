@@ -14,9 +14,9 @@ import re
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
+from kb.storage.accounts import EDITORS
 from kb.storage.workitems import State
 
-from web.services import editing
 from web.services.resources import get_accounts, get_workitems
 from web.services.security import role_required, safe_next
 
@@ -25,7 +25,7 @@ _ITEM = re.compile(r"^[0-9a-f]{20}$")
 ACTIONS = ("assign_me", "assign", "unassign", "resolve", "reopen", "snooze")
 
 
-bp.before_request(role_required(editing.EDITORS, lambda: _("This page is for writers."), come_back=False))
+bp.before_request(role_required(EDITORS, lambda: _("This page is for writers."), come_back=False))
 
 
 @bp.post("/<item>")
@@ -50,7 +50,7 @@ def _changes(action: str, f, state: State) -> dict:
         return {"assignee": g.user}
     if action == "assign":
         name = f.get("assignee", "").strip()
-        if get_accounts().user_role(name) not in editing.EDITORS:
+        if get_accounts().user_role(name) not in EDITORS:
             abort(400, _("There is no writer called “%(name)s”.", name=name[:80]))
         flash(_("Assigned to %(name)s.", name=name))
         return {"assignee": name}

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from kb.articles import render
 from kb import reports
 from kb.reports import workitems
+from kb.storage.accounts import EDITORS
 from kb.text.languages import NAMES
 
 from web.presentation.report_text import action_text
@@ -28,8 +29,7 @@ from web.services.resources import get_activity, get_audit, get_searcher, get_wo
 from web.services.security import role_required
 
 bp = Blueprint("writers", __name__, url_prefix="/writers")
-WRITERS = ("writer", "admin")
-ORDER = ("priority", "translations", "stale", "links", "feedback", "missing", "duplicates", "gaps", "unused")
+ORDER = tuple(reports.REPORTS)  # the registry's order: the most urgent first
 FILTERS = ("owner", "lang", "product")
 WINDOW_DAYS = 90  # how far back usage counts, as `kb report --days`
 PREVIEW = 10  # rows of the priority queue on the overview
@@ -83,7 +83,7 @@ class Table:
         return any(self.chosen.values()) or bool(self.assignee)
 
 
-bp.before_request(role_required(WRITERS, lambda: _("This page is for writers.")))
+bp.before_request(role_required(EDITORS, lambda: _("This page is for writers.")))
 
 
 @bp.get("/")

@@ -22,11 +22,11 @@ from kb.articles import git as article_git, source as article_source, frontmatte
 from kb.articles.source import Conflict, Invalid, NotFound, Source, SourceError  # noqa: F401 - the callers' errors
 from kb.articles.model import Article, Problem, parse
 from kb.errors import ArticleError
+from kb.storage.accounts import EDITORS
 
 from web.services import security
 from web.services.resources import get_edits, get_reindexer, get_searcher
 
-EDITORS = ("writer", "admin")
 MAX_DIFF_LINES = 2000  # a whole-file rewrite of a long article; the file itself is in git and the history
 
 

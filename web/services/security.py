@@ -41,16 +41,17 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import TooManyRequests, Unauthorized
 
 from kb.errors import ConfigError
+from kb.storage.accounts import ADMIN, EDITORS, ROLES, STAFF
 
 from web.services.resources import get_accounts, get_audit
 
 csrf = CSRFProtect()
-STAFF = ("agent", "admin")
 
 
 def init_app(app: Flask):
     app.wsgi_app = _QuotedQueryString(app.wsgi_app)
     app.jinja_env.filters["snippet"] = safe_snippet
+    app.jinja_env.globals.update(STAFF=STAFF, EDITORS=EDITORS, ADMIN=ADMIN)  # the menu shows what a role may open
     uri = app.config["RATELIMIT_STORAGE_URI"]
     try:
         storage = storage_from_string(uri)
@@ -260,7 +261,7 @@ def api_caller(roles: tuple[str, ...] = STAFF) -> Caller:
         caller = Caller("token", found.name, found.role)
         if found.recorded:  # once a minute per token at most, with its last-used time
             get_audit().log("token_used", str(caller), request.path)
-    elif g.user is not None and g.role in STAFF + ("writer",):
+    elif g.user is not None and g.role in ROLES:
         caller = Caller("user", g.user, g.role)
     else:
         _unauthorized("this endpoint needs an API token (Authorization: Bearer <token>) or an agent session")
