@@ -51,7 +51,7 @@ def lint(articles_dir, strict, as_json):
     for p in result.problems:
         if as_json:
             click.echo(json.dumps({"path": p.path, "line": p.line, "severity": p.severity, "message": p.message,
-                                   "code": p.code}, ensure_ascii=False))
+                                   "code": p.code, "facts": p.facts}, ensure_ascii=False))
         else:
             click.echo(str(p))
     n_err = len(result.errors)

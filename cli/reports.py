@@ -28,4 +28,4 @@ def report(name, articles_dir, index_dir, model, fmt, owner, lang, product, days
     searcher = searcher_for(index_dir, model, articles_dir)
     ctx = reports.Context(store=searcher.store, activity=Activity(database(index_dir)),
                           window_days=days, embedder=searcher.embedder, searcher=searcher)
-    click.echo(reports.render(reports.run(name, ctx, owner=owner, lang=lang, product=product), fmt))
+    click.echo(reports.render(reports.run(name, ctx, owner=owner, lang=lang, product=product), fmt, name))

@@ -32,7 +32,7 @@ def ctx(make_fake_index):
 
 
 def gaps(ctx) -> dict[str, dict]:
-    return {q: row for row in reports.run("gaps", ctx) for q in row["examples"].split(" | ")}
+    return {q: row for row in reports.run("gaps", ctx) for q in row["examples"]}
 
 
 def test_searches_from_before_answered_was_recorded_fail_as_they_did(ctx):

@@ -74,7 +74,8 @@ BROKEN_KB = {
 
 
 def as_rows(problems) -> list[tuple]:
-    return sorted((p["path"], p["line"], p["severity"], p["code"], p["message"]) for p in problems)
+    return sorted((p["path"], p["line"], p["severity"], p["code"], p["message"], json.dumps(p["facts"], sort_keys=True))
+                  for p in problems)
 
 
 def test_the_indexer_kb_lint_and_the_editor_report_the_same_problems(make_fake_index, fake_default_model):
@@ -83,8 +84,8 @@ def test_the_indexer_kb_lint_and_the_editor_report_the_same_problems(make_fake_i
     from web import create_app
 
     articles, index, summary = make_fake_index(BROKEN_KB)
-    indexer = as_rows({"path": p.path, "line": p.line, "severity": p.severity, "code": p.code, "message": p.message}
-                      for p in summary.skipped + summary.warnings)
+    indexer = as_rows({"path": p.path, "line": p.line, "severity": p.severity, "code": p.code, "message": p.message,
+                       "facts": p.facts} for p in summary.skipped + summary.warnings)
     out = CliRunner().invoke(cli, ["lint", "--json", "--articles", str(articles)]).output
     kb_lint = as_rows(json.loads(line) for line in out.splitlines() if line.startswith("{"))
     assert kb_lint == indexer
@@ -102,7 +103,8 @@ def test_the_indexer_kb_lint_and_the_editor_report_the_same_problems(make_fake_i
     assert {row[3] for row in indexer} >= {"broken-link", "broken-anchor", "path-link", "internal-link", "broken-image",
                                            "duplicate", "invalid", "no-owner", "unknown-key", "unrenderable"}
     assert ("cdn/prefetch.en.md", 8, "warning", "broken-anchor", "link to missing section '#nowhere' in article "
-            "'cdn-purge'") in indexer and not [row for row in indexer if "#limits" in row[4]]
+            "'cdn-purge'", '{"anchor": "nowhere", "target": "cdn-purge"}') in indexer
+    assert not [row for row in indexer if "#limits" in row[4]]
 
 
 def saved_problems(app, auth, articles, rel) -> list[tuple] | None:
@@ -137,3 +139,20 @@ def test_the_editor_sees_files_changed_since_its_last_save(tmp_path):
     assert folder.lint(text, "a.en.md", "a", "en")[1] == []
     (root / "b.en.md").unlink()
     assert [p.code for p in folder.lint(text, "a.en.md", "a", "en")[1]] == ["broken-link"]
+
+
+def test_problem_facts_survive_the_index_and_an_older_generation_without_them_still_reads(tmp_path):
+    from kb.articles.model import Problem
+    from kb.index.store import Store, create
+
+    create(tmp_path / "kb.sqlite").close()
+    store = Store.open_write(tmp_path / "kb.sqlite")
+    store.conn.execute("DROP TABLE problems")  # as a generation built before the facts column
+    store.conn.execute("CREATE TABLE problems (path TEXT, line INTEGER, severity TEXT, message TEXT, code TEXT)")
+    store.conn.execute("INSERT INTO problems VALUES ('a.en.md', 3, 'warning', 'old', 'broken-link')")
+    assert store.problems() == [Problem("a.en.md", 3, "warning", "old", "broken-link", {})]
+    new = Problem("a.en.md", 4, "warning", "link to missing section '#x' in article 'b'", "broken-anchor",
+                  {"target": "b", "anchor": "x"})
+    store.set_problems([new])  # an incremental build over the copied generation
+    store.commit()
+    assert Store.open_readonly(tmp_path / "kb.sqlite").problems() == [new]

@@ -3,11 +3,15 @@
 The reports that compare meanings (duplicates, gaps) run on the real model (`slow`); the others on the fake
 embedder (tests/conftest.py `make_tier_index`)."""
 
+import csv
 import datetime as dt
+import io
+import json
 
 import pytest
 
 from kb import reports
+from kb.reports import text as report_text
 from kb.articles.model import content_hash
 from kb.search.searcher import Searcher
 from tests.support import activity_at, article
@@ -111,15 +115,18 @@ def test_changed_command_flags_the_translation_and_a_typo_fix_does_not(problems,
     rows = {(r["id"], r["lang"]): r for r in reports.run("translations", problems)}
     purge = rows[("cdn-purge", "ru")]
     assert purge["severity"] == "substantive"
-    assert "Purge with the API" in purge["sections"] and "Limits" in purge["sections"]
-    assert "10000" in purge["detail"] and "2000" in purge["detail"]
-    assert rows[("cdn-cname", "zh")]["severity"] == "cosmetic"
+    assert purge["change"] == "source-changed" and purge["sections"] == ["Purge with the API", "Limits"]
+    limits = purge["changes"][1]
+    assert (limits["section"], limits["source_only"], limits["translation_only"]) == ("Limits", ["10000"], ["2000"])
+    cname = rows[("cdn-cname", "zh")]
+    assert (cname["severity"], cname["sections"], cname["changes"]) == ("cosmetic", [], [])
     assert reports.run("translations", clean) == []
 
 
 def test_broken_links_and_anchors(problems, clean):
     rows = reports.run("links", problems)
-    assert sorted(r["problem"] for r in rows) == ["broken-anchor", "broken-link"]
+    assert sorted((r["problem"], r["target"], r["anchor"]) for r in rows) == [
+        ("broken-anchor", "cdn-purge", "nowhere"), ("broken-link", "no-such-article", None)]
     assert reports.run("links", clean) == []
 
 
@@ -127,7 +134,7 @@ def test_broken_links_and_anchors(problems, clean):
 def test_unlinked_translation_is_found_across_languages(problems, clean):
     rows = reports.run("duplicates", problems)
     assert [(r["kind"], {r["id"], r["other_id"]}) for r in rows] == [
-        ("probable unlinked translation", {"live-obs", "live-obs-ru"})]
+        ("unlinked-translation", {"live-obs", "live-obs-ru"})]
     assert reports.run("duplicates", clean) == []
 
 
@@ -139,7 +146,7 @@ def test_feedback_and_agent_marks(problems, clean):
     act.add_mark("live-obs", "en", "not_relevant", "obs black screen", "agent1")
     rows = {r["id"]: r for r in reports.run("feedback", problems)}
     assert set(rows) == {"invoices", "live-obs"}
-    assert rows["invoices"]["helpful_share"] == 0.25 and "PDF link is broken" in rows["invoices"]["reasons"]
+    assert rows["invoices"]["helpful_share"] == 0.25 and rows["invoices"]["reasons"] == ["PDF link is broken"] * 3
     assert reports.run("feedback", clean) == []
 
 
@@ -165,10 +172,10 @@ def test_search_gaps_cluster_the_same_need_across_languages(problems, clean):
     clicked = act.log_search("router wifi password", "en", "en", "public", "help_center", [("router-wifi", "en", 0.9)], 1)
     act.log_click(clicked, "router-wifi", "en", 1)
     rows = reports.run("gaps", problems)
-    wifi = next(r for r in rows if "wifi" in r["examples"])
+    wifi = next(r for r in rows if "how to change wifi password" in r["examples"])
     assert "wi-fi пароль сменить" in wifi["examples"] and "router wifi password" not in wifi["examples"]
-    assert wifi["volume"] == 4 and wifi["langs"] == "en, ru, zh"
-    assert wifi["nearest_id"] == "router-wifi" and (wifi["action"], wifi["action_langs"]) == ("translate", "ru, zh")
+    assert wifi["volume"] == 4 and wifi["langs"] == ["en", "ru", "zh"]
+    assert wifi["nearest_id"] == "router-wifi" and (wifi["action"], wifi["action_langs"]) == ("translate", ["ru", "zh"])
     assert sum(r["volume"] for r in rows) == 6
     assert reports.run("gaps", clean) == []
 
@@ -187,3 +194,22 @@ def test_rows_render_as_table_csv_and_json(problems):
     assert reports.render(rows, "csv").splitlines()[0].startswith("id,lang,title")
     assert '"billing-old"' in reports.render(rows, "json")
     assert "billing-old" in reports.render(rows, "table")
+
+
+def test_the_terminal_words_the_facts_in_english_and_csv_and_json_keep_them_as_fields(problems):
+    rows = reports.run("translations", problems)
+    table = reports.render(rows, "table", "translations")
+    assert "§Purge with the API: source has" in table and "wording only: numbers, code, links and steps agree" in table
+    ru = next(r for r in rows if r["lang"] == "ru")
+    assert "| §Limits: source has 10000; translation still has 2000" in report_text.section_changes(ru)
+    csv_row = next(r for r in csv.DictReader(io.StringIO(reports.render(rows, "csv", "translations")))
+                   if r["lang"] == "ru")
+    assert csv_row["sections"] == "Purge with the API | Limits" and csv_row["change"] == "source-changed"
+    assert json.loads(csv_row["changes"])[1]["source_only"] == ["10000"]
+    as_json = {(r["id"], r["lang"]): r for r in json.loads(reports.render(rows, "json", "translations"))}
+    assert as_json[("cdn-purge", "ru")]["changes"][1]["translation_only"] == ["2000"]
+    links = reports.render(reports.run("links", problems), "table", "links")
+    assert "link to a missing section" in links and "cdn-purge#nowhere" in links
+    queue = reports.render(reports.run("priority", problems), "table", "priority")
+    assert "substantive: 2 section(s) changed in the source" in queue
+    assert "link to a missing article: no-such-article" in queue

@@ -51,8 +51,8 @@ def test_every_planted_problem_is_found_by_its_report(ctx):
     stale = {r["id"] for r in reports.run("stale", ctx)}
     assert stale == {"live-transcoding", "billing-change-plan", "internal-edgectl-tool"}
     pairs = {frozenset((r["id"], r["other_id"])): r["kind"] for r in reports.run("duplicates", ctx)}
-    assert pairs[frozenset(("rtc-black-screen", "rtc-video-black-screen-ru"))] == "probable unlinked translation"
-    assert pairs[frozenset(("cdn-purge-cache", "cdn-refresh-cached-files"))] == "probable duplicate"
+    assert pairs[frozenset(("rtc-black-screen", "rtc-video-black-screen-ru"))] == "unlinked-translation"
+    assert pairs[frozenset(("cdn-purge-cache", "cdn-refresh-cached-files"))] == "duplicate"
     links = {(r["id"], r["problem"]) for r in reports.run("links", ctx)}
     assert links == {("cdn-504-gateway-timeout", "broken-link"), ("contact-support", "broken-link"),
                      ("billing-overdue-payment", "broken-anchor")}

@@ -259,7 +259,7 @@ def test_on_both_engines_what_is_logged_is_what_the_reports_read(url, upgraded):
     act.add_feedback("cdn-502", "ru", True, None)
     second = act.add_feedback("cdn-502", "ru", False, None)
     assert act.add_feedback_reason(second, "нет скриншотов") and not act.add_feedback_reason(first, "overwrite")
-    assert act.feedback_votes(since) == [("cdn-502", "ru", 1, 3, "шаги устарели | нет скриншотов")]
+    assert act.feedback_votes(since) == [("cdn-502", "ru", 1, 3, ["шаги устарели", "нет скриншотов"])]
     act.add_mark("cdn-502", "ru", "not_relevant", "ticket", "olga")
     act.add_mark("cdn-502", None, "solved", "ticket", "olga")
     assert act.mark_counts(since) == {("cdn-502", "ru"): (1, 0), ("cdn-502", ""): (0, 1)}

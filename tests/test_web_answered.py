@@ -210,6 +210,6 @@ def test_gaps_report_counts_the_searches_that_were_not_answered(client, refuse, 
     login(client, new_user(activity, "writer"))
     assert "Not answered" in text(client.get("/writers/gaps"))
     rows = list(csv.DictReader(io.StringIO(text(client.get("/writers/gaps.csv")).lstrip("\ufeff"))))
-    row = next(r for r in rows if q in r["examples"].split(" | "))
+    row = next(r for r in rows if q in r["examples"])
     assert int(row["unanswered"]) >= 2 and int(row["volume"]) >= int(row["unanswered"])
 

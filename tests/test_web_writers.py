@@ -155,10 +155,11 @@ def test_translations_report_shows_the_verdict_and_the_changed_sections(writer_c
     purge = rows[("cdn-purge-cache", "zh")]
     assert 'class="badge sev sev-substantive">Substantive<' in purge
     assert '<span class="w-section">§ Purge with the API</span>' in purge
+    assert re.search(r'<span class="w-what">the source has <code class="w-fact">[^<]*v2', purge)
     for lang in ("ru", "zh"):
         cname = rows[("cdn-cname-setup", lang)]
         assert 'class="badge sev sev-cosmetic">Cosmetic<' in cname and "w-section" not in cname
-        assert "wording only" in cname
+        assert "Wording only: numbers, code, links and steps agree." in cname
 
 
 def test_rows_link_to_the_article_as_writers_read_it_internal_ones_too(writer_client):
@@ -315,8 +316,27 @@ def test_unknown_reports_are_404_in_the_site_style(writer_client):
 # --- languages ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lang,words", [("zh", ["内容报告", "优先处理", "过时的翻译", "实质性"]),
-                                        ("ru", ["Отчёты о содержании", "Исправить в первую очередь", "Устаревшие переводы"])])
+def test_report_rows_hold_codes_each_edge_words_and_no_sentences(app, expected):
+    """Every coded value the sample's reports hold is a code (no spaces) with a word in the terminal's English
+    (kb/reports/text.py) and in the interface's languages (web/presentation/report_text.py)."""
+    from kb.reports.text import CODED, WORDS
+    from web.presentation import report_text
+
+    coded = {r[k] for rows in expected[0].values() for r in rows for k in CODED if r.get(k)}
+    assert {"substantive", "cosmetic", "source-changed", "overdue", "broken-link", "broken-anchor", "duplicate",
+            "unlinked-translation", "same-facts", "unhelpful", "no-owner"} <= coded
+    assert not [c for c in coded if " " in c]
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        ui = report_text.values()
+    actions = {"write_new", "translate", "improve", "publish"}
+    assert coded - actions <= set(ui) and coded <= set(WORDS)
+    assert not [c for c in coded - actions if ui[c].isascii()], "a code without its Chinese label"
+
+
+
+@pytest.mark.parametrize("lang,words", [("zh", ["内容报告", "优先处理", "过时的翻译", "实质性", "原文中有", "译文中仍有"]),
+                                        ("ru", ["Отчёты о содержании", "Исправить в первую очередь", "Устаревшие переводы",
+                                                "в оригинале есть"])])
 def test_reports_speak_the_interface_language(writer_client, lang, words):
     headers = {"Accept-Language": lang}
     page = text(writer_client.get("/writers/", headers=headers)) + text(

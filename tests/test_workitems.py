@@ -14,14 +14,15 @@ from tests.support import csrf_token
 from tests.editing_support import client_as, form_of, wait_index
 
 TODAY = dt.date(2026, 11, 30)
-ROW = {"id": "cdn-purge-cache", "lang": "zh", "severity": "substantive", "detail": "§API: source has v2"}
+ROW = {"id": "cdn-purge-cache", "lang": "zh", "severity": "substantive",
+       "changes": [{"section": "API", "source_only": ["v2"], "translation_only": []}]}
 
 
 def test_a_resolved_row_stays_away_until_its_fact_changes():
     item, fact = workitems.item_key("translations", ROW), workitems.fact_key("translations", ROW)
     states = {item: State(item, "translations", "cdn-purge-cache", "zh", "resolved", resolved_fact=fact)}
     assert workitems.apply("translations", [ROW], states, TODAY) == ([], 1)
-    drifted = dict(ROW, detail="§API: source has v3")
+    drifted = dict(ROW, changes=[{"section": "API", "source_only": ["v3"], "translation_only": []}])
     shown, hidden = workitems.apply("translations", [drifted], states, TODAY)
     assert hidden == 0 and shown[0]["work"]["item"] == item and shown[0]["work"]["status"] == "resolved"
 
@@ -29,8 +30,9 @@ def test_a_resolved_row_stays_away_until_its_fact_changes():
 @pytest.mark.parametrize("report, row, same, changed", [
     ("feedback", {"id": "a", "lang": "en", "votes": 4, "helpful_share": 0.25, "not_relevant": 0},
      {"votes": 5, "helpful_share": 0.4}, {"votes": 5, "helpful_share": 0.2}),  # a helpful vote vs a negative one
-    ("gaps", {"examples": "pay by crypto | crypto", "volume": 3, "unanswered": 3}, {}, {"volume": 4}),
-    ("links", {"id": "a", "lang": "en", "detail": "broken link to x", "line": 4}, {}, {"line": 9}),
+    ("gaps", {"examples": ["pay by crypto", "crypto"], "volume": 3, "unanswered": 3}, {}, {"volume": 4}),
+    ("links", {"id": "a", "lang": "en", "problem": "broken-link", "target": "x", "anchor": None, "line": 4}, {},
+     {"line": 9}),
 ])
 def test_facts_change_with_new_evidence_only(report, row, same, changed):
     key = workitems.item_key(report, row)

@@ -49,16 +49,13 @@ class SectionDrift:
         """
         return bool(self.only_in_source) or self.steps[0] != self.steps[1]
 
-    def describe(self) -> str:
-        parts = []
-        if self.only_in_source:
-            parts.append("source has " + ", ".join(self.only_in_source[:4]))
-        if self.only_in_translation:
-            parts.append("translation still has " + ", ".join(self.only_in_translation[:4]))
-        if self.steps[0] != self.steps[1]:
-            parts.append(f"{self.steps[0]} steps in source vs {self.steps[1]}")
-        name = self.source_heading or "(intro)"
-        return f"§{name}: " + "; ".join(parts)
+    def as_facts(self, limit: int = 4) -> dict:
+        """What the writers' report shows of this section (at most `limit` facts a side): data, not a sentence,
+        so each page words it in its reader's language. `section` "" is the text before the first heading."""
+        return {"section": self.source_heading, "translation_section": self.translation_heading,
+                "source_only": list(self.only_in_source[:limit]),
+                "translation_only": list(self.only_in_translation[:limit]),
+                "source_steps": self.steps[0], "translation_steps": self.steps[1]}
 
 
 def facts(markdown_text: str) -> set[str]:

@@ -99,23 +99,27 @@ def check_article(a: Article, targets: Targets, existing_files: Iterable[str]) -
         if link.image:
             target = str(PurePosixPath(a.path).parent / link.target)
             if target not in existing_files:
-                problems.append(Problem(a.path, line, "warning", f"image {link.target!r} not found", "broken-image"))
+                problems.append(Problem(a.path, line, "warning", f"image {link.target!r} not found", "broken-image",
+                                        {"target": link.target}))
             continue
         if link.article_id is None:
             problems.append(Problem(a.path, line, "warning", f"link {link.target!r} is not an article id; link to "
-                                    "articles as (article-id) or (article-id#anchor)", "path-link"))
+                                    "articles as (article-id) or (article-id#anchor)", "path-link",
+                                    {"target": link.target}))
             continue
         target_id = link.article_id or a.id
+        facts = {"target": target_id, "anchor": link.anchor} if link.anchor else {"target": target_id}
         versions = targets.by_id.get(target_id)
         if not versions:
-            problems.append(Problem(a.path, line, "warning", f"link to missing article {target_id!r}", "broken-link"))
+            problems.append(Problem(a.path, line, "warning", f"link to missing article {target_id!r}", "broken-link",
+                                    facts))
             continue
         if a.is_public and not any(v.is_public for v in versions):
             problems.append(Problem(a.path, line, "warning", f"public article links to internal article "
-                                    f"{target_id!r}; customers will see plain text", "internal-link"))
+                                    f"{target_id!r}; customers will see plain text", "internal-link", facts))
         if link.anchor:
             pool = targets.anchors(target_id, a.lang)
             if link.anchor not in (pool if pool is not None else targets.anchors(target_id)):
                 problems.append(Problem(a.path, line, "warning", f"link to missing section '#{link.anchor}' in "
-                                        f"article {target_id!r}", "broken-anchor"))
+                                        f"article {target_id!r}", "broken-anchor", facts))
     return problems

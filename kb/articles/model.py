@@ -37,13 +37,18 @@ KNOWN_KEYS = {
 
 @dataclass(frozen=True)
 class Problem:
-    """A finding about one file: `severity` is "error" (file skipped) or "warning"."""
+    """A finding about one file: `severity` is "error" (file skipped) or "warning".
+
+    `message` is for the terminal and the editor; `code` says what kind of problem it is, and `facts` what
+    it is about (a link's `target` and `anchor`), so a report can be worded in the reader's language.
+    """
 
     path: str
     line: int
     severity: str
     message: str
     code: str = ""
+    facts: dict = field(default_factory=dict, hash=False)
 
     def __str__(self):
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"

@@ -28,6 +28,7 @@ from kb.index.keyword_index import KeywordIndex
 # rewritten by every index run. Added after format 2 without a new format: an index built before it has no
 # such table and reads as empty (`Store.catalog`), and the indexer adds it to a copied generation.
 CATALOG_TABLE = "CREATE TABLE IF NOT EXISTS catalog (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+PROBLEMS_TABLE = "CREATE TABLE problems (path TEXT, line INTEGER, severity TEXT, message TEXT, code TEXT, facts TEXT)"
 SCHEMA = """
 CREATE TABLE articles (
     rowid INTEGER PRIMARY KEY,
@@ -53,9 +54,8 @@ CREATE VIRTUAL TABLE public_chunks_fts USING fts5(tokens, tokenize="unicode61 re
 CREATE VIRTUAL TABLE public_chunks_vocab USING fts5vocab(public_chunks_fts, row);
 CREATE TABLE public_vocab (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE public_vocab_keys (key TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (key, term)) WITHOUT ROWID;
-CREATE TABLE problems (path TEXT, line INTEGER, severity TEXT, message TEXT, code TEXT);
 CREATE TABLE files (path TEXT PRIMARY KEY, sha TEXT NOT NULL, mtime_ns INTEGER, size INTEGER);
-""" + CATALOG_TABLE + ";\n"
+""" + CATALOG_TABLE + ";\n" + PROBLEMS_TABLE + ";\n"
 
 ARTICLE_COLS = ("rowid", "id", "lang", "title", "path", "visibility", "product", "tags", "owner",
                 "updated", "reviewed", "review_every", "translated_from", "source_hash", "content_hash")
@@ -223,9 +223,23 @@ class Store(KeywordIndex):
         self.conn.execute("DELETE FROM articles WHERE rowid=?", (rowid,))
 
     def set_problems(self, problems: Iterable[Problem]):
-        self.conn.execute("DELETE FROM problems")
-        self.conn.executemany("INSERT INTO problems VALUES (?,?,?,?,?)",
-                              [(p.path, p.line, p.severity, p.message, p.code) for p in problems])
+        """Replace the lint's problems, with their facts as JSON.
+
+        A generation built before the `facts` column gets the new table here, the one change an incremental
+        build makes to the copied schema: no format version to bump, no re-embedding. Older code reads
+        the five columns it knows.
+        """
+        if not self._has_facts():
+            self.conn.execute("DROP TABLE problems")
+            self.conn.execute(PROBLEMS_TABLE)
+        else:
+            self.conn.execute("DELETE FROM problems")
+        self.conn.executemany("INSERT INTO problems VALUES (?,?,?,?,?,?)", [
+            (p.path, p.line, p.severity, p.message, p.code, json.dumps(p.facts, ensure_ascii=False, sort_keys=True))
+            for p in problems])
+
+    def _has_facts(self) -> bool:
+        return any(col[1] == "facts" for col in self.conn.execute("PRAGMA table_info(problems)"))
 
     def set_catalog(self, values: dict[str, object]):
         """Replace the catalog: each key's value stored as JSON."""
@@ -319,4 +333,6 @@ class Store(KeywordIndex):
         return dict(self.conn.execute("SELECT rowid, article FROM chunks"))
 
     def problems(self) -> list[Problem]:
-        return [Problem(*r) for r in self.conn.execute("SELECT path, line, severity, message, code FROM problems ORDER BY path, line")]
+        facts = "facts" if self._has_facts() else "NULL"  # a generation from before the column: no facts
+        rows = self.conn.execute(f"SELECT path, line, severity, message, code, {facts} FROM problems ORDER BY path, line")
+        return [Problem(*r[:5], json.loads(r[5]) if r[5] else {}) for r in rows]

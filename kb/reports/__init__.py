@@ -2,7 +2,9 @@
 
 Every report is a function of a `Context` returning a list of rows (dicts),
 so the CLI prints them as a table, CSV or JSON and the web page sorts and
-filters the same rows.
+filters the same rows. Rows hold codes, numbers, lists and facts, never
+sentences: each edge words them in its reader's language (`text` for the
+terminal, web/presentation/report_text.py for the pages).
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ import io
 import json
 import math
 
-from kb.reports import workitems
 from kb.errors import KBError
-from kb.reports import content, gaps, usage
+from kb.reports import content, gaps, text, usage, workitems
 from kb.reports.context import Context
 
 # severity of each kind of problem, for the priority queue
@@ -25,46 +26,53 @@ SEVERITY = {
 
 
 def priority(ctx: Context) -> list[dict]:
-    """One queue from all reports: severity × log(2 + traffic), the first thing to open on Monday."""
+    """One queue from all reports: severity × log(2 + traffic), the first thing to open on Monday.
+
+    `problem` is a code (a translation's verdict, a review's status, a link's lint code, "unhelpful",
+    "missing-translation", "no-owner", ...) and `facts` its evidence, the fields the report it comes from
+    found (days overdue, votes, the link's target), for each edge to word.
+    """
     traffic = ctx.activity.traffic(ctx.since)
     items = []
-
-    def add(report, row, weight, problem, **facts):
+    for report, row, weight, problem, facts in _problems(ctx):
         if weight <= 0:
-            return
+            continue
         t = traffic.get(row["id"], 0)
         items.append({"score": round(weight * math.log(2 + t), 2), "report": report, "problem": problem,
-                      "id": row["id"], "lang": row.get("lang"), "title": row.get("title"), "owner": row.get("owner"),
-                      "product": row.get("product"), "traffic": t, "visibility": row.get("visibility"),
-                      "item": workitems.item_key(report, row), "fact": workitems.fact_key(report, row),
-                      "_facts": facts})
-
-    for r in content.translations(ctx):
-        add("translations", r, SEVERITY[("translations", r["severity"])], f"{r['severity']}: {r['detail']}"[:200],
-            severity=r["severity"], change=r.get("change"), source_lang=r.get("source_lang"),
-            sections=(r.get("detail") or "").count("§"))
-    for r in content.stale(ctx):
-        add("stale", r, SEVERITY["stale"], f"{r['status']}" + (f", {r['overdue_days']} days" if r["overdue_days"] else ""),
-            status=r["status"], overdue_days=r["overdue_days"])
-    for r in usage.feedback(ctx):
-        share = "no votes" if r["helpful_share"] is None else f"{r['helpful_share']:.0%} helpful of {r['votes']} votes"
-        add("feedback", r, SEVERITY["feedback"], f"{share}, {r['not_relevant']} marked not relevant by agents",
-            helpful_share=r["helpful_share"], votes=r["votes"], not_relevant=r["not_relevant"])
-    for r in content.links(ctx):
-        add("links", r, SEVERITY["links"], r["detail"], code=r["problem"], detail=r["detail"])
-    for r in content.duplicates(ctx):
-        add("duplicates", r, SEVERITY["duplicates"], f"{r['kind']} of {r['other_id']} ({r['other_lang']})",
-            kind=r["kind"], other_id=r["other_id"], other_lang=r["other_lang"])
-    for r in usage.missing(ctx):
-        if r["demand"]:
-            add("missing", r, SEVERITY["missing"] * math.log(1 + r["demand"]), f"no {r['missing_lang']} version",
-                missing_lang=r["missing_lang"], demand=r["demand"])
-    for a in ctx.store.articles():
-        if not a.owner:
-            add("no-owner", {"id": a.id, "lang": a.lang, "title": a.title, "owner": None, "product": a.product,
-                             "visibility": a.visibility}, SEVERITY["no-owner"], "no owner")
+                      "facts": facts, "id": row["id"], "lang": row.get("lang"), "title": row.get("title"),
+                      "owner": row.get("owner"), "product": row.get("product"), "traffic": t,
+                      "visibility": row.get("visibility"), "item": workitems.item_key(report, row),
+                      "fact": workitems.fact_key(report, row)})
     items.sort(key=lambda r: (-r["score"], r["id"]))
     return items
+
+
+def _problems(ctx: Context):
+    """(report, row, severity, problem code, facts) of every row of every report the queue takes."""
+    for r in content.translations(ctx):
+        yield ("translations", r, SEVERITY[("translations", r["severity"])],
+               r["severity"] if r["change"] == "source-changed" else r["change"],
+               {"severity": r["severity"], "change": r["change"], "source_lang": r["source_lang"],
+                "sections": len(r["changes"])})
+    for r in content.stale(ctx):
+        yield "stale", r, SEVERITY["stale"], r["status"], {"overdue_days": r["overdue_days"]}
+    for r in usage.feedback(ctx):
+        yield "feedback", r, SEVERITY["feedback"], "unhelpful", {
+            "helpful_share": r["helpful_share"], "votes": r["votes"], "not_relevant": r["not_relevant"]}
+    for r in content.links(ctx):
+        yield "links", r, SEVERITY["links"], r["problem"], {"target": r["target"], "anchor": r["anchor"],
+                                                            "line": r["line"]}
+    for r in content.duplicates(ctx):
+        yield "duplicates", r, SEVERITY["duplicates"], r["kind"], {"other_id": r["other_id"],
+                                                                   "other_lang": r["other_lang"]}
+    for r in usage.missing(ctx):
+        if r["demand"]:
+            yield ("missing", r, SEVERITY["missing"] * math.log(1 + r["demand"]), "missing-translation",
+                   {"missing_lang": r["missing_lang"], "demand": r["demand"]})
+    for a in ctx.store.articles():
+        if not a.owner:
+            yield "no-owner", {"id": a.id, "lang": a.lang, "title": a.title, "owner": None, "product": a.product,
+                               "visibility": a.visibility}, SEVERITY["no-owner"], "no-owner", {}
 
 
 # The registry of reports, in the order the writers' page lists them (the most urgent first): `kb report`'s
@@ -82,6 +90,7 @@ REPORTS = {
 }
 FORMATS = ("table", "csv", "json")
 HIDDEN = ("path", "visibility", "item", "fact")  # in CSV and JSON for scripts, not in the terminal's table
+LIST_SEPARATOR = " | "  # a list of words in a CSV cell or the table (JSON keeps the list)
 
 
 def run(name: str, ctx: Context, owner: str | None = None, lang: str | None = None,
@@ -103,11 +112,14 @@ def filter_rows(rows: list[dict], owner: str | None = None, lang: str | None = N
     return rows
 
 
-def render(rows: list[dict], fmt: str) -> str:
-    """Rows as JSON, CSV or a table; fields named `_...` (what the web page draws a cell from) are left out."""
-    rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+def render(rows: list[dict], fmt: str, name: str | None = None) -> str:
+    """Rows of report `name` as JSON (facts as they are), CSV (one cell a field: lists joined by " | ",
+    nested facts as JSON) or a table in English (kb/reports/text.py)."""
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1, default=str)
+    if fmt == "table" and name:
+        rows = [text.terminal_row(name, r) for r in rows]
+    rows = [{k: _flat(v) for k, v in r.items()} for r in rows]
     columns = list(dict.fromkeys(k for r in rows for k in r))
     if fmt == "csv":
         buf = io.StringIO()
@@ -125,6 +137,15 @@ def render(rows: list[dict], fmt: str) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(shown, widths))]
     lines += ["  ".join(v[:w].ljust(w) for v, w in zip(row, widths)) for row in cells]
     return "\n".join(lines)
+
+
+def _flat(v):
+    """One cell's value: a list of words joined, anything nested as JSON, the rest as it is."""
+    if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
+        return LIST_SEPARATOR.join(v)
+    if isinstance(v, (list, tuple, dict)):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
+    return v
 
 
 def _cell(v) -> str:

@@ -1,4 +1,8 @@
-"""Reports on the articles themselves: overdue reviews, outdated translations, links, duplicates."""
+"""Reports on the articles themselves: overdue reviews, outdated translations, links, duplicates.
+
+Rows hold facts and codes (a status, the facts a section lacks, a link's target), never sentences: the
+writers' page words them in its reader's language, `kb report` in English (kb/reports/text.py).
+"""
 
 from __future__ import annotations
 
@@ -10,25 +14,40 @@ from kb.articles import drift
 from kb.reports.context import Context
 
 
+STALE = ("overdue", "never-reviewed", "no-review-date")  # the stale report's `status`
+CHANGES = ("source-changed", "source-missing", "no-source-hash")  # the translations report's `change`
+DUPLICATE_KINDS = ("duplicate", "unlinked-translation")  # the duplicates report's `kind`
+EVIDENCE = ("same-facts", "similar-meaning")  # and its `evidence`
+
+
 def stale(ctx: Context) -> list[dict]:
-    """Reviews overdue (reviewed + review_every has passed) or never recorded, grouped by owner."""
+    """Reviews overdue (reviewed + review_every has passed) or never recorded, grouped by owner.
+
+    `status`: "overdue"; "never-reviewed" (no date at all); "no-review-date" (only `updated`, too old).
+    """
     rows = []
     for a in ctx.store.articles():
         every = a.review_every or ctx.review_every_default
         last = a.reviewed or a.updated
         if last is None:
-            rows.append(_row(a, reviewed=None, due=None, overdue_days=None, status="never reviewed"))
+            rows.append(_row(a, reviewed=None, due=None, overdue_days=None, status="never-reviewed"))
             continue
         due = last + dt.timedelta(days=every)
         if due < ctx.today:
             rows.append(_row(a, reviewed=last.isoformat(), due=due.isoformat(), overdue_days=(ctx.today - due).days,
-                             status="overdue" if a.reviewed else "no review date; last update too old"))
+                             status="overdue" if a.reviewed else "no-review-date"))
     rows.sort(key=lambda r: (r["owner"] or "~", -(r["overdue_days"] or 10**6)))
     return rows
 
 
 def translations(ctx: Context) -> list[dict]:
-    """Translations whose source changed since they were made, with the sections that changed."""
+    """Translations whose source changed since they were made, with the sections that changed.
+
+    `change`: "source-changed" (then `severity` substantive or cosmetic), "source-missing" (no version in
+    the language it was translated from) or "no-source-hash" (severity unknown). `sections` names the
+    changed sections ("" the text before the first heading); `changes` holds each one's facts
+    (drift.SectionDrift.as_facts): what the source has and the translation lacks, and the reverse.
+    """
     rows = []
     articles = ctx.store.articles()
     by_key = {(a.id, a.lang): a for a in articles}
@@ -37,31 +56,34 @@ def translations(ctx: Context) -> list[dict]:
             continue
         source = by_key.get((a.id, a.translated_from))
         verdict = drift.judge(a, source, lambda x: ctx.store.body(x.rowid))
-        if verdict.severity == "source missing":
-            rows.append(_row(a, source_lang=a.translated_from, change="source missing", severity="substantive",
-                             sections="", detail=f"no '{a.translated_from}' version of {a.id!r} exists"))
-        elif verdict.severity == "unknown":
-            rows.append(_row(a, source_lang=source.lang, change="unknown", severity="unknown", sections="",
-                             detail="no source_hash recorded: add `kb hash` of the source to the front matter"))
-        elif verdict.severity != "current":
-            changes = verdict.changes
-            rows.append(_row(
-                a, source_lang=source.lang, source_updated=source.updated.isoformat() if source.updated else None,
-                change="source changed", severity=verdict.severity,
-                sections=", ".join(d.source_heading or "(intro)" for d in changes),
-                detail=" | ".join(d.describe() for d in changes) or "wording only: numbers, code, links and steps agree"))
+        if verdict.severity == "current":
+            continue
+        change = {"source missing": "source-missing", "unknown": "no-source-hash"}.get(verdict.severity,
+                                                                                       "source-changed")
+        updated = source.updated.isoformat() if source is not None and source.updated else None
+        rows.append(_row(a, source_lang=a.translated_from, source_updated=updated, change=change,
+                         severity="substantive" if change == "source-missing" else verdict.severity,
+                         sections=[d.source_heading for d in verdict.changes],
+                         changes=[d.as_facts() for d in verdict.changes]))
     rows.sort(key=lambda r: (r["severity"] != "substantive", r["id"], r["lang"]))
     return rows
 
 
+LINK_PROBLEMS = ("broken-link", "broken-anchor", "broken-image", "path-link", "internal-link")
+
+
 def links(ctx: Context) -> list[dict]:
-    """Links to missing articles, anchors or images, and public articles linking to internal ones."""
-    codes = {"broken-link", "broken-anchor", "broken-image", "path-link", "internal-link"}
+    """Links to missing articles, anchors or images, and public articles linking to internal ones.
+
+    `problem` is the lint's code (LINK_PROBLEMS); `target` the article id (or the path, for images and
+    path links) and `anchor` the section linked to.
+    """
     paths = {a.path: a for a in ctx.store.articles()}
     rows = []
     for p in ctx.store.problems():
-        if p.code in codes and p.path in paths:
-            rows.append(_row(paths[p.path], line=p.line, problem=p.code, detail=p.message))
+        if p.code in LINK_PROBLEMS and p.path in paths:
+            rows.append(_row(paths[p.path], line=p.line, problem=p.code, target=p.facts.get("target"),
+                             anchor=p.facts.get("anchor")))
     return rows
 
 
@@ -96,7 +118,7 @@ def duplicates(ctx: Context, k: int = 5) -> list[dict]:
             return
         found[key] = {"id": a.id, "lang": a.lang, "title": a.title, "other_id": b.id, "other_lang": b.lang,
                       "other_title": b.title,
-                      "kind": "probable duplicate" if langs[a.id] & langs[b.id] else "probable unlinked translation",
+                      "kind": "duplicate" if langs[a.id] & langs[b.id] else "unlinked-translation",
                       "evidence": evidence, "score": round(score, 3), "similarity": round(similarity, 3),
                       "owner": a.owner, "product": a.product, "visibility": a.visibility}
 
@@ -108,7 +130,7 @@ def duplicates(ctx: Context, k: int = 5) -> list[dict]:
                 continue
             jaccard = len(fa & fb) / len(fa | fb)
             if jaccard >= 0.6:
-                add(a, b, "same facts", 1 + jaccard, jaccard)
+                add(a, b, "same-facts", 1 + jaccard, jaccard)
 
     if len(articles) >= 20:
         vecs = _article_vectors(ctx, [a.rowid for a in articles])
@@ -119,7 +141,7 @@ def duplicates(ctx: Context, k: int = 5) -> list[dict]:
         for i, j in zip(*np.nonzero(np.triu(margin >= ctx.duplicate_margin, 1))):
             a, b = articles[i], articles[j]
             if a.id != b.id and a.visibility == b.visibility:
-                add(a, b, "similar meaning", float(margin[i, j]), float(sims[i, j]))
+                add(a, b, "similar-meaning", float(margin[i, j]), float(sims[i, j]))
     return sorted(found.values(), key=lambda r: -r["score"])
 
 

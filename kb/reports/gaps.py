@@ -85,7 +85,8 @@ def gaps(ctx: Context, threshold: float = THRESHOLD, advised: int = ADVISED) -> 
 
     A search failed when it returned nothing, did not answer (the no-answer page, or `"answered": false`
     in the API), or when nobody clicked a result of a help-center search; `unanswered` counts the first
-    two kinds. `action` is one of ACTIONS (`action_langs`: the languages to translate into); only the
+    two kinds. `examples` are the most searched queries, `langs` the languages searched in; `action` is one
+    of ACTIONS (`action_langs`: the languages to translate into); only the
     `advised` largest groups get one (and a nearest article): each costs a few searches.
     """
     rows = ctx.activity.failed_searches(ctx.since, limit=MAX_QUERIES)
@@ -108,19 +109,19 @@ def _row(ctx: Context, g: Gap, advise_it: bool) -> dict:
     lang = g.langs.most_common(1)[0][0]
     langs = sorted(g.langs)
     if not advise_it:
-        return {"volume": g.volume, "unanswered": g.unanswered, "examples": " | ".join(g.queries[:EXAMPLES]),
-                "langs": ", ".join(langs), "nearest_id": None, "nearest_title": None, "nearest_lang": None,
-                "action": None, "action_langs": "", "lang": lang}
+        return {"volume": g.volume, "unanswered": g.unanswered, "examples": g.queries[:EXAMPLES],
+                "langs": langs, "nearest_id": None, "nearest_title": None, "nearest_lang": None,
+                "action": None, "action_langs": [], "lang": lang}
     top, answered = _nearest(ctx, g.queries[:3], lang)
     wanted = [k for k in langs if g.langs[k] >= TRANSLATE_SHARE * g.volume]  # not one stray detection
     internal = _internal_near(ctx, g.queries[0], lang, top if answered else None)
     action, into = advise(top, answered, wanted, internal=internal.id if internal else None)
     if action == "publish":
         top = internal  # the article to start from
-    return {"volume": g.volume, "unanswered": g.unanswered, "examples": " | ".join(g.queries[:EXAMPLES]),
-            "langs": ", ".join(langs), "nearest_id": top.id if top else None,
+    return {"volume": g.volume, "unanswered": g.unanswered, "examples": g.queries[:EXAMPLES],
+            "langs": langs, "nearest_id": top.id if top else None,
             "nearest_title": top.title if top else None, "nearest_lang": top.lang if top else None,
-            "action": action, "action_langs": ", ".join(into), "lang": lang}
+            "action": action, "action_langs": into, "lang": lang}
 
 
 def _nearest(ctx: Context, queries: list[str], lang: str):

@@ -1,4 +1,7 @@
-"""Reports from what readers and agents did: feedback, unused articles, missing translations (gaps: gaps.py)."""
+"""Reports from what readers and agents did: feedback, unused articles, missing translations (gaps: gaps.py).
+
+Lists stay lists (readers' comments, the languages an article has): a comment may hold any separator.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +23,11 @@ def feedback(ctx: Context) -> list[dict]:
         share = helpful / n
         if (n >= ctx.min_votes and share <= ctx.max_helpful) or bad > good:
             rows.append(_usage_row(known, aid, lang, votes=n, helpful_share=round(share, 2), not_relevant=bad,
-                                   solved=good, reasons=reasons or ""))
+                                   solved=good, reasons=reasons))
     for (aid, lang), (bad, good) in marks.items():
         if (aid, lang) not in seen and bad > good and bad >= 1:
             rows.append(_usage_row(known, aid, lang, votes=0, helpful_share=None, not_relevant=bad, solved=good,
-                                   reasons=""))
+                                   reasons=[]))
     rows.sort(key=lambda r: (r["helpful_share"] if r["helpful_share"] is not None else 1, -r["not_relevant"]))
     return rows
 
@@ -67,7 +70,7 @@ def missing(ctx: Context) -> list[dict]:
         best = versions.get("en") or next(iter(versions.values()))
         for lang in served:
             if lang not in versions:
-                rows.append({"id": aid, "title": best.title, "missing_lang": lang, "have": ", ".join(sorted(versions)),
+                rows.append({"id": aid, "title": best.title, "missing_lang": lang, "have": sorted(versions),
                              "demand": wanted.get((aid, lang), 0), "owner": best.owner, "product": best.product,
                              "lang": best.lang, "visibility": "public"})
     rows.sort(key=lambda r: (-r["demand"], r["id"], r["missing_lang"]))

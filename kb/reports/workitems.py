@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 
 from kb.storage.workitems import State
 
@@ -28,15 +29,15 @@ def _subject(report: str, row: dict) -> str:
     if report == "duplicates":
         return f"{row.get('other_id')}/{row.get('other_lang')}"
     if report == "links":
-        return row.get("detail") or ""
+        return f"{row.get('problem')}|{row.get('target')}#{row.get('anchor') or ''}"
     if report == "gaps":
-        return (row.get("examples") or "").split(" | ")[0].casefold()
+        return (row.get("examples") or [""])[0].casefold()
     return ""
 
 
 def _fact(report: str, row: dict) -> str:
     if report == "translations":  # the drift itself: which facts differ in which sections
-        return f"{row.get('severity')}|{row.get('detail')}"
+        return f"{row.get('severity')}|{json.dumps(row.get('changes'), ensure_ascii=False, sort_keys=True)}"
     if report == "feedback":  # negative evidence only: a new helpful vote is no reason to reopen
         votes, share = row.get("votes") or 0, row.get("helpful_share")
         negative = round(votes * (1 - share)) if share is not None else 0

@@ -214,8 +214,8 @@ class Activity:
                      .group_by(views.c.article_id, views.c.ui_lang))
         return self._rows(shown_in) + self._rows(viewed_in)
 
-    def feedback_votes(self, since: str) -> list[tuple[str, str, int, int, str | None]]:
-        """(article id, lang, helpful votes, votes, the unhelpful votes' reasons joined by " | ") since `since`."""
+    def feedback_votes(self, since: str) -> list[tuple[str, str, int, int, list[str]]]:
+        """(article id, lang, helpful votes, votes, the unhelpful votes' reasons, oldest first) since `since`."""
         stmt = (select(feedback.c.article_id, feedback.c.lang, feedback.c.helpful, feedback.c.reason)
                 .where(feedback.c.ts >= since).order_by(feedback.c.id))
         votes: dict[tuple[str, str], list] = {}
@@ -225,7 +225,7 @@ class Activity:
             v[1] += 1
             if not helpful and reason:
                 v[2].append(reason)
-        return [(aid, lang, h, n, " | ".join(reasons) or None) for (aid, lang), (h, n, reasons) in votes.items()]
+        return [(aid, lang, h, n, reasons) for (aid, lang), (h, n, reasons) in votes.items()]
 
     def mark_counts(self, since: str) -> dict[tuple[str, str], tuple[int, int]]:
         """(article id, lang or "") -> (not relevant marks, solved marks) since `since`."""

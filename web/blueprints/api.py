@@ -235,7 +235,7 @@ def _saved_response(save):
 
 def _problem(p) -> dict:
     """A lint problem as the editor, `kb lint --json` and the index report it (kb.articles.lint)."""
-    return {"line": p.line, "severity": p.severity, "code": p.code, "message": p.message}
+    return {"line": p.line, "severity": p.severity, "code": p.code, "message": p.message, "facts": p.facts}
 
 
 @bp.get("/openapi.json")

@@ -46,7 +46,7 @@ def index():
     series = _compute(period)
     cards = [_card(name, series[name], period, lang) for name in insights.METRICS]
     langs = series["searches"].langs()
-    gaps = [r for r in _gaps(period) if not lang or lang in r["langs"].split(", ")][:TOP_GAPS]
+    gaps = [r for r in _gaps(period) if not lang or lang in r["langs"]][:TOP_GAPS]
     return render_template("insights/index.html", period=period, cards=cards, langs=langs, lang=lang,
                            presets=_presets(period), gaps=gaps, action_text=action_text,
                            args=_args(period, lang))

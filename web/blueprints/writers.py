@@ -11,20 +11,18 @@ same rows as CSV, the twin of `kb report NAME --format csv`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, g, render_template, request, url_for
-from flask_babel import format_percent, ngettext
+from flask_babel import format_percent
 from flask_babel import gettext as _
 
 from kb.articles import render
 from kb import reports
 from kb.reports import workitems
 from kb.storage.accounts import EDITORS
-from kb.text.languages import NAMES
 
-from web.presentation.report_text import action_text
+from web.presentation.report_text import action_text, changes_note, link_target, problem_text, section_changes, values
 from web.services.resources import get_activity, get_audit, get_searcher, get_workitems
 from web.services.security import role_required
 
@@ -38,11 +36,13 @@ MERGED = {"title", "path", "visibility", "window_days", "other_id", "other_lang"
           "nearest_lang", "item", "fact", "work"}
 KINDS = {"lang": "lang", "source_lang": "lang", "missing_lang": "lang", "severity": "severity", "report": "report",
          "examples": "list", "reasons": "list", "nearest_id": "nearest", "source_updated": "date", "reviewed": "date",
-         "due": "date", "updated": "date", "helpful_share": "share", "action": "action", "langs": "langs"}
-# per report: fields drawn inside another cell (the priority problem from its facts, the action with its languages)
-MERGED_IN = {"gaps": {"action_langs"}}
+         "due": "date", "updated": "date", "helpful_share": "share", "action": "action", "langs": "langs",
+         "have": "langs", "target": "target"}
+# per report: fields drawn inside another cell (the translation's verdict and its changes, the priority problem
+# from its facts, the action with its languages, a link's anchor with its target)
+MERGED_IN = {"translations": {"change", "changes"}, "priority": {"facts"}, "gaps": {"action_langs"},
+             "links": {"anchor"}}
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs cells starting so; searches are visitors' text
-_DRIFT = re.compile(r"^§(.*?): (?=source has |translation still has |\d+ steps in source)")
 
 
 @dataclass(frozen=True)
@@ -185,8 +185,6 @@ def columns(name: str, rows: list[dict]) -> list[Column]:
         cols.append(Column("id", labels["pair" if pair else "id"], "pair" if pair else "article"))
         keys.sort(key=lambda k: k != "lang")  # the language next to the article (a pair shows both)
         merged |= {"id", "lang"} if pair else {"id"}
-    if name == "translations":
-        merged |= {"detail", "change"}  # drawn with the changed sections and the verdict
     merged |= MERGED_IN.get(name, set())
     for key in keys:
         if key in merged:
@@ -204,67 +202,6 @@ def columns(name: str, rows: list[dict]) -> list[Column]:
     return cols
 
 
-def changes(row: dict) -> list[tuple[str, list[str]]]:
-    """A translation row's changed sections as (heading, [what differs, ...]) in the UI language, from the report's
-    detail."""
-    out = []
-    for part in re.split(r" \| (?=§)", row.get("detail") or ""):
-        m = _DRIFT.match(part)
-        if m:
-            whats = re.split(r"; (?=translation still has |\d+ steps in source)", part[m.end():])
-            out.append((m.group(1), [_what(w) for w in whats]))
-    return out
-
-
-def _what(text: str) -> str:
-    """One drift finding (kb/articles/drift.py writes them in English) in the UI language."""
-    if text.startswith("source has "):
-        return _("the source has %(items)s", items=text[len("source has "):])
-    if text.startswith("translation still has "):
-        return _("the translation still has %(items)s", items=text[len("translation still has "):])
-    m = re.fullmatch(r"(\d+) steps in source vs (\d+)", text)
-    if m:
-        return _("%(source)s steps in the source, %(translation)s in the translation", source=m.group(1),
-                 translation=m.group(2))
-    return text
-
-
-def problem_text(row: dict) -> str:
-    """A priority row's problem in the UI language, from the facts its report found (never a raw value)."""
-    f, report = row.get("_facts") or {}, row.get("report")
-    values = _values()
-    if report == "translations":
-        verdict = values.get(f.get("severity"), f.get("severity") or "")
-        if f.get("change") == "source missing":
-            return _("%(verdict)s: the source version no longer exists", verdict=verdict)
-        return ngettext("%(verdict)s: %(num)d section changed in the source",
-                        "%(verdict)s: %(num)d sections changed in the source", f.get("sections") or 0, verdict=verdict)
-    if report == "stale":
-        if f.get("overdue_days"):
-            return ngettext("Review overdue by %(num)d day", "Review overdue by %(num)d days", f["overdue_days"])
-        return values.get(f.get("status"), f.get("status") or "")
-    if report == "feedback":
-        parts = [_("no votes") if f.get("helpful_share") is None else
-                 ngettext("%(share)s found it helpful (%(num)d vote)", "%(share)s found it helpful (%(num)d votes)",
-                          f.get("votes") or 0, share=format_percent(f["helpful_share"], "#,##0%"))]
-        if f.get("not_relevant"):
-            parts.append(ngettext("%(num)d agent marked it not relevant", "%(num)d agents marked it not relevant",
-                                  f["not_relevant"]))
-        return "; ".join(parts)
-    if report == "links":
-        return values.get(f.get("code"), f.get("code") or "")
-    if report == "duplicates":
-        return _("%(kind)s of “%(id)s” (%(language)s)", kind=values.get(f.get("kind"), f.get("kind") or ""),
-                 id=f.get("other_id"), language=NAMES.get(f.get("other_lang"), f.get("other_lang")))
-    if report == "missing":
-        return ngettext("No %(language)s version; %(num)d search or visit wanted it",
-                        "No %(language)s version; %(num)d searches or visits wanted it", f.get("demand") or 0,
-                        language=NAMES.get(f.get("missing_lang"), f.get("missing_lang")))
-    if report == "no-owner":
-        return _("No owner")
-    return row.get("problem") or ""
-
-
 def _context() -> reports.Context:
     searcher = get_searcher()
     return reports.Context(store=searcher.store, activity=get_activity(), embedder=searcher.embedder,
@@ -272,7 +209,12 @@ def _context() -> reports.Context:
 
 
 def _csv_safe(row: dict) -> dict:
-    return {k: "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v for k, v in row.items()}
+    """Cells a spreadsheet would run as a formula quoted as text; in a list (searches), each item."""
+    return {k: [_text_cell(x) for x in v] if isinstance(v, list) else _text_cell(v) for k, v in row.items()}
+
+
+def _text_cell(v):
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v
 
 
 def fix_url(row: dict) -> str | None:
@@ -282,7 +224,7 @@ def fix_url(row: dict) -> str | None:
     if report == "translations" and row.get("id") and row.get("lang"):
         return url_for("translating.side_by_side", article_id=row["id"], lang=row["lang"])
     if report == "missing" and row.get("missing_lang"):
-        have = (row.get("have") or "").split(", ")
+        have = row.get("have") or []
         return url_for("translating.new", article_id=row["id"], lang=row["missing_lang"],
                        **{"from": "en" if "en" in have else have[0]})
     if report == "gaps":
@@ -293,7 +235,8 @@ def fix_url(row: dict) -> str | None:
 
 
 def _helpers() -> dict:
-    return {"about": _about(), "order": ORDER, "value_label": _values().get, "changes": changes, "fix_url": fix_url,
+    return {"about": _about(), "order": ORDER, "value_label": values().get, "changes": section_changes,
+            "changes_note": changes_note, "link_target": link_target, "fix_url": fix_url,
             "problem_text": problem_text, "action_text": action_text, "share": lambda v: format_percent(v, "#,##0%"),
             "filter_labels": {"owner": (_("Owner"), _("All owners")), "lang": (_("Language"), _("All languages")),
                               "product": (_("Product"), _("All products"))}}
@@ -328,7 +271,7 @@ def _labels() -> dict[str, str]:
         "id": _("Article"), "pair": _("Articles side by side"), "lang": _("Language"), "owner": _("Owner"),
         "product": _("Product"), "score": _("Score"), "report": _("Report"), "problem": _("Problem"),
         "traffic": _("Traffic"), "source_lang": _("Source"), "source_updated": _("Source updated"),
-        "change": _("Change"), "severity": _("Verdict"), "sections": _("Changed sections"), "detail": _("Details"),
+        "change": _("Change"), "severity": _("Verdict"), "sections": _("Changed sections"),
         "reviewed": _("Reviewed"), "due": _("Review due"), "overdue_days": _("Days overdue"), "status": _("Status"),
         "missing_lang": _("Missing language"), "have": _("Available in"), "demand": _("Demand"),
         "votes": _("Votes"), "helpful_share": _("Helpful share"), "not_relevant": _("Not relevant"),
@@ -336,21 +279,5 @@ def _labels() -> dict[str, str]:
         "evidence": _("Evidence"), "similarity": _("Similarity"), "line": _("Line"), "volume": _("Searches"),
         "unanswered": _("Not answered"),
         "examples": _("Example searches"), "langs": _("Languages"), "nearest_id": _("Nearest article"),
-        "action": _("Suggested action"),
-    }
-
-
-def _values() -> dict[str, str]:
-    """Report values that are words from a fixed set, in the interface language."""
-    return {
-        "substantive": _("Substantive"), "cosmetic": _("Cosmetic"), "unknown": _("Unknown"),
-        "source changed": _("Source changed"), "source missing": _("Source missing"), "overdue": _("Overdue"),
-        "never reviewed": _("Never reviewed"), "no review date; last update too old": _("No review date; last "
-                                                                                        "update too old"),
-        "probable duplicate": _("Probable duplicate"), "probable unlinked translation": _("Probable unlinked "
-                                                                                          "translation"),
-        "same facts": _("Same facts"), "similar meaning": _("Similar meaning"), "no-owner": _("No owner"),
-        "no owner": _("No owner"), "broken-link": _("Broken link"), "broken-anchor": _("Broken section link"),
-        "broken-image": _("Broken image"), "path-link": _("Link by file path"),
-        "internal-link": _("Link to an internal article"), "write new": _("Write a new article"),
+        "action": _("Suggested action"), "target": _("Link target"),
     }

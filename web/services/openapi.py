@@ -162,7 +162,9 @@ SPEC = {
                         "required": ["line", "severity", "code", "message"], "properties": {
                             "line": {"type": "integer"}, "severity": {"enum": ["error", "warning"]},
                             "code": {"type": "string", "description": "What kind of problem (broken-link, ...)"},
-                            "message": {"type": "string"}}},
+                            "message": {"type": "string"},
+                            "facts": {"type": "object", "description": "What it is about, e.g. a link's target "
+                                                                       "and anchor"}}},
             "Source": {"type": "object", "required": ["id", "lang", "etag", "source"], "properties": {
                 "id": {"type": "string"}, "lang": {"type": "string"}, "path": {"type": "string"},
                 "etag": {"type": "string"}, "source": {"type": "string", "description": "The whole file"}}},
