@@ -76,5 +76,5 @@ REGISTRIES = {"roles": set(ROLES), "search modes": set(MODES), "report names": s
 def test_cli_and_web_write_no_list_of_roles_modes_or_reports_of_their_own(path):
     for line, values in literal_lists(path):
         for what, registry in REGISTRIES.items():
-            assert not values <= registry, f"{path.relative_to(ROOT)}:{line} lists {what} {sorted(values)}: read them " \
-                                           "from the registry instead"
+            where = f"{path.relative_to(ROOT)}:{line}"
+            assert not values <= registry, f"{where} lists {what} {sorted(values)}: read them from the registry"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from kb.articles.chunking import sections
 
@@ -28,6 +29,17 @@ _LIST_MARKER = re.compile(r"^\s*\d+[.)]\s", re.M)
 # identifiers that are never translated: X-Nimbus-Date, SignatureDoesNotMatch, ERR_CERT_DATE_INVALID
 _CODE_TOKEN = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:-[A-Z][A-Za-z0-9]*)+\b|\b(?:[A-Z][a-z0-9]+){2,}[A-Z]?[a-z0-9]*\b"
                          r"|\b[A-Z0-9]+(?:_[A-Z0-9]+)+\b")
+
+
+class SectionChange(TypedDict):
+    """One drifted section as the writers' report holds it: facts, not a sentence (each page words them)."""
+
+    section: str  # the source's heading; "" is the text before the first heading
+    translation_section: str
+    source_only: list[str]  # facts the source has and the translation lacks: the new values
+    translation_only: list[str]  # and the reverse: the values the translation still has
+    source_steps: int
+    translation_steps: int
 
 
 @dataclass(frozen=True)
@@ -49,13 +61,17 @@ class SectionDrift:
         """
         return bool(self.only_in_source) or self.steps[0] != self.steps[1]
 
-    def as_facts(self, limit: int = 4) -> dict:
-        """What the writers' report shows of this section (at most `limit` facts a side): data, not a sentence,
-        so each page words it in its reader's language. `section` "" is the text before the first heading."""
+    def as_facts(self, limit: int = 4) -> SectionChange:
+        """What the writers' report shows of this section, at most `limit` facts a side."""
         return {"section": self.source_heading, "translation_section": self.translation_heading,
-                "source_only": list(self.only_in_source[:limit]),
-                "translation_only": list(self.only_in_translation[:limit]),
+                "source_only": [_shown(f) for f in self.only_in_source[:limit]],
+                "translation_only": [_shown(f) for f in self.only_in_translation[:limit]],
                 "source_steps": self.steps[0], "translation_steps": self.steps[1]}
+
+
+def _shown(fact: str) -> str:
+    """A fact as the writer finds it in the text: a code line without the `code:` mark `facts` gives it."""
+    return fact[len("code:"):] if fact.startswith("code:") else fact
 
 
 def facts(markdown_text: str) -> set[str]:

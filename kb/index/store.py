@@ -334,5 +334,6 @@ class Store(KeywordIndex):
 
     def problems(self) -> list[Problem]:
         facts = "facts" if self._has_facts() else "NULL"  # a generation from before the column: no facts
-        rows = self.conn.execute(f"SELECT path, line, severity, message, code, {facts} FROM problems ORDER BY path, line")
+        rows = self.conn.execute(f"SELECT path, line, severity, message, code, {facts} FROM problems "
+                                 "ORDER BY path, line")
         return [Problem(*r[:5], json.loads(r[5]) if r[5] else {}) for r in rows]

@@ -78,8 +78,8 @@ def missing(ctx: Context) -> list[dict]:
 
 
 def _usage_row(known, aid, lang, **extra) -> dict:
-    a = known.get((aid, lang))
-    row = {"id": aid, "lang": lang, "title": a.title if a else "(no longer in the index)",
+    a = known.get((aid, lang))  # None: no longer in the index, and the pages show the id for the title
+    row = {"id": aid, "lang": lang, "title": a.title if a else None,
            "owner": a.owner if a else None, "product": a.product if a else None,
            "visibility": a.visibility if a else None}
     row.update(extra)

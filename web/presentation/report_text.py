@@ -51,19 +51,14 @@ def section_changes(row: dict) -> list[tuple[str, list[tuple[str, list[str]]]]]:
     for c in row.get("changes") or []:
         what = []
         if c["source_only"]:
-            what.append((_("the source has"), [_fact(f) for f in c["source_only"]]))
+            what.append((_("the source has"), c["source_only"]))
         if c["translation_only"]:
-            what.append((_("the translation still has"), [_fact(f) for f in c["translation_only"]]))
+            what.append((_("the translation still has"), c["translation_only"]))
         if c["source_steps"] != c["translation_steps"]:
             what.append((_("%(source)s steps in the source, %(translation)s in the translation",
                            source=c["source_steps"], translation=c["translation_steps"]), []))
         out.append((c["section"], what))
     return out
-
-
-def _fact(fact: str) -> str:
-    """A drift fact as the writer recognises it in the text: a code line without drift's `code:` mark."""
-    return fact[len("code:"):] if fact.startswith("code:") else fact
 
 
 def changes_note(row: dict) -> str:
