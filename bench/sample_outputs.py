@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -64,7 +65,17 @@ for name in ("kb.search.budget", "kb.budget"):  # after the move, before it
 """
 
 
+def forget_published():
+    """Each run's index starts at generation 1: the shared database keeps the passage vectors, not the last run's
+    published generations."""
+    if VECTORS.exists():
+        with sqlite3.connect(VECTORS) as db:
+            db.execute("DELETE FROM generation_files")
+            db.execute("DELETE FROM generations")
+
+
 def run(code: Path, out: Path, modes: list[str]):
+    forget_published()
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "sitecustomize.py").write_text(UNBUDGETED, encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": f"{tmp}{os.pathsep}{code}", "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0",
