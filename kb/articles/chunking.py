@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from markdown.blockprocessors import ReferenceProcessor
 from markdown.extensions.toc import slugify_unicode, unique
 
+from kb.articles import blocks
 from kb.articles.model import Article
 
 # Rough token budget for one chunk: e5-small reads 512 tokens at most and
 # embedding time grows with length; ~220 tokens keeps one idea per chunk.
 MAX_TOKENS = 220
 HUGE_LINE = 8  # a line over 8 chunks' worth of tokens is cut; shorter ones stay whole
-_FENCE = re.compile(r"^[ \t]*(```|~~~)")
-_FENCED_BLOCK = re.compile(r"(^[ \t]*(```|~~~).*?^[ \t]*\2[^\n]*$)", re.S | re.M)
 _REF_USE = re.compile(r"!?\[([^\[\]]*)\]\[[^\[\]]*\]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
@@ -76,36 +75,51 @@ def heading_of(line: str) -> tuple[int, str] | None:
     return level, text.rstrip(" \t").rstrip("#").rstrip(" \t") or text[0]
 
 
+def _headings(lines: list[str]) -> dict[int, tuple[int, str, str | None]]:
+    """Line index → (level, raw text without `{#id}`, custom id) of every heading outside fenced code."""
+    code = blocks.code_lines(lines)
+    found = {}
+    for i, line in enumerate(lines):
+        m = None if code[i] else heading_of(line)
+        if m:
+            raw, custom = blocks.split_heading_id(m[1])
+            found[i] = (m[0], raw, custom)
+    return found
+
+
 def sections(body: str) -> list[Section]:
-    """Split a Markdown body at headings outside fenced code blocks."""
+    """Split a Markdown body at headings outside fenced code blocks.
+
+    A heading's `{#id}` is its anchor, as on the page; ids made from other headings' text skip
+    those taken by custom ids, as the toc extension does (it reserves every id already set).
+    """
     out: list[Section] = []
-    used_ids: set = set()
+    lines = body.split("\n")
+    heads = _headings(lines)
+    used_ids: set = {custom for _, _, custom in heads.values() if custom}
     stack: list[tuple[int, str]] = []
     cur_heading, cur_level, cur_path, cur_anchor, cur_line = "", 0, (), "", 1
     buf: list[str] = []
-    in_fence = False
 
     def flush():
         text = "\n".join(buf).strip()
         if text or cur_heading:
             out.append(Section(cur_heading, cur_level, cur_path, cur_anchor, text, cur_line))
 
-    for i, line in enumerate(body.split("\n"), start=1):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        m = None if in_fence else heading_of(line)
-        if not m:
+    for i, line in enumerate(lines):
+        if i not in heads:
             buf.append(line)
             continue
         flush()
         buf = []
-        level, heading = m[0], plain_heading(m[1])
+        level, raw, custom = heads[i]
+        heading = plain_heading(raw)
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, heading))
-        cur_heading, cur_level, cur_line = heading, level, i
+        cur_heading, cur_level, cur_line = heading, level, i + 1
         cur_path = tuple(h for _, h in stack)
-        cur_anchor = unique(slugify_unicode(heading, "-"), used_ids)
+        cur_anchor = custom or unique(slugify_unicode(heading, "-"), used_ids)
     flush()
     return out
 
@@ -116,14 +130,17 @@ def reader_text(markdown_text: str) -> str:
     A definition (`[ref]: other-article-id`) is never shown on the page; left in a
     chunk, a search snippet would show the id of an article the reader may not see.
     """
-    parts = _FENCED_BLOCK.split(markdown_text)
     out = []
-    for i in range(0, len(parts), 3):  # split() gives text, fence, fence marker, text, ...
-        text = ReferenceProcessor.RE.sub("", parts[i])
-        out.append(_REF_USE.sub(r"\1", text))
-        if i + 1 < len(parts):
-            out.append(parts[i + 1])
+    for piece, code in blocks.segments(markdown_text):
+        if not code:
+            piece = _admonition_titles(_REF_USE.sub(r"\1", ReferenceProcessor.RE.sub("", piece)))
+        out.append(piece)
     return "".join(out).strip()
+
+
+def _admonition_titles(text: str) -> str:
+    """`!!! note "Title"` as its title, a bare `!!! note` dropped: the marker is no word of the reader's."""
+    return blocks.ADMONITION.sub(lambda m: m.group("indent") + m.group("title") if m.group("title") else "", text)
 
 
 def _cut_huge_line(line: str, budget: int) -> list[str]:

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
+from kb.articles import blocks
 from kb.articles.chunking import sections
 
-_FENCED = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n(.*?)^[ \t]*\1", re.S | re.M)
 _INLINE = re.compile(r"`([^`\n]+)`")
 _URL = re.compile(r"https?://[^\s)>\]`'\"]+")
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+(?![\d])|\d+(?:\.\d+)?")
@@ -78,13 +78,13 @@ def facts(markdown_text: str) -> set[str]:
     """What must be the same in every language: code, URLs, numbers, code-like identifiers."""
     out: set[str] = set()
     text = markdown_text
-    for m in _FENCED.finditer(text):
-        for line in m.group(2).splitlines():
+    for _, _, _, code in blocks.code_blocks(text):
+        for line in code.splitlines():
             line = " ".join(line.split())
             # comments inside code are prose and get translated; keep code lines only
             if line and not line.startswith(("#", "//", "--")):
                 out.add("code:" + line)
-    text = _FENCED.sub(" ", text)
+    text = "".join(" " if code else piece for piece, code in blocks.segments(text))
     for m in _INLINE.finditer(text):
         code = m.group(1).strip()
         if len(code) > 1 and code.isascii():  # translated placeholders (`名称:值`) are prose
@@ -158,10 +158,9 @@ def spans(markdown_text: str, wanted: set[str]) -> list[tuple[int, int]]:
     """
     found: list[tuple[int, int]] = []
     fenced = []
-    for m in _FENCED.finditer(markdown_text):
-        fenced.append((m.start(), m.end()))
-        pos = m.start(2)
-        for line in m.group(2).split("\n"):
+    for start, end, pos, code in blocks.code_blocks(markdown_text):
+        fenced.append((start, end))
+        for line in code.split("\n"):
             if "code:" + " ".join(line.split()) in wanted:
                 lead = len(line) - len(line.lstrip())
                 found.append((pos + lead, pos + len(line.rstrip())))

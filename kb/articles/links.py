@@ -14,13 +14,13 @@ from pathlib import PurePosixPath
 
 from markdown.blockprocessors import ReferenceProcessor
 
+from kb.articles import blocks
 from kb.articles.model import ID_PATTERN, Article, Problem
 from kb.articles.chunking import sections
 
 # Link text and target exclude the brackets that open another link: each scan stops at the next one,
 # so a line of 100,000 "[" is linear, not hours of backtracking.
 _LINK = re.compile(r"(!?)\[([^\[\]]*)\]\(\s*<?([^)\[\]\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-_FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1", re.S | re.M)
 _IMAGE_REF = re.compile(r"!\[([^\]]*)\]\[([^\]]*)\]")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
@@ -36,7 +36,7 @@ class Link:
 
 def find(body: str) -> list[Link]:
     """Links outside code blocks; external URLs (with a scheme) are not returned."""
-    masked = _FENCE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body)
+    masked = blocks.mask_code(body)
     masked = re.sub(r"`[^`\n]*`", lambda m: " " * len(m.group()), masked)
     found = [(m.start(), bool(m.group(1)), m.group(3)) for m in _LINK.finditer(masked)]
     # reference-style links: `[text][ref]` with `[ref]: article-id` on a line of its own

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from kb.articles import frontmatter, links, render
+from kb.articles import blocks, frontmatter, links, render
 from kb.articles.labels import Labels, load as load_labels, unlabelled
 from kb.articles.model import MAX_BYTES, Article, Problem, decode, is_article_candidate, parse
 from kb.errors import ArticleError, KBError
@@ -113,12 +113,19 @@ def renderable(s: Subject, kb: KnowledgeBase) -> list[Problem]:
                     "page shows the text as written instead of formatting it", "unrenderable")]
 
 
+def constructs(s: Subject, kb: KnowledgeBase) -> list[Problem]:
+    """Markup the page would show as text (HTML, JSX, another generator's admonitions, an unclosed fence): one
+    warning per kind and line, where it stands (kb.articles.blocks)."""
+    return [Problem(s.rel, s.article.body_line + f.line - 1, "warning", f.message, f.code)
+            for f in blocks.unrenderable(s.article.body)]
+
+
 def linked(s: Subject, kb: KnowledgeBase) -> list[Problem]:
     """Links to articles, sections and images the knowledge base does not have, or that customers cannot see."""
     return links.check_article(s.article, kb.targets(), kb.files)
 
 
-CHECKS: list[Check] = [duplicate, key_kept, renderable, linked]
+CHECKS: list[Check] = [duplicate, key_kept, renderable, constructs, linked]
 
 
 @dataclass(frozen=True)

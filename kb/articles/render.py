@@ -1,10 +1,11 @@
 """Article Markdown to safe HTML, and a section to plain text for agents to paste.
 
-Rendering uses Markdown's tables and toc extensions and pymdownx's
+Rendering uses Markdown's tables, admonition and toc extensions and pymdownx's
 superfences (fenced code, also inside list items); the toc
 extension makes heading ids with `slugify_unicode`, exactly as
-`kb.articles.chunking` makes section anchors, so a search result's `#anchor` lands on
-its section. Raw HTML in an article is shown as text, never interpreted, and
+`kb.articles.chunking` makes section anchors, and a heading's `{#id}` is its id
+on both sides, so a search result's `#anchor` lands on its section. Where
+blocks start and end (fences, admonitions) is `kb.articles.blocks`' to say. Raw HTML in an article is shown as text, never interpreted, and
 the output is sanitised with nh3 all the same: no script, no event handler,
 no `javascript:` link survives.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -26,16 +27,21 @@ import nh3
 from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
+from kb.articles import blocks
 from kb.articles.model import ID_PATTERN
 from kb.articles.chunking import sections
 
 Resolver = Callable[[str, "str | None"], "str | None"]
+Media = Callable[[str], "str | None"]  # an image's relative path as written -> its URL, None when there is no such file
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _BLOCK_TAGS = {"p", "div", "pre", "blockquote", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
-TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
-        "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th",
+TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+        "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th",
         "thead", "tr", "ul"}
+# Admonitions: the kinds Python-Markdown, Docusaurus and MkDocs sites use; a label per kind comes from the caller
+ADMONITION_KINDS = ("note", "info", "tip", "warning", "caution", "danger", "important", "example", "question")
+CLASSES = {"div": {"admonition", *ADMONITION_KINDS}, "p": {"admonition-title"}}
 ATTRIBUTES = {
     **{f"h{n}": {"id"} for n in range(1, 7)},
     "a": {"href", "title"},
@@ -67,11 +73,14 @@ class Rendered:
 class _LinkRewriter(Treeprocessor):
     """Article-id links to URLs from the resolver; hidden or unresolvable targets to plain text."""
 
-    def __init__(self, md, resolve: Resolver | None):
+    def __init__(self, md, resolve: Resolver | None, media: Media | None = None):
         super().__init__(md)
         self.resolve = resolve
+        self.media = media
 
     def run(self, root):
+        if self.media is not None:
+            self._images(root)
         for el in root.iter("a"):
             href = (el.get("href") or "").strip()
             if not href or href.startswith("#") or _SCHEME.match(href) or href.startswith("//"):
@@ -86,9 +95,44 @@ class _LinkRewriter(Treeprocessor):
             else:
                 el.set("href", url)
 
+    def _images(self, root):
+        """Images beside the article to their URLs; a missing one shows its alt text, never a broken image."""
+        for el in root.iter("img"):
+            src = (el.get("src") or "").strip()
+            if not src or _SCHEME.match(src) or src.startswith("//"):
+                continue
+            url = self.media(src)
+            if url is None:
+                alt = el.get("alt") or ""
+                el.tag = "span"
+                el.attrib.clear()
+                el.text = f"[{alt}]" if alt else ""
+            else:
+                el.set("src", url)
+
+
+class _HeadingIds(Treeprocessor):
+    """A heading's `{#id}` becomes its id (before the toc extension, which keeps ids already set).
+
+    Not Python-Markdown's attr_list: it also reads `## Set {name}` as an attribute list and drops
+    the `{name}` writers wrote; only `{#id}` (and `{: #id}`) is taken here, as `blocks` reads it.
+    """
+
+    def run(self, root):
+        for el in root.iter():
+            if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                last = el[-1] if len(el) else None
+                text = (last.tail if last is not None else el.text) or ""
+                rest, custom = blocks.split_heading_id(text)
+                if custom:
+                    if last is not None:
+                        last.tail = rest
+                    else:
+                        el.text = rest
+                    el.set("id", custom)
+
 
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|(\d{1,9})[.)])[ \t]+\S")
-_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~)")
 
 
 def _separate_lists(text: str) -> str:
@@ -98,31 +142,19 @@ def _separate_lists(text: str) -> str:
     Python-Markdown would glue it to that paragraph as lazy text.
     """
     out: list[str] = []
-    prev = ""
-    in_fence = False
-    for line in text.split("\n"):
-        if _FENCE_LINE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and prev.strip() and not _LIST_ITEM.match(prev) and not _FENCE_LINE.match(prev):
+    lines = text.split("\n")
+    code = blocks.code_lines(lines)
+    for i, line in enumerate(lines):
+        prev = lines[i - 1] if i else ""
+        if not code[i] and i and not code[i - 1] and prev.strip() and not _LIST_ITEM.match(prev):
             m = _LIST_ITEM.match(line)
             if m and (m.group(1) in (None, "1") or prev[:1] in (" ", "\t")):
                 out.append("")
         out.append(line)
-        prev = line
     return "\n".join(out)
 
 
 _OL_ITEM = re.compile(r"^(\d{1,9}[.)])([ \t]+)\S")
-
-
-def _closing_fence(lines: list[str], start: int) -> int | None:
-    """The line that closes the fence opened at `start` (same character, at least as long), or None."""
-    mark = lines[start].strip()[0] * 3
-    for j in range(start + 1, len(lines)):
-        stripped = lines[j].strip()
-        if stripped.startswith(mark) and not stripped.strip(mark[0]):
-            return j
-    return None
 
 
 def _attach_fences(text: str) -> str:
@@ -133,22 +165,20 @@ def _attach_fences(text: str) -> str:
     Indenting the fence to the step's text keeps one list, numbered as written, with the code in its step.
     """
     lines = text.split("\n")
+    opened = {f.start: f for f in blocks.fences(lines)}
     out: list[str] = []
     indent: int | None = None  # text indent of the last numbered item, while its list may go on
     i = 0
     while i < len(lines):
         line = lines[i]
-        if _FENCE_LINE.match(line):
-            end = _closing_fence(lines, i)
-            if end is None:
-                out.extend(lines[i:])
-                break
-            block = lines[i:end + 1]
-            after = next((x for x in lines[end + 1:] if x.strip()), "")
-            if indent is not None and not line[:1].isspace() and _OL_ITEM.match(after):
+        fence = opened.get(i)
+        if fence is not None:
+            block = lines[i:fence.end + 1]
+            after = next((x for x in lines[fence.end + 1:] if x.strip()), "")
+            if fence.closed and indent is not None and not fence.lead and _OL_ITEM.match(after):
                 block = [" " * indent + x if x.strip() else x for x in block]
             out.extend(block)
-            i = end + 1
+            i = fence.end + 1
             continue
         m = _OL_ITEM.match(line)
         if m:
@@ -160,14 +190,46 @@ def _attach_fences(text: str) -> str:
     return "\n".join(out)
 
 
-def _prepare(text: str) -> str:
-    return _attach_fences(_separate_lists(text))
+def _space_after_fences(text: str) -> str:
+    """A blank line after a fence that has one before it, when text follows at once.
+
+    "1. Step", a blank line, an indented fence, then "2. next" on the next line: superfences
+    leaves that fence unread (an empty paragraph, the code, "2. next" glued on) unless a blank
+    line follows it too.
+    """
+    lines = text.split("\n")
+    after = {f.end for f in blocks.fences(lines) if f.closed and f.end + 1 < len(lines) and lines[f.end + 1].strip()
+             and (f.start == 0 or not lines[f.start - 1].strip())}
+    return "\n".join(line + "\n" if i in after else line for i, line in enumerate(lines))
 
 
-def _markdown(resolve: Resolver | None) -> markdown.Markdown:
+def _labelled(text: str, labels: Mapping[str, str] | None) -> str:
+    """Admonitions as Python-Markdown reads them, titled: `!!! note` gets the reader's word for "Note".
+
+    A title the writer gave is kept; `??? note` (collapsible, pymdownx.details) is shown open.
+    """
+    lines = text.split("\n")
+    code = blocks.code_lines(lines)
+    for i, line in enumerate(lines):
+        m = None if code[i] else blocks.ADMONITION.match(line)
+        if m:
+            kind = m.group("kind").lower()
+            title = m.group("title")
+            if title is None:
+                title = (labels or {}).get(kind) or kind.capitalize()
+            lines[i] = f'{m.group("indent")}!!! {kind} "{title.replace(chr(34), chr(39))}"'
+    return "\n".join(lines)
+
+
+def _prepare(text: str, labels: Mapping[str, str] | None = None) -> str:
+    return _labelled(_space_after_fences(_attach_fences(_separate_lists(blocks.item_fences_apart(text)))), labels)
+
+
+def _markdown(resolve: Resolver | None, media: Media | None = None) -> markdown.Markdown:
     # superfences is fenced_code that also works inside list items ("2. Run:" then an indented fence);
     # tab_length 3 lets list items continue with the 3-space indent writers use (as in CommonMark).
-    md = markdown.Markdown(extensions=["tables", "pymdownx.highlight", "pymdownx.superfences", "toc"], tab_length=3,
+    md = markdown.Markdown(extensions=["tables", "pymdownx.highlight", "pymdownx.superfences", "admonition", "toc"],
+                           tab_length=3,
                            extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"},
                                               "tables": {"use_align_attribute": True},
                                               "pymdownx.highlight": {"use_pygments": False}})
@@ -175,12 +237,13 @@ def _markdown(resolve: Resolver | None) -> markdown.Markdown:
     md.parser.blockprocessors["olist"].LAZY_OL = False  # a list written from "3." starts at 3, as in CommonMark
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
-    md.treeprocessors.register(_LinkRewriter(md, resolve), "kb_links", 15)
+    md.treeprocessors.register(_LinkRewriter(md, resolve, media), "kb_links", 15)
+    md.treeprocessors.register(_HeadingIds(md), "kb_heading_ids", 10)  # the toc's is 5: ids are set before it
     return md
 
 
 def sanitize(fragment: str) -> str:
-    return nh3.clean(fragment, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
+    return nh3.clean(fragment, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, allowed_classes=CLASSES,
                      link_rel="noopener noreferrer")
 
 
@@ -211,13 +274,18 @@ def focusable_code(fragment: str, label: str | None) -> str:
     return fragment.replace("<pre>", f"<pre{attrs}>")
 
 
-def render(text: str, resolve: Resolver | None = None, code_label: str | None = None) -> Rendered:
-    """Render an article body: sanitised HTML and its table of contents (h2 and h3)."""
+def render(text: str, resolve: Resolver | None = None, code_label: str | None = None,
+           labels: Mapping[str, str] | None = None, media: Media | None = None) -> Rendered:
+    """Render an article body: sanitised HTML and its table of contents (h2 and h3).
+
+    `labels` name the admonition kinds in the reader's language ("note" → "Примечание"); `media`
+    turns an image's relative path into its URL (None: paths are left as written).
+    """
     if too_costly(text):  # shown as written, at once, rather than after seconds of parsing
         return Rendered(focusable_code(sanitize(f"<pre>{html.escape(text)}</pre>"), code_label))
-    md = _markdown(resolve)
+    md = _markdown(resolve, media)
     try:
-        out = focusable_code(sanitize(md.convert(_prepare(text))), code_label)
+        out = focusable_code(sanitize(md.convert(_prepare(text, labels))), code_label)
     except RecursionError:  # hundreds of nested list levels or thousands of `*`: Markdown gives up; show the text
         return Rendered(focusable_code(sanitize(f"<pre>{html.escape(text)}</pre>"), code_label))
     toc = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kb.articles import blocks
 from kb.text import languages, snippets
 from kb.search.generation import Generation
 from kb.search.request import SearchRequest
@@ -78,7 +79,7 @@ def make_result(gen: Generation, art_id: str, shown: ArticleRow, langs: tuple[st
     text = chunk.text if chunk else gen.store.body(shown.rowid)[:600]
     return Result(
         id=art_id, lang=shown.lang, title=shown.title, section=chunk.heading if chunk else "",
-        anchor=chunk.anchor if chunk else "", score=float(score), snippet=snippets.make(text, query, shown.lang),
+        anchor=chunk.anchor if chunk else "", score=float(score), snippet=snippets.make(blocks.without_fence_lines(text), query, shown.lang),
         visibility=shown.visibility, product=shown.product, tags=shown.tags,
         fallback=bool(want) and shown.lang != want, languages=langs,
         updated=shown.updated.isoformat() if shown.updated else None,

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from kb.articles import blocks
+
 if TYPE_CHECKING:
     from kb.index.store import ChunkRow
 
@@ -135,7 +137,6 @@ _CLAUSES = re.compile(r"(?<=[.!?;:。！？；：])\s+|[。！？；]")
 # a condition or place before the instruction: "If nothing is printed, add…", "In Xcode, open…", "在 Web SDK 中，…"
 _LEAD_IN = re.compile(r"^(?:if|when|once|in|on|for|after|если|когда|после|в|на|для|如果|若|在)\b[^,，]{0,60}[,，]\s*(.*)$",
                       re.I)
-_FENCE = re.compile(r"^[ \t]*(```|~~~)")
 _SHELL_WORDS = re.compile(r"^\s*(?:\$\s+|sudo\s|curl\s|openssl\s|dig\s|nc\s|ffmpeg\s|ffprobe\s|mtr\s|tracert\s|"
                           r"timedatectl|chronyc|cat\s|npm\s|pip\s|kubectl\s|nimbus-\w+\s)")
 _FIX_COLUMN = re.compile(r"what to do|\bfix|\bsolution|\baction|next step|что (?:с)?делать|решени|устранени|"
@@ -191,17 +192,22 @@ def text_cues(text: str) -> TextCues:
     """Count the instruction-like parts of a section's Markdown."""
     han, cyrillic = bool(_HAN.search(text)), bool(_CYRILLIC.search(text))
     imperatives = steps = commands = code_lines = table_rows = 0
-    fix_table = problem_table = in_code = shell = in_table = False
+    fix_table = problem_table = shell = in_table = False
     lines = text.split("\n")
-    for line in lines:
-        if _FENCE.match(line):
-            if not in_code:
-                shell = line.strip().lstrip("`~").strip().lower() in ("", "bash", "sh", "shell", "console", "zsh")
-            in_code = not in_code
+    fences = blocks.fences(lines)
+    opened = {f.start: f for f in fences}
+    fence_lines = {j for f in fences for j in (f.start, f.end)}
+    code = blocks.code_lines(lines)
+    margin = 0  # the open fence's column: code in a list item is indented to it
+    for i, line in enumerate(lines):
+        if i in fence_lines:
+            if i in opened:
+                shell = opened[i].info.lower() in ("", "bash", "sh", "shell", "console", "zsh")
+                margin = len(opened[i].lead)
             continue
-        if in_code:
+        if code[i]:
             if line.strip() and not line.lstrip().startswith("#"):
-                if _SHELL_WORDS.match(line) or (shell and not line.startswith(" ")):
+                if _SHELL_WORDS.match(line) or (shell and not line[margin:margin + 1].isspace()):
                     commands += 1
                 else:
                     code_lines += 1

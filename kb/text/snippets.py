@@ -16,7 +16,6 @@ from kb.text import languages
 
 WIDTH = 220  # characters of context shown
 _MD_NOISE = [
-    (re.compile(r"^[ \t]*(```|~~~).*$", re.M), ""),
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
     (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
     (re.compile(r"^\s*\|?[\s:|-]+\|[\s:|-]*$", re.M), ""),  # table rule lines
@@ -30,7 +29,8 @@ _WORDS = re.compile(languages.HAN_RUN.pattern + r"|(?P<word>[^\W_]+(?:[_'][^\W_]
 
 @lru_cache(maxsize=4096)
 def plain(markdown_text: str) -> str:
-    """Markdown to one line of readable text (no markup, no table rules).
+    """Markdown to one line of readable text (no markup, no table rules); fence lines are the caller's to drop
+    (`kb.articles.blocks.without_fence_lines`: this folder cannot know Markdown's blocks).
 
     Memoised: the sections shown in results repeat from search to search, and
     eight regex passes per section were a fifth of a search's own work.
