@@ -10,6 +10,7 @@ from cli.accounts import audit, purge, token, user
 from cli.articles import hash_cmd, index, lint
 from cli.db import db
 from cli.demo import simulate_traffic
+from cli.importing import import_cmd
 from cli.reports import report
 from cli.search import eval_cmd, search
 from cli.serve import serve
@@ -21,7 +22,7 @@ def cli():
     """polykb: a multilingual knowledge base with hybrid semantic search."""
 
 
-for _command in (index, lint, hash_cmd, search, eval_cmd, report, simulate_traffic, serve, db, user, token, audit,
+for _command in (index, lint, hash_cmd, import_cmd, search, eval_cmd, report, simulate_traffic, serve, db, user, token, audit,
                  purge):
     cli.add_command(_command)
 

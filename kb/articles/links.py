@@ -7,6 +7,7 @@ body and checks them against the knowledge base.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -97,12 +98,15 @@ def check_article(a: Article, targets: Targets, existing_files: Iterable[str]) -
     for link in find(a.body):
         line = a.body_line + link.line - 1
         if link.image:
-            target = str(PurePosixPath(a.path).parent / link.target)
+            target = posixpath.normpath(str(PurePosixPath(a.path).parent / link.target.split("?")[0]))
             if target not in existing_files:
                 problems.append(Problem(a.path, line, "warning", f"image {link.target!r} not found", "broken-image",
                                         {"target": link.target}))
             continue
         if link.article_id is None:
+            if posixpath.normpath(str(PurePosixPath(a.path).parent / link.target.split("#")[0])) in existing_files \
+                    and not link.target.endswith(".md"):
+                continue  # an attachment beside the article (a PDF, an archive): served with it
             problems.append(Problem(a.path, line, "warning", f"link {link.target!r} is not an article id; link to "
                                     "articles as (article-id) or (article-id#anchor)", "path-link",
                                     {"target": link.target}))

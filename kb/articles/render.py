@@ -89,6 +89,9 @@ class _LinkRewriter(Treeprocessor):
             url = None
             if self.resolve is not None and ID_PATTERN.match(target) and not target.endswith(".md"):
                 url = self.resolve(target, anchor or None)
+            if url is None and self.media is not None and not target.endswith(".md") and \
+                    ("/" in target or "." in target):  # an attachment beside the article
+                url = self.media(target)
             if url is None:
                 el.tag = "span"
                 el.attrib.clear()

@@ -16,6 +16,7 @@ from kb.search import browse
 from kb.search.logged import logged_search
 
 from web.presentation import i18n
+from web.services import media
 from web.services.resources import count_view, get_activity, get_searcher, outdated_source, rendered_article
 from web.services.security import rate_limit, safe_next
 
@@ -152,7 +153,8 @@ def article(article_id):
     if found is None:
         abort(404, _("We couldn't find that article. It may have been moved or removed."))
     row, body = found
-    rendered = rendered_article(row, body, _resolver(), AUDIENCE, g.lang)
+    rendered = rendered_article(row, body, _resolver(), AUDIENCE, g.lang,
+                                media.resolver(row, "help_center.article_file", g.lang))
     versions = sorted(searcher.versions(article_id, AUDIENCE), key=lambda v: _lang_order(v.lang))
     related = searcher.related(article_id, g.lang, AUDIENCE, k=5)
     count_view(article_id, row.lang, g.lang, AUDIENCE)
@@ -165,6 +167,15 @@ def article(article_id):
                            topics=browse.topics_of(row), thanks=request.args.get("feedback") == "thanks",
                            said_no=said_no, vote_token=request.args.get("fb") if said_no else None,
                            contact_url=_contact_url(subject=row.title, article=article_id) if said_no else None)
+
+
+@bp.get("/article/<article_id>/files/<path:path>")
+def article_file(article_id, path):
+    """An image or attachment the article shows, while the reader may see the article (web.services.media)."""
+    found = get_searcher().article(article_id, g.lang, AUDIENCE)
+    if found is None:
+        abort(404)
+    return media.send(*found, path)
 
 
 @bp.post("/article/<article_id>/feedback")

@@ -150,7 +150,7 @@ def get_reindexer() -> Reindexer:
 
 
 def rendered_article(row: ArticleRow, body: str, resolve: render.Resolver, audience: str,
-                     reader: str | None) -> render.Rendered:
+                     reader: str | None, media: render.Media | None = None) -> render.Rendered:
     """An article version rendered once per generation, reader language and audience, not once per view.
 
     Rendering is Markdown parsing and sanitising: milliseconds for a normal
@@ -167,10 +167,17 @@ def rendered_article(row: ArticleRow, body: str, resolve: render.Resolver, audie
     with ext["rendered_lock"]:
         found = ext["rendered"].get(key)
     if found is None:
-        found = render.render(body, resolve, code_label=gettext("Code"))
+        found = render.render(body, resolve, code_label=gettext("Code"), labels=admonition_labels(), media=media)
         with ext["rendered_lock"]:
             ext["rendered"][key] = found
     return found
+
+
+def admonition_labels() -> dict[str, str]:
+    """The admonition kinds an article may use (`!!! note`), named in the UI language."""
+    return {"note": gettext("Note"), "info": gettext("Info"), "tip": gettext("Tip"), "warning": gettext("Warning"),
+            "caution": gettext("Caution"), "danger": gettext("Danger"), "important": gettext("Important"),
+            "example": gettext("Example"), "question": gettext("Question")}
 
 
 def outdated_source(row: ArticleRow, versions: list[ArticleRow]):
