@@ -28,6 +28,7 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
 from kb.articles import blocks
+from kb.articles.prepare import prepare
 from kb.articles.model import ID_PATTERN
 from kb.articles.chunking import sections
 
@@ -135,99 +136,6 @@ class _HeadingIds(Treeprocessor):
                     el.set("id", custom)
 
 
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|(\d{1,9})[.)])[ \t]+\S")
-
-
-def _separate_lists(text: str) -> str:
-    """A blank line before a list item that follows paragraph text, as CommonMark reads it.
-
-    Writers put "2. Next step" right under an indented paragraph of step 1;
-    Python-Markdown would glue it to that paragraph as lazy text.
-    """
-    out: list[str] = []
-    lines = text.split("\n")
-    code = blocks.code_lines(lines)
-    for i, line in enumerate(lines):
-        prev = lines[i - 1] if i else ""
-        if not code[i] and i and not code[i - 1] and prev.strip() and not _LIST_ITEM.match(prev):
-            m = _LIST_ITEM.match(line)
-            if m and (m.group(1) in (None, "1") or prev[:1] in (" ", "\t")):
-                out.append("")
-        out.append(line)
-    return "\n".join(out)
-
-
-_OL_ITEM = re.compile(r"^(\d{1,9}[.)])([ \t]+)\S")
-
-
-def _attach_fences(text: str) -> str:
-    """A code block written at column 0 between two numbered steps belongs to the step before it.
-
-    Writers write "2. Run:", a blank line, a fence at the margin, then "3. ...". Markdown ends the list
-    at the fence, and "3." opened a new list that counted from 1 again, on the page and in pasted text.
-    Indenting the fence to the step's text keeps one list, numbered as written, with the code in its step.
-    """
-    lines = text.split("\n")
-    opened = {f.start: f for f in blocks.fences(lines)}
-    out: list[str] = []
-    indent: int | None = None  # text indent of the last numbered item, while its list may go on
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        fence = opened.get(i)
-        if fence is not None:
-            block = lines[i:fence.end + 1]
-            after = next((x for x in lines[fence.end + 1:] if x.strip()), "")
-            if fence.closed and indent is not None and not fence.lead and _OL_ITEM.match(after):
-                block = [" " * indent + x if x.strip() else x for x in block]
-            out.extend(block)
-            i = fence.end + 1
-            continue
-        m = _OL_ITEM.match(line)
-        if m:
-            indent = len(m.group(1)) + len(m.group(2))
-        elif line.strip() and not line[:1].isspace():
-            indent = None  # a paragraph at the margin ends the list
-        out.append(line)
-        i += 1
-    return "\n".join(out)
-
-
-def _space_after_fences(text: str) -> str:
-    """A blank line after a fence that has one before it, when text follows at once.
-
-    "1. Step", a blank line, an indented fence, then "2. next" on the next line: superfences
-    leaves that fence unread (an empty paragraph, the code, "2. next" glued on) unless a blank
-    line follows it too.
-    """
-    lines = text.split("\n")
-    after = {f.end for f in blocks.fences(lines) if f.closed and f.end + 1 < len(lines) and lines[f.end + 1].strip()
-             and (f.start == 0 or not lines[f.start - 1].strip())}
-    return "\n".join(line + "\n" if i in after else line for i, line in enumerate(lines))
-
-
-def _labelled(text: str, labels: Mapping[str, str] | None) -> str:
-    """Admonitions as Python-Markdown reads them, titled: `!!! note` gets the reader's word for "Note".
-
-    A title the writer gave is kept; `??? note` (collapsible, pymdownx.details) is shown open.
-    """
-    lines = text.split("\n")
-    code = blocks.code_lines(lines)
-    for i, line in enumerate(lines):
-        m = None if code[i] else blocks.ADMONITION.match(line)
-        if m:
-            kind = m.group("kind").lower()
-            title = m.group("title")
-            if title is None:
-                title = (labels or {}).get(kind) or kind.capitalize()
-            lines[i] = f'{m.group("indent")}!!! {kind} "{title.replace(chr(34), chr(39))}"'
-    return "\n".join(lines)
-
-
-def _prepare(text: str, labels: Mapping[str, str] | None = None) -> str:
-    return _labelled(_space_after_fences(_attach_fences(_separate_lists(blocks.item_fences_apart(text)))), labels)
-
-
 def _markdown(resolve: Resolver | None, media: Media | None = None) -> markdown.Markdown:
     # superfences is fenced_code that also works inside list items ("2. Run:" then an indented fence);
     # tab_length 3 lets list items continue with the 3-space indent writers use (as in CommonMark).
@@ -288,7 +196,7 @@ def render(text: str, resolve: Resolver | None = None, code_label: str | None = 
         return Rendered(focusable_code(sanitize(f"<pre>{html.escape(text)}</pre>"), code_label))
     md = _markdown(resolve, media)
     try:
-        out = focusable_code(sanitize(md.convert(_prepare(text, labels))), code_label)
+        out = focusable_code(sanitize(md.convert(prepare(text, labels))), code_label)
     except RecursionError:  # hundreds of nested list levels or thousands of `*`: Markdown gives up; show the text
         return Rendered(focusable_code(sanitize(f"<pre>{html.escape(text)}</pre>"), code_label))
     toc = []
@@ -400,7 +308,7 @@ def plain_text(text: str, resolve: Resolver | None = None) -> str:
         return text.strip()
     md = _markdown(resolve)
     try:
-        rendered = sanitize(md.convert(_prepare(text)))
+        rendered = sanitize(md.convert(prepare(text)))
     except RecursionError:  # nesting too deep for Markdown (see render): the text as written
         return text.strip()
     # keep a link's address in the text: a pasted reply has no hyperlinks

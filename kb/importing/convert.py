@@ -25,7 +25,7 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.S)
 _MDX_LINE = re.compile(r"^(?:import|export)\b")
-_DOCUSAURUS_ADMONITION = re.compile(r"^(?P<indent>[ \t]*)(?P<colons>:{3,})[ \t]*(?P<kind>[A-Za-z]+)?"
+_DOCUSAURUS_ADMONITION = re.compile(r"^(?P<indent>[ \t]*)(?P<colons>:{3,})[ \t]*(?P<kind>[^\W\d_][\w-]*)?"
                                     r"(?:\[(?P<bracket>[^\]]*)\]|[ \t]+(?P<title>.*?))?[ \t]*(?:\{[^}]*\})?[ \t]*$")
 KINDS = {"note": "note", "info": "info", "tip": "tip", "warning": "warning", "caution": "caution", "danger": "danger",
          "important": "important", "success": "tip", "secondary": "note", "example": "example", "question": "question",

@@ -28,10 +28,11 @@ _ARG = re.compile(r"(?:(?P<key>\w+)=)?\"(?P<value>[^\"]*)\"|(?P<word>\w+)")
 
 
 def _config(root: Path) -> dict:
+    """The site's configuration: hugo.* or config.* at the root, else in config/_default/ (Hugo's config folder)."""
     for name in ("hugo.toml", "config.toml", "hugo.yaml", "config.yaml", "hugo.yml", "config.yml", "hugo.json",
                  "config.json"):
-        path = root / name
-        if path.is_file():
+        path = next((p for p in (root / name, root / "config/_default" / name) if p.is_file()), None)
+        if path is not None:
             text = path.read_text(errors="replace")
             return (tomllib.loads(text) if name.endswith(".toml") else json.loads(text) if name.endswith(".json")
                     else load_yaml(text)) or {}
@@ -53,6 +54,8 @@ class Hugo(SiteFormat):
             if isinstance(conf, dict) and conf.get("contentDir"):
                 self.content_dirs[str(code)] = self.root / str(conf["contentDir"])
         self.codes = set(config.get("languages") or {}) | {self.default_locale}
+        if not self.content_dirs and (self.docs_root / self.default_locale).is_dir():  # content/<lang>/ as mounts
+            self.content_dirs = {code: self.docs_root / code for code in self.codes if (self.docs_root / code).is_dir()}
         self.by_rel: dict[str, str] = {}
 
     def _files(self, top: Path):

@@ -18,6 +18,7 @@ from kb.importing import convert, markup
 from kb.importing.common import Doc, Report, article_id, lang_code
 
 _YAML_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TOML_FRONT = re.compile(r"\A\+\+\+[ \t]*\r?\n(.*?\r?\n)?\+\+\+[ \t]*(?:\r?\n|\Z)", re.S)
 
 
@@ -105,8 +106,18 @@ class SiteFormat:
     def read(self, doc: Doc) -> tuple[dict, str, int]:
         if doc.path not in self.meta:
             raw = doc.path.read_bytes().decode("utf-8", errors="replace")
-            self.meta[doc.path] = front_matter(raw, doc.shown, self.report)
+            self.meta[doc.path] = front_matter(self._printable(raw, doc), doc.shown, self.report)
         return self.meta[doc.path]
+
+    def _printable(self, text: str, doc: Doc) -> str:
+        """Control characters (NUL and the like, which a site shows as nothing) removed: polykb refuses a file
+        holding NUL as binary. AdGuard's knowledge base had 32 in one page, and its translations copied them."""
+        found = _CONTROL.search(text)
+        if found:
+            self.report.note(doc.shown, text.count("\n", 0, found.start()) + 1, "control-characters",
+                             f"{len(_CONTROL.findall(text))} control characters (such as NUL) removed")
+            text = _CONTROL.sub("", text)
+        return text
 
     def article_id_of(self, doc: Doc) -> str:
         if doc.rel not in self.ids:
