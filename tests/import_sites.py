@@ -11,7 +11,7 @@ DOCUSAURUS = {
                      "<!-- editors: keep this short -->\n\nSee [setup](/routers/setup.md#first-boot) and "
                      "[the reset guide](/routers/reset) first.\n\n<iframe src=\"https://video.example.org/lumen\" "
                      "title=\"Tour\"></iframe>\n\n<Tabs>\n<TabItem value=\"win\" label=\"Windows\">\n\nOpen the "
-                     "Lumen app.\n\n</TabItem>\n</Tabs>\n",
+                     "Lumen app.\n\n</TabItem>\n</Tabs>\n\n<script>track();</script>\n",
     "docs/routers/_category_.json": '{"label": "Routers", "position": 2}',
     "docs/routers/setup.md": "---\ntitle: Setting up the Lumen router\n---\n\nPlug the router in and wait for the "
                              "green light.\n\n![Front panel](./img/panel.png)\n![Back panel](/img/back.png)\n"
@@ -48,7 +48,7 @@ MKDOCS_SUFFIX = {
                   "      custom_fences:\n        - name: mermaid\n          format: !!python/name:pymdownx.superfences"
                   ".fence_code_format\nplugins:\n  - i18n:\n      docs_structure: suffix\n      languages:\n"
                   "        - locale: en\n          default: true\n        - locale: ru\n",
-    "docs/index.md": "# Lumen help\n\nStart with [Wi-Fi](wifi/channels.md).\n",
+    "docs/index.md": "# Lumen help\n\nStart with [Wi-Fi](wifi/channels.md), in [Russian](/ru/wifi/channels/) too.\n",
     "docs/wifi/channels.md": "# Choosing a Wi-Fi channel\n\n!!! tip\n    Channels 1, 6 and 11 never overlap.\n\n"
                              "=== \"Android\"\n\n    Open Settings, then Wi-Fi.\n\n=== \"iOS\"\n\n    Open Settings."
                              "\n\n--8<-- \"snippets/footer.md\"\n",
@@ -71,7 +71,8 @@ HUGO_FOLDERS = {
     "content/en/docs/firmware/index.md": "---\ntitle: Updating the firmware\n---\n\n{{< alert title=\"Careful\" "
                                          "color=\"warning\" >}}\nKeep the router powered during the update.\n"
                                          "{{< /alert >}}\n\nSee [the docs]({{< ref \"/docs\" >}}).\n\n"
-                                         "{{< youtube abc123 >}}\n",
+                                         "{{< youtube abc123 >}}\n\n{{< tabpane text=true >}}\n{{% tab header=\"Linux\" %}}\n"
+                                         "Run the updater as root.\n{{% /tab %}}\n{{< /tabpane >}}\n",
     "content/ru/docs/firmware/index.md": "---\ntitle: Обновление прошивки\n---\n\n{{< alert title=\"Осторожно\" >}}"
                                          "\nНе отключайте питание роутера во время обновления.\n{{< /alert >}}\n",
 }

@@ -24,6 +24,8 @@ _BLOCK = re.compile(r"^(?P<indent>[ \t]*)\{\{[<%]\s*(?P<name>note|notice|warning
 _END = re.compile(r"\{\{[<%]\s*/\s*(?:note|notice|warning|tip|info|caution|danger|alert|callout|admonition|hint|"
                   r"important)\s*[>%]\}\}", re.I)
 _ANY = re.compile(r"\{\{[<%].*?[>%]\}\}")
+_TAB = re.compile(r"\{\{[<%]\s*(?P<close>/)?\s*(?P<name>tabpane|tab)\b(?P<args>.*?)[>%]\}\}")
+_PARAM = re.compile(r"\{\{[<%]\s*param\s+\"?(?P<name>[\w.]+)\"?\s*[>%]\}\}")
 _ARG = re.compile(r"(?:(?P<key>\w+)=)?\"(?P<value>[^\"]*)\"|(?P<word>\w+)")
 
 
@@ -57,6 +59,14 @@ class Hugo(SiteFormat):
         if not self.content_dirs and (self.docs_root / self.default_locale).is_dir():  # content/<lang>/ as mounts
             self.content_dirs = {code: self.docs_root / code for code in self.codes if (self.docs_root / code).is_dir()}
         self.by_rel: dict[str, str] = {}
+        self.params = config.get("params") or {}
+
+    def _param(self, name: str) -> str | None:
+        """A site parameter (`{{% param vers.otel %}}`), None if the site has none such or it is not text."""
+        value = self.params
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
 
     def _files(self, top: Path):
         return sorted(p for p in top.rglob("*") if p.is_file() and p.suffix.lower() in self.markdown_suffixes
@@ -160,6 +170,19 @@ class Hugo(SiteFormat):
         def drop(m):
             if _REF.fullmatch(m.group()):
                 return _REF.fullmatch(m.group()).group("target")  # a link target: resolved with the links
+            param = _PARAM.fullmatch(m.group())
+            if param and self._param(param.group("name")) is not None:
+                page.count("site parameters filled in")
+                return self._param(param.group("name"))
+            tab = _TAB.fullmatch(m.group())
+            if tab:  # Docsy's tabs: each tab's name in bold over its text, the tab pane itself nothing
+                if tab.group("close") or tab.group("name") == "tabpane":
+                    return ""
+                page.count("tabs as labelled paragraphs")
+                args = {a.group("key") or "title": a.group("value") or a.group("word") for a in _ARG.finditer(
+                    tab.group("args"))}
+                label = args.get("header") or args.get("title") or tab.group("args").strip().strip('"')
+                return f"**{label}**" if label else ""
             page.note(i, "shortcode", f"Hugo shortcode {m.group()[:50]!r} removed: polykb renders Markdown only")
             return ""
         return _ANY.sub(drop, line)

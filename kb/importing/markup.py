@@ -13,6 +13,7 @@ import re
 
 from markdownify import markdownify
 
+from kb.articles import blocks
 from kb.importing.convert import Page
 
 _KNOWN = ("a|abbr|b|blockquote|br|center|code|dd|del|details|div|dl|dt|em|figcaption|figure|font|h[1-6]|hr|i|img|"
@@ -26,6 +27,7 @@ _IFRAME = re.compile(r"<iframe\b(?P<attrs>[^>]*)>(?:.*?</iframe>)?", re.I | re.S
 _ATTR = re.compile(r"""(?P<name>[\w-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|\{['"](?P<js>[^'"]*)['"]\})""")
 _JSX = re.compile(r"</?[A-Z][a-z][\w.]*(?:\s[^<>]*)?/?>")  # `<Tabs>`; not `<USERNAME>`, a placeholder
 _JSX_OPEN = re.compile(r"<[A-Z][a-z][\w.]*(?:\s[^<>]*)?$")  # a component whose attributes go on over lines
+_SCRIPT = re.compile(r"<(?P<tag>script|style)\b[^>]*>.*?</(?P=tag)\s*>", re.I | re.S)
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _LEAD = re.compile(r"^(?P<lead>[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?)")
 OPTIONS = dict(heading_style="ATX", bullets="-", escape_asterisks=False, escape_underscores=False, escape_misc=False,
@@ -35,6 +37,14 @@ OPTIONS = dict(heading_style="ATX", bullets="-", escape_asterisks=False, escape_
 def _attrs(tag: str) -> dict[str, str]:
     return {m.group("name").lower(): m.group("dq") or m.group("sq") or m.group("js") or ""
             for m in _ATTR.finditer(tag)}
+
+
+def drop_scripts(page: Page):
+    """`<script>` and `<style>` elements outside code: removed (a page never shows them), each reported."""
+    masked = blocks.mask_code(page.body)
+    for m in reversed(list(_SCRIPT.finditer(masked))):
+        page.note(page.body.count("\n", 0, m.start()), "script", f"<{m.group('tag')}> element removed")
+        page.body = page.body[:m.start()] + "\n" * page.body.count("\n", *m.span()) + page.body[m.end():]
 
 
 def iframes_and_components(page: Page):

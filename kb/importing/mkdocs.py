@@ -75,11 +75,24 @@ class MkDocs(SiteFormat):
         return self.default_locale, rel
 
     def link(self, doc: Doc, target: str) -> str | None:
+        """A file link (`../page.md`, from the page's folder) or a URL link (`../page/`, `/section/page/`: MkDocs'
+        directory URLs, from the page's own URL)."""
         path, anchor = split_target(target)
         if not path:
             return None
-        rel = normalise(posixpath.join(posixpath.dirname(doc.rel), path))
-        for candidate in (rel, rel + ".md", posixpath.join(rel, "index.md"), _without_locale(rel, doc.locale)):
+        folder = posixpath.dirname(doc.rel)
+        if path.lower().endswith(self.markdown_suffixes):
+            candidates = [normalise(path if path.startswith("/") else posixpath.join(folder, path))]
+        else:
+            stem = Path(doc.rel).stem
+            page_url = folder if stem in ("index", "README") else posixpath.join(folder, stem)
+            url = normalise(path if path.startswith("/") else posixpath.join(page_url, path))
+            head, _, rest = url.partition("/")
+            if path.startswith("/") and (head in self.locales or head == self.default_locale):
+                url = rest  # the plugin serves each language under /<locale>/
+            candidates = [url + ".md", posixpath.join(url, "index.md"), posixpath.join(url, "README.md"),
+                          normalise(posixpath.join(folder, path)) + ".md"]
+        for candidate in candidates + [_without_locale(c, doc.locale) for c in candidates]:
             if candidate in self.by_rel:
                 return self.by_rel[candidate] + (f"#{anchor}" if anchor else "")
         return None

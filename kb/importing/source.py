@@ -143,6 +143,7 @@ class SiteFormat:
         meta, body, first_line = self.read(doc)
         page = convert.Page(body, doc.shown, first_line, self.report)
         convert.drop_comments(page)
+        markup.drop_scripts(page)
         self.convert(page, doc, meta)
         markup.iframes_and_components(page)
         markup.html_to_markdown(page)
