@@ -109,6 +109,10 @@ def docusaurus_admonitions(page: Page):
             stack.pop()
             lines[i] = ""
             continue
+        if m and not m.group("kind") and not stack:
+            page.note(i, "stray-admonition-end", "':::' closes no admonition: removed")
+            lines[i] = ""
+            continue
         pad = "".join("    " for _ in stack)
         if m and m.group("kind"):
             lines[i] = pad + _opening(m, page)
