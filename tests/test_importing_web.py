@@ -39,6 +39,14 @@ def test_an_imported_article_page_shows_labelled_admonitions_and_its_images(impo
     image.close()
 
 
+def test_readers_of_an_untranslated_copys_language_get_the_source_labelled(imported, tmp_path, fake_default_model):
+    """A page with no version in the reader's language (an untranslated copy is not imported as one) is shown in
+    its source language, with the notice saying so."""
+    job.run(imported, tmp_path / "index", progress=False)
+    page = _client(imported, tmp_path / "index").get("/zh/article/routers-setup").get_data(as_text=True)
+    assert "notice-lang" in page and "Setting up the Lumen router" in page
+
+
 def test_only_files_an_article_links_to_are_served_under_it(imported, tmp_path, fake_default_model):
     job.run(imported, tmp_path / "index", progress=False)
     client = _client(imported, tmp_path / "index")
