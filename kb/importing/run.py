@@ -21,6 +21,7 @@ from kb.importing.mkdocs import MkDocs
 from kb.importing.output import Article, Output
 from kb.importing.source import SiteFormat
 
+USED_KEYS = {"id", "title", "tags", "draft", "lang"}  # read by the import; the rest (sidebar_position, slug…) dropped
 FORMATS: dict[str, type[SiteFormat]] = {"docusaurus": Docusaurus, "mkdocs": MkDocs, "hugo": Hugo, "html": HtmlSite}
 
 
@@ -76,6 +77,7 @@ def _article(reader: SiteFormat, doc: Doc, out: Output, source: Article | None) 
     folder = posixpath.dirname(out_rel)
     convert.rewrite_links(page, lambda t: reader.link(doc, t), lambda t: _asset(reader, doc, t, out, folder))
     convert.count_heading_ids(page)
+    page.count("site-only front matter keys dropped", len(set(meta) - USED_KEYS))
     heading = convert.title_from_body(page)  # a leading `# Title` is the page's title, not a second one in the body
     title = str(meta.get("title") or "").strip() or heading or _title_of(doc)
     body = convert.tidy(page.body)
