@@ -232,3 +232,11 @@ def test_translated_admonition_kinds_and_control_characters_are_converted(tmp_pa
     assert '!!! note "Заметка"' in arts[("routers-setup", "ru")].body
     assert "\x00" not in arts[("routers-factory-reset", "en")].body
     assert ("docs/routers/reset.md", 7, "control-characters") in {(n.where, n.line, n.code) for n in report.notes}
+
+
+def test_a_labels_file_edited_in_polykb_is_kept_on_rerun(tmp_path):
+    site, out = _site(tmp_path, sites.DOCUSAURUS), tmp_path / "out"
+    import_site("docusaurus", site, out)
+    (out / "labels.yml").write_text("products:\n  routers: {en: Lumen routers}\n", encoding="utf-8")
+    report = import_site("docusaurus", site, out)
+    assert "Lumen routers" in (out / "labels.yml").read_text() and "labels-kept" in {n.code for n in report.notes}

@@ -88,6 +88,7 @@ class Output:
             self.before = {}
         self.seen: dict[str, dict] = {}
         self.assets: dict[str, str] = {}
+        self.labels_sha: str | None = self.before.get("labels")  # of the labels.yml the import last wrote
 
     def _text(self, art: Article, kept: dict, source_hash: str | None) -> str:
         meta = {"id": art.id, "lang": art.lang, "title": art.title}
@@ -180,11 +181,8 @@ class Output:
             else:
                 self.report.removed_upstream.append(rel)
                 self.seen[rel] = entry  # still ours: reported again next time
-        manifest = {"files": self.seen, "assets": self.assets, "labels": self.before.get("labels")
-                    if not labels else self._labels_sha}
+        manifest = {"files": self.seen, "assets": self.assets, "labels": self.labels_sha}
         (self.root / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False))
-
-    _labels_sha = None
 
     def _labels(self, labels: dict):
         """labels.yml from the site's category names, unless writers keep their own (one the import did not write)."""
@@ -195,9 +193,8 @@ class Output:
         if path.is_file() and _sha(path.read_bytes()) != self.before.get("labels"):
             self.report.note(LABELS, 1, "labels-kept", "labels.yml was written in polykb: kept, not replaced by the "
                                                        "site's category names")
-            self._labels_sha = self.before.get("labels")
             return
         data = ("# Product and topic names from the site's categories (kb import); edit freely, the import then "
                 "keeps yours.\n" + yaml.safe_dump(labels, allow_unicode=True, sort_keys=True, width=1000)).encode()
         path.write_bytes(data)
-        self._labels_sha = _sha(data)
+        self.labels_sha = _sha(data)
