@@ -123,3 +123,9 @@ def test_lint_warns_at_file_and_line_for_each_construct_shown_as_text(tmp_path):
     found = [(p.line, p.code) for p in scan(tmp_path).problems if p.path == "a.en.md"]
     assert found == [(8, "admonition-syntax"), (12, "html"), (14, "html-comment"), (16, "mdx-import"), (18, "jsx"),
                      (20, "shortcode"), (28, "unclosed-fence")]
+
+
+def test_an_admonition_indented_four_in_a_list_item_renders_inside_the_item():
+    html = render("1. Select.\n\n    !!! note\n\n        After a moment.\n\n    ![img](x.png)\n\n1. Share.\n").html
+    assert re.search(r"<li>\s*<p>Select.</p>\s*<div class=\"admonition note\">\s*<p class=\"admonition-title\">Note"
+                     r"</p>\s*<p>After a moment.</p>\s*</div>", html) and "!!!" not in html and "<code>" not in html

@@ -99,7 +99,22 @@ def _labelled(text: str, labels: Mapping[str, str] | None) -> str:
             if title is None:
                 title = (labels or {}).get(kind) or kind.capitalize()
             lines[i] = f'{m.group("indent")}!!! {kind} "{title.replace(chr(34), chr(39))}"'
+            _to_tab_stop(lines, i, len(m.group("indent").expandtabs(4)))
     return "\n".join(lines)
+
+
+def _to_tab_stop(lines: list[str], start: int, indent: int):
+    """An admonition in a list item, indented 4 as writers do, moved (with its body) to the 3-column stop where
+    Python-Markdown, at our tab length of 3, reads it; at 4 it showed `!!! note` as text and its body as code."""
+    shift = indent % 3
+    if not shift:
+        return
+    for j in range(start, len(lines)):
+        line = lines[j]
+        if j > start and line.strip() and len(line) - len(line.lstrip(" ")) <= indent:
+            return
+        if line[:shift].strip() == "":
+            lines[j] = line[shift:]
 
 
 def prepare(text: str, labels: Mapping[str, str] | None = None) -> str:
