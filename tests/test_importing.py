@@ -240,3 +240,15 @@ def test_a_labels_file_edited_in_polykb_is_kept_on_rerun(tmp_path):
     (out / "labels.yml").write_text("products:\n  routers: {en: Lumen routers}\n", encoding="utf-8")
     report = import_site("docusaurus", site, out)
     assert "Lumen routers" in (out / "labels.yml").read_text() and "labels-kept" in {n.code for n in report.notes}
+
+
+def test_github_alerts_and_one_line_hugo_alerts_become_admonitions(tmp_path):
+    site = _site(tmp_path, {"config.toml": "defaultContentLanguage = 'en'\n",
+                            "content/power.md": "---\ntitle: Power\n---\n\n> [!WARNING]\n> Back up first.\n> Then "
+                                                "update.\n\n{{% alert color=\"warning\" %}} Keep it powered. "
+                                                "{{% /alert %}}\n\nAfter {{< unknown >}} it.\n"})
+    report = import_site("hugo", site, tmp_path / "out")
+    body = _articles(tmp_path / "out")[("power", "en")].body
+    assert "!!! warning\n    Back up first.\n    Then update." in body
+    assert "!!! warning\n    Keep it powered.\n" in body and "{{" not in body
+    assert [(n.where, n.line) for n in report.notes] == [("content/power.md", 11)]  # lines still the source's

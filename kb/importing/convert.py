@@ -27,10 +27,11 @@ _MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.S)
 _MDX_LINE = re.compile(r"^(?:import|export)\b")
 _DOCUSAURUS_ADMONITION = re.compile(r"^(?P<indent>[ \t]*)(?P<colons>:{3,})[ \t]*(?P<kind>[^\W\d_][\w-]*)?"
                                     r"(?:\[(?P<bracket>[^\]]*)\]|[ \t]+(?P<title>.*?))?[ \t]*(?:\{[^}]*\})?[ \t]*$")
+_ALERT = re.compile(r"^(?P<indent>[ \t]*)>[ \t]*\[!(?P<kind>\w+)\][ \t]*(?P<title>.*)$")
 KINDS = {"note": "note", "info": "info", "tip": "tip", "warning": "warning", "caution": "caution", "danger": "danger",
          "important": "important", "success": "tip", "secondary": "note", "example": "example", "question": "question",
          "attention": "warning", "hint": "tip", "error": "danger", "abstract": "note", "bug": "warning",
-         "failure": "danger", "quote": "note", "todo": "note", "faq": "question"}
+         "failure": "danger", "quote": "note", "todo": "note", "faq": "question", "nb": "note"}
 
 
 @dataclass
@@ -50,6 +51,13 @@ class Page:
         """A finding at line `index` (0-based) of the body as it is now, reported at its line in the source file."""
         at = self.origin[min(index, len(self.origin) - 1)] if self.origin else index
         self.report.note(self.where, self.first_line + at, code, message)
+
+    def reflow(self, lines: list[str]):
+        """The body from its lines, some of which a pass made into several: each new line keeps its origin."""
+        origin: list[int] = []
+        for i, line in enumerate(lines):
+            origin.extend([self.origin[i]] * (line.count("\n") + 1))
+        self.body, self.origin = "\n".join(lines), origin
 
     def count(self, what: str, n: int = 1):
         if n:
@@ -123,6 +131,27 @@ def docusaurus_admonitions(page: Page):
     for _ in stack:
         page.note(len(lines) - 1, "unclosed-admonition", "admonition ':::' is never closed; closed at the end")
     page.body = "\n".join(lines)
+
+
+def github_alerts(page: Page):
+    """GitHub's alerts (`> [!NOTE]` then `> text` lines) as `!!! note` with the text indented, line for line."""
+    lines, code = page.prose_lines()
+    i = 0
+    while i < len(lines):
+        m = None if code[i] else _ALERT.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        kind = KINDS.get(m.group("kind").lower(), "note")
+        text = m.group("title").strip()  # Docsy lets the text start on the marker's line; GitHub does not
+        lines[i] = m.group("indent") + f"!!! {kind}" + (f"\n{m.group('indent')}    {text}" if text else "")
+        page.count("admonitions")
+        i += 1
+        while i < len(lines) and not code[i] and re.match(rf"{re.escape(m.group('indent'))}>", lines[i]):
+            text = re.sub(r"^>[ ]?", "", lines[i][len(m.group("indent")):])
+            lines[i] = m.group("indent") + "    " + text if text.strip() else ""
+            i += 1
+    page.reflow(lines)
 
 
 def _opening(m: re.Match, page: Page) -> str:

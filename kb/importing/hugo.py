@@ -41,6 +41,11 @@ def _config(root: Path) -> dict:
     return {}
 
 
+def _code(key) -> str:
+    """A language key of the config: YAML 1.1 reads Norwegian's `no:` as false."""
+    return {False: "no", True: "yes"}.get(key, str(key)) if isinstance(key, bool) else str(key)
+
+
 class Hugo(SiteFormat):
     name = "hugo"
     expects = "expected a content folder (and hugo.toml or config.toml)"
@@ -52,10 +57,13 @@ class Hugo(SiteFormat):
         content = str(config.get("contentDir") or "content")
         self.docs_root = self.root / content
         self.content_dirs: dict[str, Path] = {}
-        for code, conf in (config.get("languages") or {}).items():
+        langs = {_code(code): conf for code, conf in (config.get("languages") or {}).items()}
+        for code, conf in langs.items():
             if isinstance(conf, dict) and conf.get("contentDir"):
-                self.content_dirs[str(code)] = self.root / str(conf["contentDir"])
-        self.codes = set(config.get("languages") or {}) | {self.default_locale}
+                self.content_dirs[code] = self.root / str(conf["contentDir"])
+        if self.content_dirs and self.default_locale not in self.content_dirs:
+            self.content_dirs[self.default_locale] = self.docs_root  # the default's is the site's contentDir
+        self.codes = set(langs) | {self.default_locale}
         if not self.content_dirs and (self.docs_root / self.default_locale).is_dir():  # content/<lang>/ as mounts
             self.content_dirs = {code: self.docs_root / code for code in self.codes if (self.docs_root / code).is_dir()}
         self.by_rel: dict[str, str] = {}
@@ -143,19 +151,19 @@ class Hugo(SiteFormat):
                 continue
             m = None if code[i] else _BLOCK.match(line)
             if m:
-                lines[i] = self._opening(m, page) + (f"\n{m.group('indent')}    {m.group('rest')}" if m.group("rest")
-                                                     else "")
-                depth += 1
+                rest, closed = _until_end(m.group("rest"))
+                lines[i] = self._opening(m, page) + (f"\n{m.group('indent')}    {rest}" if rest else "")
+                depth += 0 if closed else 1
                 continue
             if depth and _END.search(line) and not code[i]:
-                lines[i] = _END.sub("", line).rstrip()
+                before, _ = _until_end(line)
+                lines[i] = "    " * depth + before if before else ""
                 depth -= 1
                 continue
             if depth and line.strip():
                 lines[i] = "    " * depth + line
             lines[i] = self._other_shortcodes(page, i, lines[i]) if not code[i] else lines[i]
-        page.body = "\n".join(lines)
-        page.origin = _expanded(page.origin, page.body, lines)
+        page.reflow(lines)
 
     def _opening(self, m: re.Match, page: convert.Page) -> str:
         args = {a.group("key") or ("title" if a.group("value") else ""): a.group("value") or a.group("word")
@@ -188,9 +196,7 @@ class Hugo(SiteFormat):
         return _ANY.sub(drop, line)
 
 
-def _expanded(origin: list[int], body: str, lines: list[str]) -> list[int]:
-    """Line origins after some lines became two (an admonition's opening with text on its line)."""
-    out: list[int] = []
-    for i, line in enumerate(lines):
-        out.extend([origin[i]] * (line.count("\n") + 1))
-    return out
+def _until_end(text: str) -> tuple[str, bool]:
+    """(the text before a closing `{{% /alert %}}`, whether there was one): alerts opened and closed on one line."""
+    m = _END.search(text)
+    return (text[:m.start()].strip(), True) if m else (text.strip(), False)

@@ -145,6 +145,7 @@ class SiteFormat:
         convert.drop_comments(page)
         markup.drop_scripts(page)
         self.convert(page, doc, meta)
+        convert.github_alerts(page)
         markup.iframes_and_components(page)
         markup.html_to_markdown(page)
         return meta, page
