@@ -29,7 +29,7 @@ from kb.importing.run import import_site  # noqa: E402
 WORK = ROOT / "bench" / ".work" / "import"
 RESULTS = ROOT / "bench" / "results" / "import.md"
 UNRENDERABLE = {"admonition-syntax", "html-comment", "html", "jsx", "mdx-import", "shortcode", "tabs",
-                "snippet-include", "unclosed-fence"}
+                "snippet-include", "unclosed-fence", "github-alert"}
 
 
 def run_site(fmt: str, name: str, path: Path) -> dict:

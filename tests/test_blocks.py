@@ -118,11 +118,11 @@ def test_lint_warns_at_file_and_line_for_each_construct_shown_as_text(tmp_path):
 
     body = ("Intro.\n\n:::note\nKeep it.\n:::\n\n<div align=\"center\">x</div> and `<div>` in code\n\n"
             "<!-- hidden -->\n\nimport X from '@site/x';\n\n<Tabs>\n\n{{< ref \"a\" >}}\n\n```sh\n<div>\n```\n\n"
-            "Placeholders like <YOUR_TOKEN> are text.\n\n~~~\nnever closed\n")
+            "Placeholders like <YOUR_TOKEN> are text.\n\n> [!NOTE]\n> x\n\n~~~\nnever closed\n")
     write_tree(tmp_path, {"a.en.md": "---\nid: a\nlang: en\nowner: x\n---\n" + body})
     found = [(p.line, p.code) for p in scan(tmp_path).problems if p.path == "a.en.md"]
     assert found == [(8, "admonition-syntax"), (12, "html"), (14, "html-comment"), (16, "mdx-import"), (18, "jsx"),
-                     (20, "shortcode"), (28, "unclosed-fence")]
+                     (20, "shortcode"), (28, "github-alert"), (31, "unclosed-fence")]
 
 
 def test_an_admonition_indented_four_in_a_list_item_renders_inside_the_item():

@@ -204,6 +204,8 @@ _UNRENDERABLE = [
      "as Markdown"),
     (re.compile(r'^[ \t]*===[ \t]+"[^"]*"'), "tabs", "content tab {found!r} is shown as text; use a heading per tab"),
     (re.compile(r"^[ \t]*-{2}8<-{2}"), "snippet-include", "MkDocs snippet include is shown as text; paste the text"),
+    (re.compile(r"^[ \t]*>[ \t]*\[!\w+\]"), "github-alert", "GitHub alert {found!r} is shown as a quote with its "
+     "marker; write `!!! note` with a body indented 4 spaces"),
 ]
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 
