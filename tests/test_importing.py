@@ -252,3 +252,9 @@ def test_github_alerts_and_one_line_hugo_alerts_become_admonitions(tmp_path):
     assert "!!! warning\n    Back up first.\n    Then update." in body
     assert "!!! warning\n    Keep it powered.\n" in body and "{{" not in body
     assert [(n.where, n.line) for n in report.notes] == [("content/power.md", 11)]  # lines still the source's
+
+
+def test_locales_limits_the_import_and_says_what_it_left_out(tmp_path):
+    report = import_site("docusaurus", _site(tmp_path, sites.DOCUSAURUS), tmp_path / "out", locales={"ru"})
+    assert {a.lang for a in _articles(tmp_path / "out").values()} == {"en", "ru"}
+    assert report.skipped_locales == {"zh-CN": "not among --locales", "zh-TW": "not among --locales"}

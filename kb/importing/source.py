@@ -95,12 +95,13 @@ class SiteFormat:
 
     def locale_lang(self, locale: str, files: int) -> str | None:
         """The polykb language of a locale to import, None (reported) for one that is not."""
-        if self.wanted is not None and locale.lower() not in self.wanted and locale != self.default_locale:
-            return None
         lang = lang_code(locale)
-        if lang is None:
-            self.report.skipped_locales[locale] = "polykb has no such language"
+        why = ("not among --locales" if self.wanted is not None and locale.lower() not in self.wanted
+               and locale != self.default_locale else "polykb has no such language" if lang is None else None)
+        if why:
+            self.report.skipped_locales[locale] = why
             self.report.skipped_locale_files[locale] += files
+            return None
         return lang
 
     def read(self, doc: Doc) -> tuple[dict, str, int]:
