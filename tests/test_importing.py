@@ -258,3 +258,11 @@ def test_locales_limits_the_import_and_says_what_it_left_out(tmp_path):
     report = import_site("docusaurus", _site(tmp_path, sites.DOCUSAURUS), tmp_path / "out", locales={"ru"})
     assert {a.lang for a in _articles(tmp_path / "out").values()} == {"en", "ru"}
     assert report.skipped_locales == {"zh-CN": "not among --locales", "zh-TW": "not among --locales"}
+
+
+def test_two_paths_with_one_id_are_reported_not_imported_twice(tmp_path):
+    site = _site(tmp_path, {"mkdocs.yml": "site_name: x\n", "docs/wifi-setup.md": "# Wi-Fi setup\n\nOne.\n",
+                            "docs/wifi/setup.md": "# Wi-Fi setup, again\n\nTwo.\n"})
+    report = import_site("mkdocs", site, tmp_path / "out")
+    assert [a.title for a in _articles(tmp_path / "out").values()] == ["Wi-Fi setup"]  # the first path in order
+    assert [(n.where, n.code) for n in report.notes] == [("docs/wifi/setup.md", "duplicate-id")]

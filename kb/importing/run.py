@@ -45,12 +45,18 @@ def import_site(fmt: str, site: Path, to: Path, locales: set[str] | None = None,
     sources = {d.rel: d for d in docs if d.is_source}
     converted: dict[str, Article] = {}
     kept: list[Article] = []
+    taken: dict[str, str] = {}  # article id -> the source file that has it
     for doc in sorted(docs, key=lambda d: (not d.is_source, d.locale, d.rel)):  # sources first: translations hash them
         art = _article(reader, doc, out, converted.get(doc.rel) if not doc.is_source else None)
         if art is None:
             continue
+        if doc.is_source and art.id in taken:
+            report.note(doc.shown, 1, "duplicate-id", f"its id {art.id!r} is already {taken[art.id]}'s (the id rule maps "
+                                                      "both paths to it): not imported; rename one of them")
+            continue
         if doc.is_source:
             converted[doc.rel] = art
+            taken[art.id] = doc.shown
         elif untranslated.is_copy(art.body, doc.lang, sources[doc.rel].lang):
             report.untranslated[doc.locale] += 1
             report.untranslated_files.append(doc.shown)
