@@ -42,11 +42,25 @@ def import_site(fmt: str, site: Path, to: Path, locales: set[str] | None = None,
     if not any(d.is_source for d in docs):
         raise KBError(f"no {fmt} documents found in {site}; {reader.expects}")
     out = Output(Path(to), report, overwrite=overwrite, owner=owner)
-    sources = {d.rel: d for d in docs if d.is_source}
+    kept, sources = _convert_all(reader, docs, out)
+    bodies, moved = anchors.fix({(a.id, a.lang): a.body for a in kept}, {a.id: a.lang for a in sources})
+    report.converted["anchors moved to the translation's heading"] += moved
+    for art in kept:
+        art.body = bodies[(art.id, art.lang)]
+        out.add(art)
+    out.finish(reader.labels(), prune=prune)
+    return report
+
+
+def _convert_all(reader: SiteFormat, docs: list[Doc], out: Output) -> tuple[list[Article], list[Article]]:
+    """(every article to write, the sources among them): sources first, as translations take their hash;
+    untranslated copies and a second path to one id are reported and left out."""
+    report = reader.report
+    source_docs = {d.rel: d for d in docs if d.is_source}
     converted: dict[str, Article] = {}
     kept: list[Article] = []
     taken: dict[str, str] = {}  # article id -> the source file that has it
-    for doc in sorted(docs, key=lambda d: (not d.is_source, d.locale, d.rel)):  # sources first: translations hash them
+    for doc in sorted(docs, key=lambda d: (not d.is_source, d.locale, d.rel)):
         art = _article(reader, doc, out, converted.get(doc.rel) if not doc.is_source else None)
         if art is None:
             continue
@@ -57,18 +71,12 @@ def import_site(fmt: str, site: Path, to: Path, locales: set[str] | None = None,
         if doc.is_source:
             converted[doc.rel] = art
             taken[art.id] = doc.shown
-        elif untranslated.is_copy(art.body, doc.lang, sources[doc.rel].lang):
+        elif untranslated.is_copy(art.body, doc.lang, source_docs[doc.rel].lang):
             report.untranslated[doc.locale] += 1
             report.untranslated_files.append(doc.shown)
             continue
         kept.append(art)
-    bodies, moved = anchors.fix({(a.id, a.lang): a.body for a in kept}, {a.id: a.lang for a in converted.values()})
-    report.converted["anchors moved to the translation's heading"] += moved
-    for art in kept:
-        art.body = bodies[(art.id, art.lang)]
-        out.add(art)
-    out.finish(reader.labels(), prune=prune)
-    return report
+    return kept, list(converted.values())
 
 
 def _article(reader: SiteFormat, doc: Doc, out: Output, source: Article | None) -> Article | None:

@@ -194,9 +194,8 @@ def text_cues(text: str) -> TextCues:
     imperatives = steps = commands = code_lines = table_rows = 0
     fix_table = problem_table = shell = in_table = False
     lines = text.split("\n")
-    fences = blocks.fences(lines)
-    opened = {f.start: f for f in fences}
-    fence_lines = {j for f in fences for j in (f.start, f.end)}
+    opened = {f.start: f for f in blocks.fences(lines)}
+    fence_lines = set(opened) | {f.end for f in opened.values() if f.closed}
     code = blocks.code_lines(lines)
     margin = 0  # the open fence's column: code in a list item is indented to it
     for i, line in enumerate(lines):
