@@ -3,6 +3,7 @@ import re
 import markdown
 
 from kb.articles import model as articles, chunking
+from kb.articles.render import render
 from tests.support import article
 
 
@@ -37,3 +38,10 @@ def test_long_sections_are_split_with_overlap():
     assert all(chunking.approx_tokens(c.text) <= 200 for c in chunks)
     # one paragraph of overlap between neighbours
     assert chunks[1].text.split("\n\n")[0] == chunks[0].text.split("\n\n")[-1]
+
+
+def test_underscores_inside_words_stay_in_anchors_as_on_the_page():
+    body = "## ip_version\nx\n\n## _emph_ word\ny\n\n## __strong__ and snake_case_name\nz\n\n## `code_x` here\nw"
+    rendered = render(body).html
+    assert [s.anchor for s in chunking.sections(body)] == re.findall(r'<h2 id="([^"]+)"', rendered) == [
+        "ip_version", "emph-word", "strong-and-snake_case_name", "code_x-here"]

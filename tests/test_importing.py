@@ -266,3 +266,10 @@ def test_two_paths_with_one_id_are_reported_not_imported_twice(tmp_path):
     report = import_site("mkdocs", site, tmp_path / "out")
     assert [a.title for a in _articles(tmp_path / "out").values()] == ["Wi-Fi setup"]  # the first path in order
     assert [(n.where, n.code) for n in report.notes] == [("docs/wifi/setup.md", "duplicate-id")]
+
+
+def test_link_text_with_inline_code_is_kept_as_written(tmp_path):
+    site = _site(tmp_path, {"mkdocs.yml": "site_name: x\n", "docs/a.md": "# A\n\nSee [the `$stealth` options](b.md) "
+                            "and `[not](a link)`.\n", "docs/b.md": "# B\n\nText.\n"})
+    import_site("mkdocs", site, tmp_path / "out")
+    assert "See [the `$stealth` options](b) and `[not](a link)`." in _articles(tmp_path / "out")[("a", "en")].body

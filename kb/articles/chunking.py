@@ -23,6 +23,7 @@ from kb.articles.model import Article
 # embedding time grows with length; ~220 tokens keeps one idea per chunk.
 MAX_TOKENS = 220
 HUGE_LINE = 8  # a line over 8 chunks' worth of tokens is cut; shorter ones stay whole
+_UNDERSCORE_EMPHASIS = re.compile(r"(?<![\w_])(_{1,2})(?=\S)(.{1,200}?)(?<=\S)\1(?![\w_])")  # bounded: linear on hostile lines
 _REF_USE = re.compile(r"!?\[([^\[\]]*)\]\[[^\[\]]*\]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
@@ -56,7 +57,8 @@ def approx_tokens(text: str) -> int:
 def plain_heading(md: str) -> str:
     """Heading text as the reader sees it: no backticks, emphasis or link targets."""
     md = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", md)
-    return re.sub(r"[`*_]", "", md).strip()
+    md = _UNDERSCORE_EMPHASIS.sub(r"\2", md)  # `_x_` and `__x__` only: `ip_version` keeps its `_`, as on the page
+    return re.sub(r"[`*]", "", md).strip()
 
 
 def heading_of(line: str) -> tuple[int, str] | None:

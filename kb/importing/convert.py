@@ -183,28 +183,29 @@ def rewrite_links(page: Page, resolve: Resolve, asset: Resolve):
             continue
         inline = re.sub(r"`[^`\n]*`", lambda m: "\0" * len(m.group()), line)
         out, pos = [], 0
-        for m in _LINK.finditer(inline):
-            out.append(line[pos:m.start()])
-            out.append(_link(page, i, m, line[m.start():m.end()], resolve, asset))
-            pos = m.end()
+        for found in _LINK.finditer(inline):  # found in the line with its code spans masked, read in the line
+            out.append(line[pos:found.start()])
+            parts = {g: line[found.start(g):found.end(g)] if found.start(g) >= 0 else "" for g in _LINK.groupindex}
+            out.append(_link(page, i, parts, line[found.start():found.end()], resolve, asset))
+            pos = found.end()
         out.append(line[pos:])
         lines[i] = _ref_def("".join(out), page, i, resolve, asset)
     page.body = "\n".join(lines)
 
 
-def _link(page: Page, i: int, m: re.Match, written: str, resolve: Resolve, asset: Resolve) -> str:
-    target = m.group("target").strip("<>")
+def _link(page: Page, i: int, m: dict[str, str], written: str, resolve: Resolve, asset: Resolve) -> str:
+    target = m["target"].strip("<>")
     if not target or _SCHEME.match(target) or target.startswith("#"):
         return written
-    image = bool(m.group("bang"))
+    image = bool(m["bang"])
     new = asset(target) if image else (resolve(target) or asset(target))
     if new is None:
         kind = "image" if image else "link"
         page.note(i, f"unresolved-{kind}", f"{kind} target {target!r} is not a document or file of the site"
                   + ("; kept as written (a lint warning, the page shows its text)" if image else "; kept as text"))
-        return written if image else m.group("text")
+        return written if image else m["text"]
     page.count("images and attachments" if image or new.endswith(tuple(ASSET_SUFFIXES)) else "links to ids")
-    return f"{m.group('bang')}[{m.group('text')}]({new}{m.group('title') or ''})"
+    return f"{m['bang']}[{m['text']}]({new}{m['title']})"
 
 
 ASSET_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf", ".zip", ".txt", ".csv", ".json", ".xml",

@@ -95,6 +95,10 @@ def _article(reader: SiteFormat, doc: Doc, out: Output, source: Article | None) 
     heading = convert.title_from_body(page)  # a leading `# Title` is the page's title, not a second one in the body
     title = str(meta.get("title") or "").strip() or heading or _title_of(doc)
     body = convert.tidy(page.body)
+    if not body.strip():
+        reader.report.note(doc.shown, 1, "empty", "no text once converted (a section's index page, a title only): "
+                                                  "not imported")
+        return None
     product, tags = reader.taxonomy(doc, meta)
     if source is not None:
         product, tags = source.product, source.tags
