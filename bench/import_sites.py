@@ -84,6 +84,7 @@ def main(argv=None):
     ap.add_argument("sites", nargs="+", help="FORMAT:NAME:PATH")
     ap.add_argument("--keep", action="append", default=[], help="a site NAME whose articles to copy to --keep-dir")
     ap.add_argument("--keep-dir", type=Path, default=Path("/work/kbs"))
+    ap.add_argument("--note", action="append", default=[], help="a line for the results' notes (what was run, how)")
     args = ap.parse_args(argv)
     rows = []
     for spec in args.sites:
@@ -103,6 +104,8 @@ def main(argv=None):
              "document), at file:line. \"Re-run rewrote\" is the articles a second import of the same checkout "
              "wrote (0: stable, `kb index` afterwards re-embeds nothing). \"Lint after import\" is `kb lint` on the "
              "imported folder, missing owners not counted.", ""] + table(rows) + [""] + details(rows)
+    if args.note:
+        lines += ["## Notes on this run", ""] + [f"- {n}" for n in args.note] + [""]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(table(rows)))
 
