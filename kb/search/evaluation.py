@@ -16,6 +16,7 @@ from pathlib import Path
 from kb.errors import KBError
 
 CUTOFF = 10
+OFF_DOMAIN = ("offdomain", "off-domain")  # bench/kbs and tests/data spell it with a hyphen
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def answer_rates(answered: dict[str, bool], queries: list[Query], qrels: dict[st
     for q in queries:
         if q.id not in answered:
             continue
-        kind = "offdomain" if q.kind == "offdomain" else "answerable" if qrels.get(q.id) else "unanswerable"
+        kind = "offdomain" if q.kind in OFF_DOMAIN else "answerable" if qrels.get(q.id) else "unanswerable"
         kinds[kind].append(answered[q.id] if kind == "answerable" else not answered[q.id])
     return {kind: {"queries": len(v), "rate": sum(v) / len(v) if v else None,
                    "measures": "answered" if kind == "answerable" else "refused"} for kind, v in kinds.items()}
