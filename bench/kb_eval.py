@@ -22,7 +22,10 @@ As a library, for fitting the "answered" decision or fusion per KB (leave one KB
     report = score(kb, outs)              # report.rows["all"]["answered"], report.rows["zh"]["ndcg@10"], ...
 
 `outcomes` runs in this process (the hook may change the searcher's fusion, answer model or threshold);
-`seed_agreement` runs the default searcher in two subprocesses.
+`seed_agreement` runs the default searcher in two subprocesses. To fit rather than score,
+`evidence_records(kb, index)` gives what both retrieval sides found for every query (bench/evidence.py's
+record format, which bench/answers_fit.py turns into the answerability signals) with each query's kind;
+`--evidence` saves them as bench/.work/evidence/<kb>.kbs.json.gz.
 """
 
 from __future__ import annotations
@@ -121,6 +124,14 @@ def outcomes(kb: kbsets.KB, index: Path, configure=None, dense: bool = True) -> 
             for q, (ranked, answered), (dense_ranked, _) in zip(kb.queries, hybrid, dense_runs)]
 
 
+def evidence_records(kb: kbsets.KB, index: Path) -> dict:
+    """{"records": bench/evidence.py's per-query candidates, "kinds": effective kind per query, "qrels"}."""
+    searcher = Searcher(index)
+    kinds = effective_kinds(kb, article_ids(kb.articles))
+    return {"records": evidence.dump(searcher, kb.queries), "kinds": kinds,
+            "qrels": {q["id"]: kb.qrels[q["id"]] for q in kb.queries if kinds[q["id"]] == "answerable"}}
+
+
 def seed_agreement(kb: kbsets.KB, index: Path, seeds=SEEDS) -> tuple[int, int]:
     """(queries whose results and answered flag are identical under both hash seeds, queries)."""
     runs = []
@@ -187,6 +198,7 @@ def main(argv=None):
     ap.add_argument("--articles", type=Path, default=None,
                     help="a folder `kb import docusaurus` wrote, instead of the stop-gap conversion (one --kbs)")
     ap.add_argument("--no-seeds", action="store_true", help="skip the two-hash-seed determinism check")
+    ap.add_argument("--evidence", action="store_true", help="also save each KB's evidence records for fitting")
     ap.add_argument("--out", type=Path, default=RESULTS / "kbs.md")
     args = ap.parse_args(argv)
     from bench import kb_report
@@ -196,6 +208,9 @@ def main(argv=None):
         print(f"{name}: {len(kb.queries)} queries ({kb.note})", flush=True)
         report = evaluate(kb, None if args.no_seeds else SEEDS)
         kb_report.save(report, RESULTS / "kbs")
+        if args.evidence:
+            data = evidence_records(kb, index_kb(kb))
+            evidence.save(kb.name, "kbs", data.pop("records"), data)
         print(kb_report.summary_line(report), flush=True)
         kb_report.write(RESULTS / "kbs", args.out, " ".join(argv))
     print(f"wrote {args.out} ({dt.datetime.now():%H:%M})")

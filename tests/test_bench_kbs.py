@@ -168,8 +168,13 @@ def test_the_harness_indexes_a_small_kb_and_runs_it_under_two_hash_seeds(tmp_pat
     assert report.seeds == (3, 3)
     assert report.rows["all"]["answerable"] == 2 and report.rows["all"]["off-domain"] == 1
     assert report.rows["en"]["mrr@10"] == 1.0 and report.rows["zh"]["mrr@10"] == 1.0
-    assert (tmp_path / "work" / "tiny" / "index").is_dir()
+    index = tmp_path / "work" / "tiny" / "index"
+    assert index.is_dir()
     json.dumps(report.rows)  # what kb_report saves
+    data = kb_eval.evidence_records(kb, index)
+    assert [r["id"] for r in data["records"]] == ["a1", "a2", "o1"]
+    assert data["kinds"]["o1"] == "off-domain" and set(data["qrels"]) == {"a1", "a2"}
+    assert {c[0] for c in data["records"][0]["cands"]} <= set(pages)
 
 
 def test_kb_eval_counts_the_hyphenated_off_domain_kind_as_off_domain():
