@@ -76,6 +76,8 @@ class Report:
     demoted: int  # judged answerable, but no judged article in the indexed sample
     seeds: tuple[int, int] | None = None  # (queries with identical results under both seeds, queries)
     seconds: float = 0.0
+    # the queries the decision got wrong, and answerable ones whose first result is not judged relevant
+    misses: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def index_kb(kb: kbsets.KB) -> Path:
@@ -174,7 +176,24 @@ def score(kb: kbsets.KB, outs: list[Outcome]) -> Report:
     rows = {"all": _metrics(outs, kb.qrels)}
     rows.update({lang: _metrics([o for o in outs if o.lang == lang], kb.qrels) for lang in langs})
     demoted = sum(o.kind != q["kind"] for o, q in zip(outs, kb.queries))
-    return Report(kb.name, kb.note, rows, demoted)
+    return Report(kb.name, kb.note, rows, demoted, misses=misses(kb, outs))
+
+
+def misses(kb: kbsets.KB, outs: list[Outcome]) -> dict[str, list[dict]]:
+    """What to look at first: refused answerable queries, answered unanswerable ones, wrong first results."""
+    text = {q["id"]: q["text"] for q in kb.queries}
+    out: dict[str, list[dict]] = {"answerable refused": [], "in-domain answered": [], "off-domain answered": [],
+                                  "first result not relevant": []}
+    for o in outs:
+        row = {"id": o.id, "lang": o.lang, "text": text[o.id][:200], "top": o.ranked[:3]}
+        if o.kind == "answerable":
+            if not o.answered:
+                out["answerable refused"].append(row)
+            if not o.ranked or not kb.qrels[o.id].get(o.ranked[0]):
+                out["first result not relevant"].append(dict(row, relevant=sorted(kb.qrels[o.id])))
+        elif o.answered:
+            out[f"{o.kind} answered"].append(row)
+    return out
 
 
 def evaluate(kb: kbsets.KB, seeds=SEEDS) -> Report:

@@ -105,5 +105,7 @@ def write(folder: Path, out: Path, command: str):
     for name, rep in saved.items():
         lines.append(f"- **{name}** ({rep['date']}, {rep['seconds']:.0f} s): {rep['note']}"
                      + (f"; {rep['demoted']} judged queries count as in-domain here" if rep["demoted"] else ""))
-    lines += ["", *table(saved), "", "## The issue's targets, KB by KB", "", *targets(saved), ""]
+    lines += ["", *table(saved), "", "## The issue's targets, KB by KB", "", *targets(saved), "",
+              "The queries behind the misses (refused answerable, answered unanswerable, wrong first result) are "
+              "listed per KB in bench/results/kbs/<kb>.json (`misses`).", ""]
     out.write_text("\n".join(lines), encoding="utf-8")
