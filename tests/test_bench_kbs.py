@@ -129,7 +129,7 @@ def test_scores_per_kb_and_language_from_outcomes(tmp_path):
     assert everything["in-domain"] == 2 and everything["in-domain refused"] == 0.5
     assert zh["off-domain refused"] == 1.0 and en["off-domain refused"] is None
     assert [m["id"] for m in report.misses["answerable refused"]] == ["q2"]
-    assert report.misses["first result not relevant"][0] | {} == {"id": "q2", "lang": "zh", "text": "b",
+    assert report.misses["first result not relevant"][0] == {"id": "q2", "lang": "zh", "text": "b",
                                                                   "top": ["z", "y"], "relevant": ["x", "y"]}
     assert [m["id"] for m in report.misses["in-domain answered"]] == ["q3"] and not report.misses["off-domain answered"]
 
