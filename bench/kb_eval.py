@@ -185,7 +185,7 @@ def misses(kb: kbsets.KB, outs: list[Outcome]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"answerable refused": [], "in-domain answered": [], "off-domain answered": [],
                                   "first result not relevant": []}
     for o in outs:
-        row = {"id": o.id, "lang": o.lang, "text": text[o.id][:200], "top": o.ranked[:3]}
+        row = {"id": o.id, "lang": o.lang, "text": text[o.id][:200] if kb.own_queries else None, "top": o.ranked[:3]}
         if o.kind == "answerable":
             if not o.answered:
                 out["answerable refused"].append(row)

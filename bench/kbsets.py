@@ -81,6 +81,7 @@ class KB:
     queries: list[dict]  # {"id", "lang", "text", "kind"}
     qrels: dict[str, dict[str, int]] = field(default_factory=dict)
     note: str = ""
+    own_queries: bool = True  # written by us; a public set's query text is not repeated in our results
 
     def of_kind(self, kind: str) -> list[dict]:
         return [q for q in self.queries if q["kind"] == kind]
@@ -148,7 +149,7 @@ def faq(name: str, off_domain_from: str | None = None, max_off: int = 100) -> KB
         step = max(1, len(other) // max_off)
         queries += [{"id": f"off-{q['id']}", "lang": q.get("lang"), "text": q["text"], "kind": "off-domain"}
                     for q in other[::step][:max_off]]
-    return KB(name, articles, queries, ds.qrels, f"{len(ds.docs)} FAQ entries")
+    return KB(name, articles, queries, ds.qrels, f"{len(ds.docs)} FAQ entries", own_queries=False)
 
 
 def _dataset(name: str, max_queries: int | None = None) -> datasets.Dataset:
