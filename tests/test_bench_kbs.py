@@ -188,3 +188,10 @@ def test_kb_eval_counts_the_hyphenated_off_domain_kind_as_off_domain():
     rates = answer_rates({"a": False, "b": True}, queries, {})
     assert rates["offdomain"] == {"queries": 1, "rate": 1.0, "measures": "refused"}
     assert rates["unanswerable"] == {"queries": 1, "rate": 0.0, "measures": "refused"}
+
+
+def test_the_misses_of_a_public_query_set_name_queries_by_id_only(tmp_path):
+    kb = _kb(tmp_path)
+    kb.own_queries = False
+    report = kb_eval.score(kb, [Outcome("q1", "en", "answerable", ["z"], False)])
+    assert report.misses["answerable refused"] == [{"id": "q1", "lang": "en", "text": None, "top": ["z"]}]
