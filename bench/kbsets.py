@@ -157,23 +157,19 @@ def _dataset(name: str, max_queries: int | None = None) -> datasets.Dataset:
     return datasets.load(name, max_queries, folder=local if local.is_dir() else None)
 
 
+# Articles removed together: StackFAQ's answers to one thread ("t012a0", "t012a1"...) answer the same queries.
+HELD_OUT_GROUP = {"stackfaq": lambda art_id: art_id.split("a", 1)[0]}
+
+
 def held_out(kb: KB, share: float = 0.3, seed: int = 20261204) -> KB:
-    """The KB without a seeded share of its articles: answerable queries whose relevant articles were all
-    removed become in-domain unanswerable (the FAQ sets have no unanswerable questions of their own)."""
+    """The KB without a seeded share of its articles (or groups of them): answerable queries whose relevant
+    articles were all removed become in-domain unanswerable (the FAQ sets have none of their own)."""
+    group = HELD_OUT_GROUP.get(kb.name, lambda art_id: art_id)
     ids = sorted({p.name.split(".")[0] for p in kb.articles.glob("*.md")})
-    drop = set(random.Random(f"{seed}-{kb.name}").sample(ids, int(share * len(ids))))
-    out = WORK / f"{kb.name}-held-out" / "articles"
-    out.mkdir(parents=True, exist_ok=True)
-    wanted = set()
-    for p in kb.articles.glob("*.md"):
-        if p.name.split(".")[0] not in drop:
-            wanted.add(p.name)
-            target = out / p.name
-            if not target.exists() or target.read_bytes() != p.read_bytes():
-                target.write_bytes(p.read_bytes())
-    for stale in out.glob("*.md"):
-        if stale.name not in wanted:
-            stale.unlink()
+    groups = sorted({group(i) for i in ids})
+    dropped = set(random.Random(f"{seed}-{kb.name}").sample(groups, int(share * len(groups))))
+    drop = {i for i in ids if group(i) in dropped}
+    out = _copy_articles(kb.articles, WORK / f"{kb.name}-held-out" / "articles", drop)
     queries, qrels = [], {}
     for q in kb.queries:
         rel = {d: r for d, r in kb.qrels.get(q["id"], {}).items() if d not in drop}
@@ -183,7 +179,23 @@ def held_out(kb: KB, share: float = 0.3, seed: int = 20261204) -> KB:
             qrels[q["id"]] = rel
         queries.append(q)
     return replace(kb, name=f"{kb.name}-held-out", articles=out, queries=queries, qrels=qrels,
-                   note=f"{kb.note}; {len(drop)} of {len(ids)} removed (seed {seed})")
+                   note=f"{kb.note}; {len(dropped)} of {len(groups)} removed (seed {seed})")
+
+
+def _copy_articles(src: Path, out: Path, drop: set[str]) -> Path:
+    """The articles of `src` but those whose id is in `drop`; unchanged files are not rewritten."""
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for p in src.glob("*.md"):
+        if p.name.split(".")[0] not in drop:
+            wanted.add(p.name)
+            target = out / p.name
+            if not target.exists() or target.read_bytes() != p.read_bytes():
+                target.write_bytes(p.read_bytes())
+    for stale in out.glob("*.md"):
+        if stale.name not in wanted:
+            stale.unlink()
+    return out
 
 
 NAMES = ("sample", "adguard-dns", "adguard-adblocker", "covid-faq", "stackfaq")

@@ -195,3 +195,19 @@ def test_the_misses_of_a_public_query_set_name_queries_by_id_only(tmp_path):
     kb.own_queries = False
     report = kb_eval.score(kb, [Outcome("q1", "en", "answerable", ["z"], False)])
     assert report.misses["answerable refused"] == [{"id": "q1", "lang": "en", "text": None, "top": ["z"]}]
+
+
+def test_a_held_out_faq_loses_whole_threads_and_their_queries_become_in_domain(tmp_path, monkeypatch):
+    monkeypatch.setattr(kbsets, "WORK", tmp_path / "work")
+    articles = tmp_path / "stackfaq"
+    articles.mkdir()
+    for art_id in ("t000a0", "t000a1", "t001a0", "t001a1"):
+        (articles / f"{art_id}.md").write_text(f"---\nid: {art_id}\nlang: en\n---\nanswer\n", encoding="utf-8")
+    queries = [{"id": f"q{t}", "lang": "en", "text": "x", "kind": "answerable"} for t in (0, 1)]
+    qrels = {"q0": {"t000a0": 1, "t000a1": 1}, "q1": {"t001a0": 1, "t001a1": 1}}
+    kb = kbsets.held_out(kbsets.KB("stackfaq", articles, queries, qrels), share=0.5)
+    kept = sorted(p.stem for p in kb.articles.glob("*.md"))
+    assert kept in (["t000a0", "t000a1"], ["t001a0", "t001a1"])  # one whole thread went
+    gone = "q1" if kept[0].startswith("t000") else "q0"
+    assert {q["id"]: q["kind"] for q in kb.queries}[gone] == "in-domain" and gone not in kb.qrels
+    assert kb.name == "stackfaq-held-out" and "1 of 2 removed" in kb.note
