@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import evidence, kbsets  # noqa: E402
 from kb.articles.frontmatter import key_of  # noqa: E402
+from kb.embeddings import CachedEmbedder, get_embedder  # noqa: E402
 from kb.search import evaluation  # noqa: E402
 from kb.search.budget import Budget  # noqa: E402
 from kb.search.searcher import Searcher  # noqa: E402
@@ -120,8 +121,8 @@ def search_all(searcher: Searcher, texts: list[str], mode: str = "hybrid") -> li
 
 def outcomes(kb: kbsets.KB, index: Path, configure=None, dense: bool = True) -> list[Outcome]:
     """Every query of the KB through a Searcher in this process; `configure(searcher)` may change it first."""
-    searcher = Searcher(index, budget=NO_DEADLINES)
-    searcher.embedder._qsize = 100_000  # the dense pass asks the same queries again
+    # the dense pass asks the same queries again: every query vector stays in the cache
+    searcher = Searcher(index, budget=NO_DEADLINES, embedder=CachedEmbedder(get_embedder(), query_cache_size=100_000))
     if configure:
         configure(searcher)
     kinds = effective_kinds(kb, article_ids(kb.articles))
