@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 WORK = datasets.WORK / "kbs"
 QUERY_SETS = REPO / "bench" / "kbs"
 DATA = REPO / "tests" / "data"
-MIRROR = Path(os.environ.get("KB_BENCH_MIRROR", "/work/.mirror"))
+MIRROR = Path(os.environ.get("BENCH_MIRROR", "/work/.mirror"))
 KINDS = ("answerable", "in-domain", "off-domain")
 _KIND_ALIASES = {"offdomain": "off-domain", "unanswerable": "in-domain"}
 
