@@ -134,7 +134,9 @@ def docusaurus(name: str, articles: Path | None = None) -> KB:
         note = (f"{site.repo}, locales {', '.join(site.locales)}, {len({d.id for d in docs})} docs "
                 f"({len(docs)} files; stop-gap converter)")
     folder = QUERY_SETS / name
-    return KB(name, articles, read_queries(folder / "queries.jsonl"), read_qrels(folder / "qrels.tsv"), note)
+    label = name if note != "imported articles" else f"{name}-imported"  # its own index beside the sample's
+    return KB(label, articles, read_queries(folder / "queries.jsonl"), read_qrels(folder / "qrels.tsv"),
+              f"{note} ({articles})" if label != name else note)
 
 
 def faq(name: str, off_domain_from: str | None = None, max_off: int = 100) -> KB:

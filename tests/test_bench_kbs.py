@@ -211,3 +211,9 @@ def test_a_held_out_faq_loses_whole_threads_and_their_queries_become_in_domain(t
     gone = "q1" if kept[0].startswith("t000") else "q0"
     assert {q["id"]: q["kind"] for q in kb.queries}[gone] == "in-domain" and gone not in kb.qrels
     assert kb.name == "stackfaq-held-out" and "1 of 2 removed" in kb.note
+
+
+def test_an_imported_site_is_its_own_kb_beside_the_sampled_one(tmp_path):
+    kb = kbsets.load("adguard-dns", tmp_path)
+    assert kb.name == "adguard-dns-imported" and kb.articles == tmp_path and str(tmp_path) in kb.note
+    assert len(kb.queries) == len(kbsets.read_queries(kbsets.QUERY_SETS / "adguard-dns" / "queries.jsonl"))
