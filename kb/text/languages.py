@@ -3,8 +3,16 @@
 Detection is restricted to the languages the knowledge base actually has:
 a detector that may answer "ko" for `wifi 密码` is worse than useless when the
 knowledge base holds only zh/en/ru. Script (Han, Cyrillic, ...) is the
-strongest cheap signal; langdetect only decides between languages that share
-a script, and the caller's UI language tips short queries.
+strongest cheap signal; within Han, kana means Japanese and the characters
+themselves tell Simplified from Traditional Chinese (kb/text/chinese.py);
+langdetect only decides between languages that share a Latin-like script, and
+the caller's UI language tips short queries. Every tie is broken by a fixed
+order (the prior, then the codes sorted), never by the order of a set, which
+changes with the process's hash seed.
+
+Codes are two letters, except Traditional Chinese: `zh` is Simplified Chinese
+(zh-Hans, zh-CN, zh-SG) and `zh-Hant` Traditional (zh-TW, zh-HK, zh-MO), two
+languages to readers, each the other's first fallback.
 """
 
 from __future__ import annotations
@@ -16,12 +24,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from kb.errors import QueryError
+from kb.text import chinese
 
 log = logging.getLogger(__name__)
 
 # Native names, used by language switchers ("read in: 中文 · English").
 NAMES = {
-    "en": "English", "zh": "中文", "ru": "Русский", "es": "Español",
+    "en": "English", "zh": "中文", "zh-Hant": "繁體中文", "ru": "Русский", "es": "Español",
     "de": "Deutsch", "fr": "Français", "ar": "العربية", "ja": "日本語",
     "ko": "한국어", "pt": "Português", "it": "Italiano", "uk": "Українська",
     "tr": "Türkçe", "vi": "Tiếng Việt", "th": "ไทย", "hi": "हिन्दी",
@@ -31,7 +40,7 @@ KNOWN = frozenset(NAMES)
 
 # Which script each language is written in; languages not listed use Latin.
 SCRIPT_OF = {
-    "zh": "han", "ja": "han", "ru": "cyrillic", "uk": "cyrillic",
+    "zh": "han", "zh-Hant": "han", "ja": "han", "ru": "cyrillic", "uk": "cyrillic",
     "ar": "arabic", "ko": "hangul", "el": "greek", "th": "thai", "hi": "devanagari",
 }
 
@@ -43,21 +52,30 @@ STEMMERS = {
     "hi": "hindi", "uk": "russian", "pl": "polish",
 }
 
-_ALIASES = {"zh-cn": "zh", "zh-hans": "zh", "zh-sg": "zh", "zh-tw": "zh", "zh-hk": "zh",
-            "zh-hant": "zh", "cn": "zh", "chs": "zh", "iw": "he", "jp": "ja"}
+# Lowercased spellings → our code, matched on the whole code first, then on its first part.
+_ALIASES = {"zh-cn": "zh", "zh-hans": "zh", "zh-sg": "zh", "zh-my": "zh", "cn": "zh", "chs": "zh",
+            "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh-mo": "zh-Hant", "zh-hant": "zh-Hant", "cht": "zh-Hant",
+            "iw": "he", "jp": "ja"}
+SIBLING = chinese.SIBLING  # zh ↔ zh-Hant: the same language in the other script
 
 
 def normalize(code: str | None) -> str | None:
-    """Turn `zh-CN`, `ru_RU`, `EN` into our two-letter codes; None stays None.
+    """Turn `zh-CN`, `ru_RU`, `EN` into our codes (`zh`, `ru`, `en`; `zh-TW` → `zh-Hant`); None stays None.
 
-    Raises QueryError for codes we do not know, listing the ones we do.
+    A script subtag decides for Chinese (`zh-Hant-HK`, `zh-Hans-SG`); other
+    regions are dropped (`pt-BR` → `pt`). Raises QueryError for codes we do not
+    know, listing the ones we do.
     """
     if code is None or code == "":
         return None
     c = str(code).strip().lower().replace("_", "-")
+    parts = c.split("-")
+    if parts[0] == "zh" and len(parts) > 2:  # zh-Hant-TW, zh-Hans-CN: the script names the language
+        c = "-".join(parts[:2])
     c = _ALIASES.get(c, c)
-    base = c.split("-")[0]
-    base = _ALIASES.get(base, base)
+    if c in KNOWN:
+        return c
+    base = _ALIASES.get(parts[0], parts[0])
     if base not in KNOWN:
         raise QueryError(f"unknown language {code!r}; expected one of {sorted(KNOWN)}")
     return base
@@ -143,14 +161,21 @@ def _langdetect_probs(text: str) -> dict[str, float]:
 # so a Han or Cyrillic letter outweighs this many Latin ones, and 20 of them
 # (a sentence) decide a long text however much Latin surrounds them.
 _FOREIGN_WEIGHT = 4
+# A short query (a typed question, not a pasted ticket) with two letters of another script than Latin is in that
+# script's language: "AdGuard VPN 在 iPhone 上总是断开" is Chinese with product names, whatever their letter count.
+SHORT_WORDS = 12
+_SHORT_FOREIGN = 2
 
 
 def detect(text: str, available: set[str] | frozenset[str], prior: str | None = None) -> Detection:
     """Detect the language of `text` among `available`, with `prior` as the UI language.
 
-    Order of evidence: the script (a Han query cannot be Russian); langdetect
-    among the available languages of that script; the prior breaks ties and
-    decides short queries where langdetect is a coin toss.
+    Order of evidence: the script (a Han query cannot be Russian); within Han,
+    kana (Japanese) and the characters of one Chinese script; langdetect among
+    the available languages of other scripts; the prior breaks ties and decides
+    short queries where langdetect is a coin toss. Equal evidence goes to the
+    prior, then to the first code in sorted order: the same answer in every
+    process.
     """
     available = frozenset(available)
     prior = prior if prior in available else None
@@ -162,27 +187,56 @@ def detect(text: str, available: set[str] | frozenset[str], prior: str | None = 
     counts = script_counts(text)
     if not counts:
         return Detection(prior, 0.0, "no letters; UI language" if prior else "no letters")
-    if "kana" in counts:  # kana means Japanese even when Han characters dominate
-        counts["han"] = counts.get("han", 0) + counts.pop("kana")
-    latin = counts.get("latin", 0)
-    others = {s: n for s, n in counts.items() if s != "latin"}
-    top_other = max(others, key=others.get) if others else None
-    if top_other and (others[top_other] * _FOREIGN_WEIGHT >= latin or others[top_other] >= 20):
-        # a ticket in Russian with pasted English logs is a Russian ticket
-        script = top_other
-    else:
-        script = "latin"
-    candidates = {lang for lang in available if SCRIPT_OF.get(lang, "latin") == script}
+    kana = counts.pop("kana", 0)
+    if kana:  # kana means Japanese even when Han characters dominate
+        counts["han"] = counts.get("han", 0) + kana
+    words = len(re.findall(r"\w+", text))
+    script = _script_of_text(counts, words)
+    candidates = sorted(lang for lang in available if SCRIPT_OF.get(lang, "latin") == script)
     if not candidates:
         # No article in the query's script: the query is still in *a* language,
         # but retrieval will be cross-lingual. Report the best available guess.
         fallback = prior or sorted(available)[0]
         return Detection(fallback, 0.2, f"no {script} language in the knowledge base")
     if len(candidates) == 1:
-        (only,) = candidates
-        return Detection(only, 0.95, f"{script} script")
+        return Detection(candidates[0], 0.95, f"{script} script")
+    if script == "han":
+        return _han_language(text, candidates, prior, kana)
+    return _by_langdetect(text, candidates, prior, words)
+
+
+def _script_of_text(counts: dict[str, int], words: int) -> str:
+    """The script whose languages the text may be in: Latin unless another script's letters say otherwise."""
+    latin = counts.get("latin", 0)
+    others = sorted((n, s) for s, n in counts.items() if s != "latin")
+    if not others:
+        return "latin"
+    n, top = max(others)
+    if n * _FOREIGN_WEIGHT >= latin or n >= 20 or (words <= SHORT_WORDS and n >= _SHORT_FOREIGN):
+        return top  # a ticket in Russian with pasted English logs is a Russian ticket
+    return "latin"
+
+
+def _han_language(text: str, candidates: list[str], prior: str | None, kana: int) -> Detection:
+    """Japanese, Simplified or Traditional Chinese, from the characters (langdetect answers "ko", "pl" or "en"
+    for short Chinese queries mixed with product names: its n-grams of Han are too sparse there)."""
+    chinese_langs = [c for c in candidates if c in SIBLING]
+    if "ja" in candidates and (kana or not chinese_langs):
+        return Detection("ja", 0.95, "kana" if kana else "han script")
+    if len(chinese_langs) == 1:
+        return Detection(chinese_langs[0], 0.9, "Chinese characters")
+    marks = chinese.script_marks(text)
+    hans, hant = marks[chinese.HANS], marks[chinese.HANT]
+    if hans != hant:
+        best = chinese.HANS if hans > hant else chinese.HANT
+        return Detection(best, 0.95 if min(hans, hant) == 0 else 0.7, "characters of one Chinese script")
+    best = prior if prior in chinese_langs else SIBLING.get(prior) if SIBLING.get(prior) in chinese_langs \
+        else chinese_langs[0]
+    return Detection(best, 0.5, "characters of both Chinese scripts" + ("; UI language" if best == prior else ""))
+
+
+def _by_langdetect(text: str, candidates: list[str], prior: str | None, words: int) -> Detection:
     probs = _langdetect_probs(text)
-    words = len(re.findall(r"\w+", text))
     # Short text: langdetect is unreliable, so the prior counts for more.
     prior_boost = 4.0 if words <= 3 else (2.0 if words <= 8 else 1.2)
     scores = {}
@@ -191,7 +245,8 @@ def detect(text: str, available: set[str] | frozenset[str], prior: str | None = 
         if lang == prior:
             p *= prior_boost
         scores[lang] = p
-    best = max(scores, key=scores.get)
+    # candidates come sorted: max keeps the first of equal scores, after the prior
+    best = max(candidates, key=lambda lang: (scores[lang], lang == prior))
     total = sum(scores.values())
     reason = "langdetect" + (" + UI language" if best == prior else "")
     if not probs:
@@ -214,15 +269,18 @@ def _jieba():
     return jieba
 
 
-def warm_up():
-    """Load langdetect's profiles and jieba's dictionary now (~0.3 s and ~0.6 s).
+def warm_up(available=()):
+    """Load langdetect's profiles and jieba's dictionary now (~0.3 s and ~0.6 s), and OpenCC's converters when
+    the knowledge base has Chinese in either script (~2 s).
 
-    Both load on first use; a server calls this at start so that its first
+    All load on first use; a server calls this at start so that its first
     visitors do not wait for them (bench/speed saw them as 0.3-0.6 s
     requests at the start of every run).
     """
     _detector_factory()
     _jieba()
+    if set(available) & set(SIBLING):
+        chinese.warm_up()
 
 
 @functools.cache

@@ -52,7 +52,7 @@ def init_app(app: Flask):
     follower = replication.start_replica(shared, index_dir) if shared else None
     searcher = Searcher(index_dir, model=app.config["MODEL"],
                         min_answer_score=app.config["MIN_ANSWER_SCORE"], budget=app.config["SEARCH_BUDGET"])
-    languages.warm_up()
+    languages.warm_up(searcher.languages("internal"))
     db = shared or open_database(url)
     contacts = ContactStore(db)
     webhook = app.config.get("REQUEST_WEBHOOK")
