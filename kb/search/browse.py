@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from kb.search.generation import Generation
+from kb.text import fallback
 from kb.index.store import ArticleRow
 
 MIN_TOPIC = 2  # articles a tag needs to be a section of its product's page
@@ -44,10 +45,10 @@ def public_groups(gen: Generation) -> dict[str, list[ArticleRow]]:
     return found
 
 
-def pick(versions: list[ArticleRow], lang: str) -> ArticleRow:
-    """The version to list for a reader of `lang`: theirs, else English, else the first."""
-    by_lang = {v.lang: v for v in versions}
-    return by_lang.get(lang) or by_lang.get("en") or versions[0]
+def pick(versions: list[ArticleRow], lang: str, default: str | None = "en") -> ArticleRow:
+    """The version to list for a reader of `lang`, in the order every page uses (kb/text/fallback.py);
+    `default` is the knowledge base's default language (Generation.main_lang)."""
+    return fallback.choose(versions, lang, default)
 
 
 def products(gen: Generation) -> list[tuple[str, int]]:
@@ -104,12 +105,12 @@ def topics_of(row: ArticleRow) -> list[str]:
 def featured(gen: Generation, lang: str, exclude: set[str] = frozenset(), limit: int = 8) -> list[ArticleRow]:
     groups = public_groups(gen)
     ids = [i for i in groups if gen.catalog.is_featured(i) and i not in exclude]
-    return _newest_first([pick(groups[i], lang) for i in ids], lang)[:limit]
+    return _newest_first([pick(groups[i], lang, gen.main_lang) for i in ids], lang)[:limit]
 
 
 def recent(gen: Generation, lang: str, exclude: set[str] = frozenset(), limit: int = 8) -> list[ArticleRow]:
     groups = public_groups(gen)
-    return _newest_first([pick(vs, lang) for i, vs in groups.items() if i not in exclude], lang)[:limit]
+    return _newest_first([pick(vs, lang, gen.main_lang) for i, vs in groups.items() if i not in exclude], lang)[:limit]
 
 
 def _newest_first(rows: list[ArticleRow], lang: str) -> list[ArticleRow]:
@@ -119,7 +120,7 @@ def _newest_first(rows: list[ArticleRow], lang: str) -> list[ArticleRow]:
 
 def _listed(gen: Generation, groups: dict, ids: set[str], lang: str) -> list[ArticleRow]:
     """Featured first, then by title."""
-    rows = [pick(groups[i], lang) for i in ids]
+    rows = [pick(groups[i], lang, gen.main_lang) for i in ids]
     return sorted(rows, key=lambda a: (not gen.catalog.is_featured(a.id), a.title.casefold(), a.id))
 
 

@@ -9,6 +9,7 @@ from kb.index.store import ArticleRow
 from kb.search.generation import Generation
 from kb.search.request import CANDIDATES, SearchRequest
 from kb.search.results import Result
+from kb.text import fallback
 
 
 def versions(gen: Generation, article_id: str, audience: str = "public") -> list[ArticleRow]:
@@ -18,14 +19,14 @@ def versions(gen: Generation, article_id: str, audience: str = "public") -> list
 
 def article(gen: Generation, article_id: str, lang: str | None, audience: str = "public"
             ) -> tuple[ArticleRow, str] | None:
-    """(row, Markdown body) of the version in `lang`, or of the best other version; None if not visible.
+    """(row, Markdown body) of the version in `lang`, or of the next in the fallback order (kb/text/fallback.py);
+    None if not visible.
 
     One generation for the row and its body: rowids differ between generations."""
     found = gen.visible(article_id, audience)
     if not found:
         return None
-    by_lang = {v.lang: v for v in found}
-    row = by_lang.get(lang) or by_lang.get("en") or found[0]
+    row = fallback.choose(found, lang, gen.main_lang)
     return row, gen.store.body(row.rowid)
 
 
@@ -44,9 +45,9 @@ def related(gen: Generation, article_id: str, lang: str | None, audience: str = 
         if a.id != article_id and req.allows(a) and s > best.get(a.id, (-9, 0))[0]:
             best[a.id] = (s, a.rowid)
     out = []
-    for art_id, (score, rowid) in sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)[:k]:
+    for art_id, (score, _rowid) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:k]:
         vs = {v.lang: v for v in gen.visible(art_id, audience)}
-        shown = vs.get(lang) or gen.articles[rowid]
+        shown = fallback.choose(list(vs.values()), lang, gen.main_lang)
         out.append(Result(id=art_id, lang=shown.lang, title=shown.title, section="", anchor="", score=score,
                           snippet="", visibility=shown.visibility, product=shown.product, tags=shown.tags,
                           fallback=bool(lang) and shown.lang != lang, languages=tuple(sorted(vs))))

@@ -1,8 +1,9 @@
 """Results as readers get them: one per article (translation group), in their language when it exists.
 
 The visitor gets each article once, in their language when a version exists,
-otherwise in the best other language, flagged as a fallback: a Russian query
-finds a Chinese-only guide and says so.
+otherwise in the next language of one fixed order (kb/text/fallback.py: the
+sibling script, converted; the source; the knowledge base's default), flagged
+as a fallback: a Russian query finds a Chinese-only guide and says so.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb.articles import blocks
-from kb.text import languages, snippets
+from kb.text import chinese, fallback, languages, snippets
 from kb.search.generation import Generation
 from kb.search.request import SearchRequest
 from kb.index.store import ArticleRow, ChunkRow
@@ -32,12 +33,13 @@ class Result:
     languages: tuple[str, ...]  # the versions this caller may open
     updated: str | None = None
     reviewed: str | None = None
+    converted: bool = False  # title, section and snippet converted into the reader's script (zh ↔ zh-Hant)
 
     def to_json(self) -> dict:
         return {"id": self.id, "lang": self.lang, "title": self.title, "section": self.section,
                 "anchor": self.anchor, "score": round(self.score, 4), "snippet": self.snippet,
                 "visibility": self.visibility, "product": self.product, "tags": list(self.tags),
-                "fallback": self.fallback, "languages": list(self.languages)}
+                "fallback": self.fallback, "converted": self.converted, "languages": list(self.languages)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,32 +60,46 @@ class Response:
 
 
 def rank_groups(gen: Generation, fused: dict[int, float]) -> list[tuple[str, list[int]]]:
-    """(article id, its matched version rowids best first), best article first."""
+    """(article id, its matched version rowids best first), best article first.
+
+    Equal scores are ordered by rowid (ids and languages in index order), so a
+    tie never depends on the order the candidates were collected in.
+    """
     groups: dict[str, list[int]] = {}
-    for r in sorted(fused, key=fused.get, reverse=True):
+    for r in sorted(fused, key=lambda r: (-fused[r], r)):
         groups.setdefault(gen.articles[r].id, []).append(r)
-    return sorted(groups.items(), key=lambda g: fused[g[1][0]], reverse=True)
+    return list(groups.items())  # in order of each article's best version
 
 
 def shown_version(gen: Generation, req: SearchRequest, art_id: str, matched: list[int],
                   want: str | None) -> tuple[ArticleRow, tuple[str, ...]]:
-    """The version to show (the reader's language when it exists) and the languages the reader may open."""
+    """The version to show and the languages the reader may open: the matched one when the request filters
+    on a language, else the first in the reader's fallback order (kb/text/fallback.py)."""
     versions = [v for v in gen.groups[art_id] if req.allows(v, any_language=True)]
-    by_lang = {v.lang: v for v in versions}
-    shown = by_lang.get(want) if (want and not req.lang) else None
-    return shown or gen.articles[matched[0]], tuple(sorted(by_lang))
+    langs = tuple(sorted(v.lang for v in versions))
+    if req.lang:
+        return gen.articles[matched[0]], langs
+    return fallback.choose(versions, want, gen.main_lang), langs
 
 
 def make_result(gen: Generation, art_id: str, shown: ArticleRow, langs: tuple[str, ...], score: float,
                 chunk: ChunkRow | None, query: str, want: str | None) -> Result:
+    """The result as the reader sees it; a version in the sibling script of theirs is converted into theirs
+    (its snippet highlighted for the query converted into the version's script)."""
     text = chunk.text if chunk else gen.store.body(shown.rowid)[:600]
+    convert = fallback.converted(shown.lang, want)
+    snippet = snippets.make(blocks.without_fence_lines(text), chinese.convert(query, shown.lang) if convert else query,
+                            shown.lang)
+    title, section = shown.title, chunk.heading if chunk else ""
+    if convert:
+        title, section, snippet = (chinese.convert(t, want) for t in (title, section, snippet))
     return Result(
-        id=art_id, lang=shown.lang, title=shown.title, section=chunk.heading if chunk else "",
-        anchor=chunk.anchor if chunk else "", score=float(score), snippet=snippets.make(blocks.without_fence_lines(text), query, shown.lang),
+        id=art_id, lang=shown.lang, title=title, section=section,
+        anchor=chunk.anchor if chunk else "", score=float(score), snippet=snippet,
         visibility=shown.visibility, product=shown.product, tags=shown.tags,
         fallback=bool(want) and shown.lang != want, languages=langs,
         updated=shown.updated.isoformat() if shown.updated else None,
-        reviewed=shown.reviewed.isoformat() if shown.reviewed else None)
+        reviewed=shown.reviewed.isoformat() if shown.reviewed else None, converted=convert)
 
 
 def display_language(query: str, detected: languages.Detection, ui_lang: str | None, available) -> str | None:

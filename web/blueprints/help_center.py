@@ -268,7 +268,7 @@ def _popular(gen, lang: str) -> tuple[list, bool]:
     list beside this one, and on a fresh install the two would be the same."""
     rows = get_activity().popular(lang, AUDIENCE)
     groups = browse.public_groups(gen)
-    out = [browse.pick(groups[article_id], lang) for article_id, _n in rows if article_id in groups][:HOME_LIST]
+    out = [browse.pick(groups[article_id], lang, gen.main_lang) for article_id, _n in rows if article_id in groups][:HOME_LIST]
     if len(out) < HOME_LIST:
         out += browse.featured(gen, lang, exclude={a.id for a in out}, limit=HOME_LIST - len(out))
     return out, bool(rows)
