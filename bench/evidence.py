@@ -35,6 +35,7 @@ from bench import datasets  # noqa: E402
 from indexer import job  # noqa: E402
 from kb.search import answerability  # noqa: E402
 from kb.embeddings import CachedEmbedder, get_embedder  # noqa: E402
+from kb.search.budget import Budget  # noqa: E402
 from kb.search.searcher import Searcher  # noqa: E402
 
 OUT = datasets.WORK / "evidence"
@@ -160,12 +161,12 @@ def main(argv=None):
         ds = datasets.load(name, args.max_queries)
         full = datasets.WORK / name / "index"
         index_with_shared_cache(datasets.write_articles(ds), full)
-        searcher = Searcher(full, embedder=CachedEmbedder(get_embedder(), query_cache_size=100_000))  # the reduced
+        searcher = Searcher(full, embedder=CachedEmbedder(get_embedder(), query_cache_size=100_000), budget=Budget.unlimited())  # the reduced
         # index asks the same queries again
         qrels = {q["id"]: ds.qrels.get(q["id"], {}) for q in ds.queries}
         save(name, "full", dump(searcher, ds.queries), {"qrels": qrels})
         drop = dropped_groups(ds)
-        reduced = Searcher(reduced_index(ds, full, drop), embedder=searcher.embedder)
+        reduced = Searcher(reduced_index(ds, full, drop), embedder=searcher.embedder, budget=Budget.unlimited())
         answerable = {qid: any(d not in drop for d in rel) for qid, rel in qrels.items()}
         save(name, "reduced", dump(reduced, ds.queries), {"qrels": qrels, "answerable": answerable,
                                                           "dropped": sorted(drop)})
@@ -174,7 +175,8 @@ def main(argv=None):
         save(name, "offdomain", dump(reduced, off), {})
         groups = sorted({d["article_id"] for d in ds.docs})
         keep = set(random.Random(f"{SEED}-{name}-small").sample(groups, min(SMALL_GROUPS, len(groups))))
-        small = Searcher(reduced_index(ds, full, set(groups) - keep, "small"), embedder=searcher.embedder)
+        small = Searcher(reduced_index(ds, full, set(groups) - keep, "small"), embedder=searcher.embedder,
+                         budget=Budget.unlimited())
         # the queries about the kept documents, judged on them alone (stackfaq has several answers a query)
         small_qrels = {qid: {d: r for d, r in rel.items() if d in keep} for qid, rel in qrels.items()}
         asked = [q for q in ds.queries if small_qrels[q["id"]]]

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kb.search.budget import Budget  # noqa: E402
 from kb.search.searcher import Searcher  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,7 +103,7 @@ def main():
     ap.add_argument("--label", default="current code", help="heading of this run in the output")
     ap.add_argument("--out", type=Path, help="append the table to this Markdown file")
     args = ap.parse_args()
-    searcher = Searcher(args.index)
+    searcher = Searcher(args.index, budget=Budget.unlimited())
     outcomes = [run_ticket(searcher, t) for t in read_tickets(args.tickets)]
     text = table(outcomes, args.label)
     print(text)

@@ -24,6 +24,7 @@ from indexer import job  # noqa: E402
 from kb.search import fusion  # noqa: E402
 from kb.search.evaluation import Query, evaluate  # noqa: E402
 from kb.embeddings import CachedEmbedder, get_embedder  # noqa: E402
+from kb.search.budget import Budget  # noqa: E402
 from kb.search.searcher import Searcher  # noqa: E402
 
 ALL_SETS = datasets.DEV_SETS
@@ -69,7 +70,7 @@ def main(argv=None):
         ds = datasets.load(name, args.max_queries)
         print(f"{name}: {len(ds.docs)} docs, {len(ds.queries)} queries", flush=True)
         index = index_dataset(ds)
-        searcher = Searcher(index, embedder=CachedEmbedder(get_embedder(), query_cache_size=100_000))  # every query
+        searcher = Searcher(index, embedder=CachedEmbedder(get_embedder(), query_cache_size=100_000), budget=Budget.unlimited())  # every query
         # vector kept between modes
         queries = [Query(q["id"], q["text"], q.get("lang")) for q in ds.queries]
         runs = run_polykb(ds, searcher, ("keyword", "dense", "hybrid"))
@@ -86,7 +87,7 @@ def main(argv=None):
             spec = "st:" + peers.minilm_path()
             st_index = datasets.WORK / ds.name / "index-minilm"
             job.run(datasets.write_articles(ds), st_index, model=spec, progress=False)
-            st_searcher = Searcher(st_index, model=spec)
+            st_searcher = Searcher(st_index, model=spec, budget=Budget.unlimited())
             for mode, run in run_polykb(ds, st_searcher, ("dense", "hybrid")).items():
                 runs[f"{mode} (MiniLM)"] = run
         if not args.no_peers:

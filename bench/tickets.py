@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kb.search.evaluation import Query, evaluate, inline_qrels, read_queries  # noqa: E402
+from kb.search.budget import Budget  # noqa: E402
 from kb.search.searcher import Searcher  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,7 +67,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index", type=Path, default=REPO / ".kb-index")
     args = ap.parse_args()
-    s = Searcher(args.index)
+    s = Searcher(args.index, budget=Budget.unlimited())
     qs = tickets()
     for mode in ("keyword", "dense", "hybrid"):
         print(mode, json.dumps({k: round(v, 3) for k, v in score(s, qs, mode).items()}))

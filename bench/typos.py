@@ -49,6 +49,7 @@ from kb.search.retrieve import COMMON_SHARE  # noqa: E402
 from kb.embeddings.base import Embedder, normalize_rows  # noqa: E402
 from kb.search.evaluation import Query, evaluate  # noqa: E402
 from kb.search.request import CANDIDATES  # noqa: E402
+from kb.search.budget import Budget  # noqa: E402
 from kb.search.searcher import Searcher  # noqa: E402
 from kb.index.store import PUBLIC, Store, create  # noqa: E402
 
@@ -135,7 +136,7 @@ class Typist:
 
 class KeywordRanker:
     def __init__(self, index: Path):
-        self.searcher = Searcher(index, model=MODEL)
+        self.searcher = Searcher(index, model=MODEL, budget=Budget.unlimited())
         gen = self.searcher.generation()
         self.store: Store = gen.store
         self.chunk_id = {c: gen.articles[a].id for c, a in gen.chunk_article.items()}
@@ -208,8 +209,8 @@ def measure_hybrid(name: str, max_queries: int, typist: Typist) -> dict:
 
     ds = datasets.load(name, max_queries)
     index = index_dataset(ds)
-    searcher = Searcher(index)
-    plain = Searcher(index, embedder=searcher.embedder, correct_typos=False)  # one query-vector cache for both
+    searcher = Searcher(index, budget=Budget.unlimited())
+    plain = Searcher(index, embedder=searcher.embedder, correct_typos=False, budget=Budget.unlimited())  # one query-vector cache for both
     queries = [Query(q["id"], q["text"], q.get("lang")) for q in ds.queries]
     typod = [typist(q.id, q.text) for q in queries]
     out = {}

@@ -99,10 +99,14 @@ def ensure_index(articles_dir, index_dir, model):
 
 
 def searcher_for(index_dir, model, articles_dir=None):
+    """A searcher for the command line's batch work (searches, evaluations, reports, simulated traffic): with no
+    time budget, so the same queries give the same results however busy the machine is."""
+    from kb.search.budget import Budget
     from kb.search.searcher import Searcher
 
     ensure_index(articles_dir, index_dir, model)
-    return Searcher(index_dir, model=model, min_answer_score=settings.current()["MIN_ANSWER_SCORE"])
+    return Searcher(index_dir, model=model, min_answer_score=settings.current()["MIN_ANSWER_SCORE"],
+                    budget=Budget.unlimited())
 
 
 def database(index_dir):
