@@ -88,12 +88,13 @@ def test_filters_by_product_and_tag(client):
     assert all("/article/billing-" in link for link in result_links(tagged))
 
 
-def test_pagination(client):
+def test_pagination(make_app):
+    client = make_app(PAGE_SIZE=2).test_client()  # an answered search shows only the results near the first
     first = text(client.get("/en/search?q=cdn"))
     second = text(client.get("/en/search?q=cdn&page=2"))
     assert 'rel="next"' in first and 'rel="prev"' in second
     assert set(result_links(first)).isdisjoint(result_links(second))
-    assert 'start="11"' in second
+    assert 'start="3"' in second
 
 
 def test_bad_page_numbers_are_400_pages_not_500(client):

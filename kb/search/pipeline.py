@@ -28,7 +28,7 @@ from kb.search.budget import DENSE, KEYWORD, RENDER, Budget, EmbeddingSlots
 from kb.search.generation import Generation
 from kb.search.query_text import bounded, embedding_pieces, prose, within_tokens
 from kb.search.request import SearchRequest
-from kb.search.results import Response, Result, display_language, make_result, rank_groups, shown_version
+from kb.search.results import Response, Result, display_language, make_result, rank_groups, shown_version, within
 from kb.text import languages
 
 KEYWORD_THREADS = 4  # keyword searches running beside query embeddings (waitress's default threads)
@@ -59,6 +59,7 @@ class Ranked:
 
     fused: dict[int, float]
     groups: list[tuple[str, list[int]]]  # (article id, its matched version rowids best first)
+    shown: list[tuple[str, list[int]]]  # the leading groups a reader is shown (results.within), paged from
 
 
 def understand(gen: Generation, req: SearchRequest, query: str, timings: dict) -> Understood:
@@ -136,7 +137,9 @@ def fuse(gen: Generation, req: SearchRequest, ev: retrieve.Evidence, fusion, deg
             fused = ev.keyword.scores
         else:
             fused = fusion.combine(ev.dense, ev.keyword)
-        return Ranked(fused, rank_groups(gen, fused))
+        groups = rank_groups(gen, fused)
+        fused_scale = req.mode == "hybrid" and not degraded  # the cut reads fusion's scale (kb/search/results.py)
+        return Ranked(fused, groups, within(groups, score=lambda g: fused[g[1][0]]) if fused_scale else groups)
 
 
 def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evidence, ranked: Ranked,
@@ -145,7 +148,7 @@ def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evide
     results, degraded = [], frozenset()
     with timed("render", timings):
         start = time.perf_counter()
-        for art_id, rows in ranked.groups[req.offset:req.offset + req.k]:
+        for art_id, rows in ranked.shown[req.offset:req.offset + req.k]:
             if time.perf_counter() - start > render_seconds:
                 degraded = frozenset({RENDER})  # the results rendered so far
                 break
@@ -181,7 +184,7 @@ def judge(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evide
 def respond(query: str, req: SearchRequest, q: Understood, ranked: Ranked, results: list[Result], answered: bool,
             timings: dict, degraded: frozenset[str]) -> Response:
     """Phase 6: the response as callers get it."""
-    return Response(query=query, detected=q.detected, lang=q.want, results=tuple(results), total=len(ranked.groups),
+    return Response(query=query, detected=q.detected, lang=q.want, results=tuple(results), total=len(ranked.shown),
                     mode=req.mode, timings=dict(timings), answered=answered, degraded=tuple(sorted(degraded)))
 
 
