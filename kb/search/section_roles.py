@@ -25,7 +25,8 @@ few hundredths of a cosine (ROLE_BONUS): the lead-in, the symptoms and "Still no
 working?" lose 0.06-0.08, so a fix wins over a restated symptom that matches a
 little better; a fix named by its heading gains 0.05, one found from its text
 only 0.01, so a section that matches clearly better (a ports table for "which
-ports?") still wins. Heading-only sections are never chosen.
+ports?") still wins. Heading-only sections and lists of links ("Related", "См.
+также") are never chosen.
 
 Cost: classifying a section takes ~0.1 ms (the sample's 650 sections: 70 ms in
 all) and is memoised per heading path and text, so a search over five articles
@@ -275,6 +276,26 @@ def is_heading_only(chunk: ChunkRow) -> bool:
     return bool(chunk.heading) and (not text or text == chunk.heading.strip())
 
 
+_MD_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)|<https?://[^>\s]+>|https?://\S+")
+_NOT_WORDS = re.compile(r"[\W\d_]+")
+# what a line of links may say besides its links ("Related: [a](a), [b](b).")
+_POINTER_WORDS = re.compile(
+    r"(?:related(?: articles?| topics?| links?| guides?)?|see also|more|further reading|next steps?|read (?:also|next)|"
+    r"см(?:отрите)? также|читайте также|похожие статьи|полезные ссылки|что дальше|"
+    r"相关(?:文章|文档|链接|阅读|内容)?|相關(?:文章|文件|連結|閱讀|內容)?|另请参阅|另請參閱|参见|參見|延伸阅读|延伸閱讀|"
+    r"siehe auch|véase también|ver también|voir aussi|関連(?:記事)?)?")
+
+
+def is_link_list(chunk: ChunkRow) -> bool:
+    """A section of links only ("Related", "See also", "相关文章", "См. также"): it points elsewhere and
+    answers nothing, so no result points to it while the version has another section."""
+    body = "\n".join(line for line in chunk.text.splitlines() if not line.lstrip().startswith("#"))
+    if not _MD_LINK.search(body):
+        return False
+    rest = " ".join(_NOT_WORDS.sub(" ", _MD_LINK.sub(" ", body)).split()).lower()
+    return bool(_POINTER_WORDS.fullmatch(rest))
+
+
 def role_of(chunk: ChunkRow) -> SectionRole:
     return classify(tuple(chunk.heading_path), chunk.text)
 
@@ -284,15 +305,16 @@ class SectionPlan:
     """One article version's sections as `choose` judges them, worked out once per version, not per query.
 
     `groups` are the chunk positions of each section (chunks of one long section
-    share an anchor) with that section's role bonus; heading-only sections are
-    left out while the version has any other.
+    share an anchor) with that section's role bonus; heading-only sections and
+    lists of links are left out while the version has any other.
     """
 
     groups: tuple[tuple[tuple[int, ...], float], ...]
 
 
 def plan(chunks: list[ChunkRow]) -> SectionPlan:
-    usable = [i for i, c in enumerate(chunks) if not is_heading_only(c)] or list(range(len(chunks)))
+    usable = ([i for i, c in enumerate(chunks) if not is_heading_only(c) and not is_link_list(c)]
+              or list(range(len(chunks))))
     by_anchor: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for i in usable:
         by_anchor.setdefault((chunks[i].anchor, tuple(chunks[i].heading_path)), []).append(i)
@@ -320,7 +342,7 @@ def choose(candidates: list[tuple[ChunkRow, float]]) -> ChunkRow | None:
     `candidates` are chunks of one version with their match score for the query
     (higher is better). Chunks of one long section (same anchor) are judged
     together: the role from their joined text, the score of the best of them.
-    Heading-only sections are never chosen while any other section is there.
+    Heading-only sections and lists of links are never chosen while any other section is there.
     """
     if not candidates:
         return None

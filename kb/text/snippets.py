@@ -2,6 +2,7 @@
 
 Highlighting works on our keyword tokens, not on raw strings, so "кэша" is
 highlighted for the query "кэш" and "回源" inside "回源失败" for "回源".
+Filler words ("the", "на", "的": kb/text/fillers.py) are never highlighted.
 The snippet is returned HTML-escaped with <mark> around hits: safe to insert
 into a page as is, and readable as text once the two tags are stripped.
 """
@@ -12,7 +13,7 @@ import html
 import re
 from functools import lru_cache
 
-from kb.text import languages
+from kb.text import fillers, languages
 
 WIDTH = 220  # characters of context shown
 _MD_NOISE = [
@@ -86,7 +87,9 @@ def _query_tokens(query: str, lang: str) -> tuple[frozenset[str], frozenset[str]
     """The query's tokens to highlight, Han terms (found inside runs of Han text) and words, once per query and
     language rather than once per result (jieba on a 500-character query, ten times over, was half a second of
     one search)."""
-    tokens = {t for t in languages.tokenize(query, lang) if len(t) > 1 or languages.script_of_char(t[0]) == "han"}
+    filler = fillers.tokens(lang)
+    tokens = {t for t in languages.tokenize(query, lang)
+              if (len(t) > 1 or languages.script_of_char(t[0]) == "han") and t not in filler}
     han = frozenset(t for t in tokens if all(languages.script_of_char(ch) == "han" for ch in t))
     return han, frozenset(tokens) - han
 
