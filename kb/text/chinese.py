@@ -44,6 +44,16 @@ def convert(text: str, into: str) -> str:
     return _converter(_INTO[into]).convert(text)
 
 
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def convert_html(html: str, into: str) -> str:
+    """Rendered HTML converted like `convert`, its tags and attributes left as they are: heading ids (anchors
+    that search results and links point to) stay those of the version as written."""
+    parts = _TAG.split(html)
+    return "".join(part if i % 2 else convert(part, into) for i, part in enumerate(parts))
+
+
 @functools.lru_cache(maxsize=16384)
 def _mark(ch: str) -> str | None:
     """HANS or HANT when one character belongs to one script only (character tables, no phrases)."""

@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from kb.search import browse
 from kb.search.logged import logged_search
+from kb.text import chinese, fallback
 
 from web.presentation import i18n
 from web.services import media
@@ -153,8 +154,9 @@ def article(article_id):
     if found is None:
         abort(404, _("We couldn't find that article. It may have been moved or removed."))
     row, body = found
-    rendered = rendered_article(row, body, _resolver(), AUDIENCE, g.lang,
+    rendered = rendered_article(row, body, _resolver(), AUDIENCE, g.lang,  # converted when `converted`
                                 media.resolver(row, "help_center.article_file", g.lang))
+    converted = fallback.converted(row.lang, g.lang)  # a version in the other Chinese script (zh ↔ zh-Hant)
     versions = sorted(searcher.versions(article_id, AUDIENCE), key=lambda v: _lang_order(v.lang))
     related = searcher.related(article_id, g.lang, AUDIENCE, k=5)
     count_view(article_id, row.lang, g.lang, AUDIENCE)
@@ -164,6 +166,7 @@ def article(article_id):
     said_no = request.args.get("feedback") == "no" and _vote_id(request.args.get("fb", "")) is not None
     return render_template("article.html", row=row, html=rendered.html, toc=rendered.toc, versions=versions,
                            related=related, fallback=row.lang != g.lang, outdated=outdated_source(row, versions),
+                           converted=converted, title=chinese.convert(row.title, g.lang) if converted else row.title,
                            topics=browse.topics_of(row), thanks=request.args.get("feedback") == "thanks",
                            said_no=said_no, vote_token=request.args.get("fb") if said_no else None,
                            contact_url=_contact_url(subject=row.title, article=article_id) if said_no else None)

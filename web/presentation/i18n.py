@@ -48,9 +48,11 @@ class LangConverter(BaseConverter):
 
 
 def site_languages() -> list[str]:
-    """UI languages first, then other languages the knowledge base has public articles in."""
-    extra = sorted(get_searcher().languages("public") - set(UI_LANGUAGES))
-    return list(UI_LANGUAGES) + extra
+    """UI languages first, then other languages the knowledge base has public articles in, and the other
+    script of Chinese in either (zh-Hant readers get zh articles converted, and the zh interface)."""
+    have = get_searcher().languages("public")
+    have = have | {languages.SIBLING[lang] for lang in have if lang in languages.SIBLING}
+    return list(UI_LANGUAGES) + sorted(have - set(UI_LANGUAGES))
 
 
 def canonical(code: str | None) -> str | None:
@@ -75,7 +77,10 @@ def preferred() -> str:
 
 
 def ui_locale() -> str:
+    """The interface's language: the page's, else its sibling script's (zh for zh-Hant), else English."""
     lang = g.get("lang") or preferred()
+    if lang not in UI_LANGUAGES:
+        lang = languages.SIBLING.get(lang, DEFAULT)
     return lang if lang in UI_LANGUAGES else DEFAULT
 
 

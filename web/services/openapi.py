@@ -48,6 +48,9 @@ RESULT = {"type": "object", "properties": {
     "snippet": {"type": "string", "description": "HTML-escaped text with <mark> around hits"},
     "visibility": {"const": "public"}, "product": {"type": ["string", "null"]},
     "tags": {"type": "array", "items": {"type": "string"}}, "fallback": {"type": "boolean"},
+    "converted": {"type": "boolean", "description": (
+        "true when title, section and snippet were converted from the other Chinese script (zh ↔ zh-Hant) "
+        "for the reader; `lang` is the version's own")},
     "languages": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}}}
 
 ANSWERED = {"type": "boolean", "description": (

@@ -9,6 +9,7 @@ each app runs one background sender for the contact requests' outbox (kb.contact
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -21,7 +22,7 @@ from cachetools import LRUCache
 from flask import Flask, current_app, g, request
 from flask_babel import get_locale, gettext
 
-from kb.text import languages
+from kb.text import chinese, fallback, languages
 from kb.articles import render
 from kb.index import replication
 from kb.errors import ConfigError
@@ -168,6 +169,9 @@ def rendered_article(row: ArticleRow, body: str, resolve: render.Resolver, audie
         found = ext["rendered"].get(key)
     if found is None:
         found = render.render(body, resolve, code_label=gettext("Code"), labels=admonition_labels(), media=media)
+        if fallback.converted(row.lang, reader):  # the sibling script: converted for this reader (zh ↔ zh-Hant)
+            found = render.Rendered(chinese.convert_html(found.html, reader),
+                                    [dataclasses.replace(t, name=chinese.convert(t.name, reader)) for t in found.toc])
         with ext["rendered_lock"]:
             ext["rendered"][key] = found
     return found
