@@ -70,7 +70,8 @@ def test_a_zh_hant_reader_gets_the_simplified_version_converted_and_labelled(kb)
     top = resp.results[0]
     assert resp.detected.lang == "zh-Hant" and top.id == "vpn-ios"
     assert (top.lang, top.converted, top.fallback) == ("zh", True, True)
-    assert top.title == "iPhone 上 VPN 總是斷開" and "斷開" in top.snippet
+    assert top.title == "iPhone 上 VPN 總是斷開" and top.section == "解決方法" and "後臺" in top.snippet
+    assert top.anchor == "解决方法"  # the link still finds the heading of the version as written
 
 
 @pytest.mark.slow

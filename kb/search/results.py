@@ -125,7 +125,7 @@ def display_language(query: str, detected: languages.Detection, ui_lang: str | N
     (all-Latin technical words like "cdn 502" typed on the Chinese site);
     a query plainly in another script or language wins over the UI.
     """
-    if ui_lang and ui_lang in available:
+    if ui_lang and (ui_lang in available or languages.SIBLING.get(ui_lang) in available):  # zh-Hant reads zh
         if detected.confidence < 0.9 or detected.lang == ui_lang:
             return ui_lang
         if languages.SCRIPT_OF.get(detected.lang, "latin") == "latin":
