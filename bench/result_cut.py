@@ -6,7 +6,7 @@ put the best article at about 1 and one whose cosine is `scale` below the best,
 with no keyword match, at 0, so "far below the first" has one meaning in every
 knowledge base. This searches the sample's queries (hybrid, public, with each
 query's own language as the reader's), keeps every result (k = 100), and
-replays cuts at several margins below the first score: results per answered
+replays cuts at several margins below the first score (answered searches only): results per answered
 search, recall of the relevant articles within them, nDCG@10, answered rate.
 
     python bench/result_cut.py --index DIR            # writes bench/results/result_cut.md
@@ -51,7 +51,8 @@ def run(index: Path, queries: list[dict]) -> list[dict]:
 def replay(rows: list[dict], margin: float | None) -> dict:
     shown, found, ndcg, answered = [], 0, 0.0, 0
     for row in rows:
-        kept = results.within(row["scored"], margin) if margin is not None else row["scored"]
+        cut = margin is not None and row["answered"]  # a search that does not answer shows its closest results
+        kept = results.within(row["scored"], margin) if cut else row["scored"]
         ids = [i for i, _ in kept]
         ndcg += ndcg10(ids, row["relevant"])
         found += len(row["relevant"] & set(ids)) / max(1, len(row["relevant"]))

@@ -1,4 +1,7 @@
-"""A search in named phases: understand → retrieve → fuse → fetch → judge → respond.
+"""A search in named phases: understand → retrieve → fuse → judge → fetch → respond.
+
+Judging comes before fetching: a search that answers shows only the results within
+reach of the first (kb/search/results.within), one that does not shows the closest.
 
 Each phase is a function with a typed input and output, and each is timed by
 `timed`, under the name `Response.timings` reports. What one search may cost is
@@ -59,7 +62,12 @@ class Ranked:
 
     fused: dict[int, float]
     groups: list[tuple[str, list[int]]]  # (article id, its matched version rowids best first)
-    shown: list[tuple[str, list[int]]]  # the leading groups a reader is shown (results.within), paged from
+    answering: list[tuple[str, list[int]]]  # the leading groups within reach of the first (results.within)
+
+    def listed(self, answered: bool) -> list[tuple[str, list[int]]]:
+        """The groups a reader is shown, paged from: those that answer when the search answered; else the
+        closest ones, all of them (the no-answer page and the agent's weak matches pick from them)."""
+        return self.answering if answered else self.groups
 
 
 def understand(gen: Generation, req: SearchRequest, query: str, timings: dict) -> Understood:
@@ -142,13 +150,13 @@ def fuse(gen: Generation, req: SearchRequest, ev: retrieve.Evidence, fusion, deg
         return Ranked(fused, groups, within(groups, score=lambda g: fused[g[1][0]]) if fused_scale else groups)
 
 
-def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evidence, ranked: Ranked,
+def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evidence, ranked: Ranked, answered: bool,
           render_seconds: float, timings: dict) -> tuple[list[Result], frozenset[str]]:
-    """Phase 4: the page's results, each in the reader's language with its best section and snippet."""
+    """Phase 5: the page's results, each in the reader's language with its best section and snippet."""
     results, degraded = [], frozenset()
     with timed("render", timings):
         start = time.perf_counter()
-        for art_id, rows in ranked.shown[req.offset:req.offset + req.k]:
+        for art_id, rows in ranked.listed(answered)[req.offset:req.offset + req.k]:
             if time.perf_counter() - start > render_seconds:
                 degraded = frozenset({RENDER})  # the results rendered so far
                 break
@@ -160,7 +168,7 @@ def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evide
 
 def judge(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evidence, ranked: Ranked,
           model: answerability.AnswerModel, min_score: float | None, timings: dict) -> bool:
-    """Phase 5: whether the best result is likely to answer the query (kb/search/answerability.py)."""
+    """Phase 4: whether the best result is likely to answer the query (kb/search/answerability.py)."""
     with timed("answered", timings):
         if not ranked.groups:
             return False
@@ -184,7 +192,7 @@ def judge(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evide
 def respond(query: str, req: SearchRequest, q: Understood, ranked: Ranked, results: list[Result], answered: bool,
             timings: dict, degraded: frozenset[str]) -> Response:
     """Phase 6: the response as callers get it."""
-    return Response(query=query, detected=q.detected, lang=q.want, results=tuple(results), total=len(ranked.shown),
+    return Response(query=query, detected=q.detected, lang=q.want, results=tuple(results), total=len(ranked.listed(answered)),
                     mode=req.mode, timings=dict(timings), answered=answered, degraded=tuple(sorted(degraded)))
 
 

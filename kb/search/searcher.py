@@ -1,7 +1,7 @@
 """The Searcher: what outlives one search (the served generation, the embedder, caches), and the phases in order.
 
 A search runs kb/search/pipeline.py's phases: understand → retrieve → fuse →
-fetch → judge → respond. The generation comes from kb/search/watcher.py,
+judge → fetch → respond. The generation comes from kb/search/watcher.py,
 articles by id from kb/search/lookup.py, repeated searches from
 kb/search/cache.py.
 """
@@ -105,8 +105,8 @@ class Searcher:
         for query, q, t, (ev, degraded) in zip(queries, understood, timings,
                                                self._retriever.retrieve(gen, req, understood, self.budget, timings)):
             ranked = pipeline.fuse(gen, req, ev, self.fusion, degraded, t)
-            results, cut = pipeline.fetch(gen, req, q, ev, ranked, self.budget.render_seconds, t)
             answered = pipeline.judge(gen, req, q, ev, ranked, self.answer_model, self.min_answer_score, t)
+            results, cut = pipeline.fetch(gen, req, q, ev, ranked, answered, self.budget.render_seconds, t)
             out.append(pipeline.respond(query, req, q, ranked, results, answered, t, degraded | cut))
         return out
 
