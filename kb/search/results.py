@@ -79,11 +79,11 @@ def rank_groups(gen: Generation, fused: dict[int, float]) -> list[tuple[str, lis
 MARGIN = 0.6
 
 
-def within(ranked: list, margin: float = MARGIN, score=lambda item: item[1]) -> list:
-    """The leading items of `ranked` (best first) whose score is within `margin` of the first's."""
+def within(ranked: list, margin: float | None = None, score=lambda item: item[1]) -> list:
+    """The leading items of `ranked` (best first) whose score is within `margin` (default MARGIN) of the first's."""
     if not ranked:
         return ranked
-    floor = score(ranked[0]) - margin
+    floor = score(ranked[0]) - (MARGIN if margin is None else margin)
     return [item for item in ranked if score(item) >= floor]
 
 
