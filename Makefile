@@ -36,11 +36,17 @@ run: $(BIN)/kb
 	@[ "$(SIMULATE)" = 0 ] || HF_HUB_OFFLINE=1 $(BIN)/kb simulate-traffic --if-empty $(SAMPLE_TRAFFIC)
 	$(BIN)/kb serve --articles articles --host $(HOST) --port $(PORT)
 
+# What `browser` and `servers` do when they cannot install (not root): warn, and those tests skip; under
+# KB_REQUIRE_SERVERS=1 (.ci/run) stop here, as the tests themselves would fail rather than skip.
+cannot_install = { [ "$$KB_REQUIRE_SERVERS" = 1 ] && { echo "error: $(1) missing and could not be installed (that needs root); \
+KB_REQUIRE_SERVERS=1 requires them" >&2; exit 1; } || echo "warning: $(1) missing and could not be installed (that needs root); \
+$(2) will be skipped"; }
+
 # Browser tests drive Debian's chromium; CJK text needs the Noto CJK fonts.
 browser:
 	@command -v chromium >/dev/null && fc-list | grep -qi "Noto Sans CJK" || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } || \
-	  echo "warning: chromium/fonts-noto-cjk missing and cannot install (not root); browser tests will be skipped"
+	  $(call cannot_install,chromium/fonts-noto-cjk,browser tests)
 
 # The storage and rate-limit tests start Debian's PostgreSQL (as the postgres user) and redis-server themselves
 # (tests/server_support.py), on free ports in temporary folders; the replica-kill test puts Debian's nginx, with a
@@ -49,7 +55,7 @@ servers:
 	@{ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && command -v redis-server >/dev/null && \
 	   { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null && command -v openssl >/dev/null; } || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server nginx openssl >/dev/null; } || \
-	  echo "warning: postgresql/redis-server/nginx/openssl missing and cannot install (not root); their tests will be skipped"
+	  $(call cannot_install,postgresql/redis-server/nginx/openssl,their tests)
 
 test: $(VENV)/.test-deps browser servers
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)

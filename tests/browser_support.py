@@ -2,8 +2,9 @@
 the app on a real server thread over the sample's index, a page, and screenshots.
 
 A test that uses `browser` (directly or through `page` or `server`) is marked `browser`, and skipped when
-chromium is missing. Screenshots, desktop (1280 wide) and phone (390 wide), go to
-tests/artifacts/<test module>/ (not committed) for a person to look at; each module clears only its own folder.
+chromium is missing (failed under KB_REQUIRE_SERVERS=1, as in CI). Screenshots, desktop (1280 wide) and phone
+(390 wide), go to tests/artifacts/<test module>/ (not committed) for a person to look at; each module clears
+only its own folder.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PASSWORD, accounts_at
+from tests.support import PASSWORD, accounts_at, missing
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -26,14 +27,22 @@ ACCOUNTS = {"agent": "browser-agent", "writer": "browser-writer"}
 
 
 def pytest_collection_modifyitems(items):
-    missing = not Path(CHROMIUM).exists()
     for item in items:
         if "browser" in item.fixturenames:
             item.add_marker(pytest.mark.browser)
-            if missing:
-                item.add_marker(pytest.mark.skip(
-                    reason=f"{CHROMIUM} not found: run `make browser` (apt installs chromium and fonts-noto-cjk)"))
 
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before any fixture starts (the real model's sample index is minutes): skip, or under KB_REQUIRE_SERVERS=1
+    fail, a browser test on a machine without chromium."""
+    if item.get_closest_marker("browser"):
+        require_chromium()
+
+
+def require_chromium():
+    if not Path(CHROMIUM).exists():
+        missing(CHROMIUM, "run `make browser` (apt installs chromium and fonts-noto-cjk)")
 
 
 @contextmanager

@@ -14,12 +14,9 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 
-import pytest
-
-from tests.support import ROOT
+from tests.support import ROOT, missing, wait_until
 
 DEPLOY_CONF = ROOT / "deploy" / "nginx.conf"
 HOST = "localhost"
@@ -99,18 +96,20 @@ class Nginx:
 
 
 def wait_for_port(port: int, what: str, timeout: float = 60, proc: subprocess.Popen | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{what} exited with {proc.returncode} before listening on {port}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
+                return True
         except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on port {port} within {timeout:.0f} s")
+            return False
+
+    wait_until(listening, timeout, f"{what} to listen on port {port}", interval=0.05)
 
 
 def require_nginx():
-    if nginx_binary() is None or shutil.which("openssl") is None:
-        pytest.skip(f"nginx or openssl is not installed: {INSTALL}")
+    """Skip (or, under KB_REQUIRE_SERVERS=1, fail) the calling test when nginx or openssl is missing."""
+    for what, found in (("nginx", nginx_binary()), ("openssl", shutil.which("openssl"))):
+        if found is None:
+            missing(what, INSTALL)

@@ -2,7 +2,8 @@
 temporary folder on a free port, and stopped at the end.
 
 `make test` installs the `postgresql` and `redis-server` packages when they are missing (it runs as root in
-CI); a test that needs a server skips, saying why, only when the binaries are not there.
+CI); a test that needs a server skips, saying why, only when the binaries are not there, and fails instead
+under KB_REQUIRE_SERVERS=1 (.ci/run sets it: CI must run them).
 
 PostgreSQL refuses to run as root: as root the cluster is made and run by the `postgres` user (`runuser`),
 in a folder it owns; as anyone else, by that user. It listens on a Unix socket in its folder only (no TCP),
@@ -17,11 +18,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.support import missing, wait_until
 
 INSTALL = "run `make test` as root (it installs them) or `apt-get install postgresql redis-server`"
 
@@ -81,12 +83,23 @@ def postgres_bin() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
+def require_postgres() -> Path:
+    """Debian's PostgreSQL binaries; skips the test without them (fails it under KB_REQUIRE_SERVERS=1)."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        missing("PostgreSQL (/usr/lib/postgresql/*/bin/pg_ctl)", INSTALL)
+    return bin_dir
+
+
+def require_redis():
+    if shutil.which("redis-server") is None:
+        missing("redis-server", INSTALL)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A PostgreSQL server for the session (skips when Debian's postgresql is not installed)."""
-    bin_dir = postgres_bin()
-    if bin_dir is None:
-        pytest.skip(f"PostgreSQL is not installed (/usr/lib/postgresql/*/bin): {INSTALL}")
+    bin_dir = require_postgres()
     folder = Path(tempfile.mkdtemp(prefix="polykb-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
@@ -123,16 +136,17 @@ class Redis:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(64).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not answer on port {self.port}")
+        wait_until(self.pong, 30, f"redis-server to answer PING on port {self.port}", interval=0.05)
+
+    def pong(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {self.proc.returncode} before answering on {self.port}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
 
     def stop(self):
         if self.proc:
@@ -143,8 +157,7 @@ class Redis:
 @pytest.fixture(scope="session")
 def redis_server():
     """A redis-server for the session (skips when Debian's redis-server is not installed)."""
-    if shutil.which("redis-server") is None:
-        pytest.skip(f"redis-server is not installed: {INSTALL}")
+    require_redis()
     folder = Path(tempfile.mkdtemp(prefix="polykb-redis-"))
     server = Redis(folder, free_port())
     try:

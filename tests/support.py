@@ -6,11 +6,14 @@ one way everywhere: `from tests.support import ...`.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import textwrap
+import time
 import uuid
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import pytest
 from hypothesis import settings
@@ -22,6 +25,40 @@ from kb.storage.activity import Activity
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
+T = TypeVar("T")
+
+
+# --- waiting and missing programs -----------------------------------------------
+
+def wait_until(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.01) -> T:
+    """Poll `predicate` until it returns something true, and return that; fail naming `what` after `timeout` s.
+
+    The one way a test waits for another thread or process. A fixed sleep is either too short on a loaded
+    machine (the test fails by bad luck) or too long everywhere else (the tier gets slow), and when too
+    short it may also let an assertion pass before the thing it checks has happened. The timeout is a
+    limit for a hung test, not a guess at how long the work takes: keep it generous.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what}: it did not happen")
+        time.sleep(interval)
+
+
+def servers_required() -> bool:
+    """KB_REQUIRE_SERVERS=1 (set by .ci/run): a missing chromium, PostgreSQL, Redis, nginx or openssl fails the
+    tests that need it, instead of skipping them, so CI cannot go green without having run them."""
+    return os.environ.get("KB_REQUIRE_SERVERS", "").strip() == "1"
+
+
+def missing(what: str, install: str):
+    """Skip the calling test because `what` is not installed, or fail it when servers_required()."""
+    if servers_required():
+        pytest.fail(f"{what} is not installed and KB_REQUIRE_SERVERS=1 requires it: {install}", pytrace=False)
+    pytest.skip(f"{what} is not installed: {install}")
 
 
 # --- article trees ------------------------------------------------------------

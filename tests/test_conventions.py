@@ -150,6 +150,8 @@ def test_tests_import_helpers_one_way_and_never_conftest_a_test_module_or_star()
 # KB_ names in the code that are not settings polykb reads, and why.
 NOT_SETTINGS = {
     "KB_TEST_SAMPLE_INDEX": "the test suite's (and bench's) prebuilt sample index, tests/conftest.py",
+    "KB_REQUIRE_SERVERS": "the test suite's: a missing server fails its tests instead of skipping them (.ci/run "
+                          "sets it), tests/support.py",
     "KB_LANGS": "a Python name in bench/answers_fit.py",
     "KB_RATELIMIT_SERACH": "misspelt on purpose: tests/test_settings.py checks that it is reported",
 }
