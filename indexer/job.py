@@ -96,8 +96,9 @@ def run(articles_dir: Path, index_dir: Path, model: str | None = None, progress:
         strict: bool = False, report: Progress | None = None) -> Summary:
     """Index `articles_dir` into `index_dir` and publish the new generation.
 
-    `report(stage, done, total)` hears each stage (scan, embed, publish) and the embedding's progress, for
-    callers that show it (the editor's "searchable in ..." line, through `kb index --progress-json`).
+    `report(stage, done, total)` hears each stage (scan, embed, publish, and upload when a shared database
+    gets the generation) and the embedding's progress, for callers that show it (the editor's "searchable
+    in ..." line, through `kb index --progress-json`) and for tests that kill the run at a stage.
     """
     t0 = time.monotonic()
     started = dt.datetime.now(dt.timezone.utc)  # files changed after this may not be in the generation
@@ -122,6 +123,7 @@ def run(articles_dir: Path, index_dir: Path, model: str | None = None, progress:
             finally:
                 embedder.close()
             if db:
+                report("upload", 0, 0)
                 replication.publish(db, index_dir / summary.generation)
                 summary.published_to = db.name
     finally:

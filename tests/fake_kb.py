@@ -7,6 +7,12 @@ import kb.embeddings
 from cli.main import cli
 from tests.fake_embedder import FAKE_MODEL, HashEmbedder
 
-if __name__ == "__main__":
+
+def register():
+    """Make `--model fake` the hashing embedder in this process."""
     kb.embeddings.BACKENDS[FAKE_MODEL] = lambda arg: HashEmbedder()
+
+
+if __name__ == "__main__":
+    register()
     cli()

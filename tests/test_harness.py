@@ -1,5 +1,6 @@
-"""The test harness itself: waiting without sleeps, and the rule for missing servers (tests/support.py,
-tests/server_support.py, tests/nginx_support.py, tests/browser_support.py)."""
+"""The test harness itself: waiting without sleeps, the rule for missing servers, and kills that land where
+they are told to (tests/support.py, tests/server_support.py, tests/nginx_support.py, tests/browser_support.py,
+tests/killed_kb.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import threading
 
 import pytest
 
-from tests import browser_support, nginx_support, server_support
-from tests.support import ROOT, wait_until
+from tests import browser_support, killed_kb, nginx_support, server_support
+from tests.support import ROOT, SMALL_KB, wait_until, write_tree
 
 
 def test_wait_until_returns_what_the_condition_found_once_it_holds():
@@ -70,3 +71,16 @@ def test_make_warns_when_it_cannot_install_and_stops_under_kb_require_servers(tm
     assert lenient.returncode == 0 and "will be skipped" in lenient.stdout, lenient
     strict = run(KB_REQUIRE_SERVERS="1")
     assert strict.returncode != 0 and "KB_REQUIRE_SERVERS=1 requires them" in strict.stderr, strict
+
+
+def test_a_kill_point_the_run_never_reaches_fails_the_test_instead_of_passing_it(tmp_path):
+    """`upload` comes only with a shared database: without one the run ends normally, and that must not count
+    as a kill survived."""
+    articles = write_tree(tmp_path / "articles", {"account/reset.en.md": SMALL_KB["account/reset.en.md"]})
+    with pytest.raises(AssertionError, match="was to kill itself at 'upload' but exited with 0"):
+        killed_kb.run_killed("upload", articles, tmp_path / "index")
+
+
+def test_an_unknown_kill_point_is_refused_with_the_known_ones():
+    with pytest.raises(SystemExit, match="unknown point 'publsh'.*'scan', 'embed', 'publish', 'upload'"):
+        killed_kb.arm("publsh")

@@ -1,15 +1,11 @@
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 
 from indexer import job
 from kb.index import format as index_format
 from kb.errors import IndexCorruptError, KBError
 from kb.search.searcher import Searcher
-from tests.support import ROOT, SMALL_KB, article, write_tree
+from tests.killed_kb import run_killed
+from tests.support import SMALL_KB, article, write_tree
 
 
 def test_index_reports_articles_by_language_and_skipped_files(make_index):
@@ -63,24 +59,18 @@ def test_failed_indexing_leaves_the_served_index_intact(make_fake_index, monkeyp
     assert s.search("502 bad gateway").results[0].id == "cdn-502"
 
 
-def test_killed_indexing_is_recovered_by_the_next_run(make_index):
+def test_indexing_killed_while_embedding_is_recovered_by_the_next_run_which_keeps_what_was_embedded(make_index):
+    """The real model in a real `kb index` process, killed once it has embedded one batch of 16 passages."""
     articles, index, _ = make_index(SMALL_KB)
     before = (index / "CURRENT").read_text()
     write_tree(articles, {f"bulk/{i}.en.md": article(f"bulk-{i}", "en", f"Bulk {i}", f"Text number {i} " * 40)
-                          for i in range(30)})
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "index", "--articles", str(articles), "--index", str(index), "-q"],
-                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    # kill it once its build folder exists, i.e. in the middle of the work
-    for _ in range(600):
-        if list(index.glob("build-*")) or proc.poll() is not None:
-            break
-        subprocess.run(["sleep", "0.05"])
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert (index / "CURRENT").read_text() == before
-    Searcher(index).search("502")  # still served
+                          for i in range(20)})
+    run_killed("embed:16", articles, index, model=None)
+    assert (index / "CURRENT").read_text() == before and len(list(index.glob("build-*"))) == 1
+    assert Searcher(index).search("502 bad gateway").results[0].id == "cdn-502"  # still served
     summary = job.run(articles, index, progress=False)
-    assert summary.by_language["en"] == 33 and not list(index.glob("build-*"))
+    assert summary.chunks_embedded == 4  # the killed run's 16 came from the embedding cache
+    assert summary.by_language["en"] == 23 and not list(index.glob("build-*"))
 
 
 def test_strict_refuses_to_index_with_problems(tmp_path):

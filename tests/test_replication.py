@@ -8,7 +8,6 @@ on a real PostgreSQL behind nginx, and the last test here with the real model.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from sqlalchemy import select, update
@@ -21,7 +20,8 @@ from kb.search.searcher import Searcher
 from kb.storage import open_database, sqlite_url
 from kb.storage.generations import Generations
 from kb.storage.schema import embeddings, generation_files, generations
-from tests.support import SMALL_KB, article, copy_index, write_tree
+from tests.killed_kb import run_killed
+from tests.support import SMALL_KB, article, copy_index, wait_until, write_tree
 
 
 @pytest.fixture
@@ -87,6 +87,30 @@ def test_a_generation_listing_other_files_is_refused_before_anything_is_written(
     assert not (tmp_path / "escaped").exists() and index_format.current_token(tmp_path / "replica" / "index") is None
 
 
+@pytest.mark.parametrize("point", ["upload", "upload-part"])
+def test_indexing_killed_on_its_way_to_the_database_leaves_the_replicas_on_the_old_generation(
+        tmp_path, shared, fake_default_model, point):
+    """Killed before its upload, or with the upload's transaction half written (tests/killed_kb.py)."""
+    articles = write_tree(tmp_path / "articles", SMALL_KB)
+    index(articles, tmp_path / "indexer")
+    replica = tmp_path / "replica"
+    assert replication.sync(shared, replica) == "gen-000001"
+    write_tree(articles, {"new.en.md": article("new-one", "en", "Quasar flux capacitor", "Recalibrate the quasar.")})
+    run_killed(point, articles, tmp_path / "indexer")  # KB_DATABASE_URL: the shared database
+    assert index_format.current_token(tmp_path / "indexer") == "gen-000002"  # published on its own disk, then died
+    assert Generations(shared).names() == ["gen-000001"]
+    with shared.read() as c:  # no part of gen-000002 outlived the transaction
+        assert set(c.execute(select(generation_files.c.generation)).scalars()) == {"gen-000001"}
+    assert replication.sync(shared, replica) is None
+    index_format.read_manifest(index_format.current_generation(replica), verify=True)
+    s = Searcher(replica)
+    assert s.generation().name == "gen-000001" and s.versions("new-one") == []
+    assert s.search("502 bad gateway", lang="en").results[0].id == "cdn-502"
+    assert index(articles, tmp_path / "indexer").generation == "gen-000003"  # the next run publishes
+    assert replication.sync(shared, replica) == "gen-000003"
+    assert Searcher(replica).search("quasar", lang="en").results[0].id == "new-one"
+
+
 def test_the_database_and_each_replica_keep_only_the_newest_generations(tmp_path, shared, fake_default_model,
                                                                         monkeypatch):
     monkeypatch.setenv("KB_KEEP_GENERATIONS", "2")
@@ -127,9 +151,7 @@ def test_a_replica_follows_new_generations_by_itself(tmp_path, shared, fake_defa
         searcher = Searcher(replica, recheck_seconds=0)
         write_tree(articles, {"new.en.md": article("new-one", "en", "Quasar flux", "Recalibrate the quasar.")})
         index(articles, tmp_path / "indexer")
-        deadline = time.monotonic() + 10
-        while searcher.generation().name != "gen-000002" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: searcher.generation().name == "gen-000002", 30, "the replica to serve gen-000002")
         assert searcher.search("quasar", lang="en").results[0].id == "new-one"
     finally:
         follower.stop()
