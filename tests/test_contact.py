@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import re
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -16,7 +15,7 @@ from kb.contact import requests as contact
 from kb.contact.outbox import Sender, retry_delay
 from kb.storage import open_database, sqlite_url
 from kb.storage.contact import ContactStore
-from tests.support import csrf_token, internal_ids
+from tests.support import csrf_token, internal_ids, wait_until
 
 SENT = {"subject": "Refund for a double charge", "message": "I was charged twice on 3 Nov.",
         "email": "ana@example.com", "name": "Ana"}
@@ -190,13 +189,18 @@ def receiver():
     r.close()
 
 
-def wait_for(condition, seconds=15.0):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+def rounds_of(sender: Sender) -> list[int]:
+    """A list that gets an entry each time `sender` finishes a round (a call of its send_due)."""
+    done, send_due = [], sender.send_due
+
+    def counted(*a):
+        try:
+            return send_due(*a)
+        finally:
+            done.append(1)
+
+    sender.send_due = counted
+    return done
 
 
 def test_webhook_down_at_first_gets_each_request_exactly_once(tmp_path, receiver):
@@ -204,10 +208,13 @@ def test_webhook_down_at_first_gets_each_request_exactly_once(tmp_path, receiver
     reqs = [contact.checked(f"subject {i}", f"message {i}", f"c{i}@example.com", "zh") for i in range(2)]
     for req in reqs:
         store.add_request(req, deliver=True)
-    sender = Sender(store, receiver.url, base=0.05, cap=0.2, poll=0.05).start()
+    sender = Sender(store, receiver.url, base=0.05, cap=0.2, poll=0.05)
+    rounds = rounds_of(sender)
+    sender.start()
     try:
-        assert wait_for(lambda: store.outbox_counts()["delivered"] == 2)
-        time.sleep(0.3)  # a few more rounds of the sender: nothing is sent twice
+        wait_until(lambda: store.outbox_counts()["delivered"] == 2, 30, "both requests to be delivered")
+        after = len(rounds)
+        wait_until(lambda: len(rounds) >= after + 3, 30, "three more rounds of the sender")  # none sends again
     finally:
         sender.stop()
     assert receiver.attempts == 3 + 2  # three refusals, then each request once
@@ -230,7 +237,6 @@ def test_queued_requests_survive_a_restart(tmp_path, receiver):
     assert dead.send_due() == 0  # refused: kept, retried later
     receiver.failures = 0
     store = store_at(path)  # a new process
-    time.sleep(0.1)
     assert Sender(store, receiver.url).send_due(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=10)) == 1
     assert [body["id"] for _k, _c, body in receiver.accepted] == [req.uid]
 
@@ -246,7 +252,8 @@ def test_the_app_posts_a_sent_form_to_the_webhook(make_app, receiver):
         r = client.post("/ru/contact/", data={"csrf_token": token, "confirm": "1", **SENT,
                                               "subject": "Возврат за двойное списание"})
         assert r.status_code == 303
-        assert wait_for(lambda: any(b["subject"] == "Возврат за двойное списание" for _k, _c, b in receiver.accepted))
+        wait_until(lambda: any(b["subject"] == "Возврат за двойное списание" for _k, _c, b in receiver.accepted),
+                   30, "the webhook to accept the sent form")
     finally:
         sender.stop()
     body = next(b for _k, _c, b in receiver.accepted if b["subject"] == "Возврат за двойное списание")

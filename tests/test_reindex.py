@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 
-from tests.support import SMALL_KB, index_runner
+from tests.support import SMALL_KB, index_runner, wait_until
 from web.services.reindex import Reindexer
 
 
@@ -19,23 +18,21 @@ def test_a_ticket_is_done_for_every_process_once_a_later_generation_is_served(ma
     assert worker_b.status(ticket)["state"] in ("queued", "indexing", "done")
     done = worker_a.wait(ticket)
     assert done["state"] == "done" and done["searchable_since"]
-    deadline = time.monotonic() + 10
-    while not seen and time.monotonic() < deadline:  # told just after the publish, so the searcher looks at once
-        time.sleep(0.01)
-    assert seen and set(seen) == {1}
+    wait_until(lambda: seen, 10, "the publish to be told")  # just after it, so the searcher looks at once
+    assert set(seen) == {1}
     assert worker_b.status(ticket) == done
     assert worker_b.status(ticket + 10**9)["state"] == "queued"  # a save after the served generation started
 
 
 def test_progress_is_reported_and_a_failure_is_shown_until_a_later_run_succeeds(make_fake_index, fake_default_model):
     articles, index, _ = make_fake_index(SMALL_KB)
-    gate, stages = threading.Event(), []
+    gate, reported = threading.Event(), threading.Event()
     real = index_runner(fake_default_model)
 
     def slow_then_ok(a, i, m, report):
         report("embed", 1, 4)
-        stages.append(reindexer.status(ticket))
-        gate.wait(10)
+        reported.set()
+        gate.wait(30)
         return real(a, i, m, report)
 
     def broken(a, i, m, report):
@@ -47,7 +44,8 @@ def test_progress_is_reported_and_a_failure_is_shown_until_a_later_run_succeeds(
     assert failed["state"] == "failed" and failed["error"] == "disk full"
     reindexer.runner = slow_then_ok
     ticket = reindexer.request()
+    assert reported.wait(30), "the run never reported its progress"
+    assert reindexer.status(ticket) == {"state": "indexing", "stage": "embed", "done": 1, "total": 4}
     second = reindexer.request()  # saved during the run: covered by one more run after it
     gate.set()
     assert reindexer.wait(second)["state"] == "done" and reindexer.status(ticket)["state"] == "done"
-    assert stages[0] == {"state": "indexing", "stage": "embed", "done": 1, "total": 4}

@@ -9,11 +9,12 @@ goes through the same download path in tests/test_replication.py.
 
 One bounded run (module fixture `run`) and the tests that read it:
 several clients search, vote, mark articles and log in through nginx;
-mid-run `kb index` publishes a new generation, both replicas must serve it
-within 10 s; then replica A is killed with SIGKILL (every process of it)
-and the load goes on through B. Each write carries a marker of its own,
-so the database can be asked whether each one that got a 2xx is there
-exactly once.
+once each client has made OPS_BEFORE_PUBLISH requests `kb index` publishes
+a new generation, both replicas must serve it within 10 s; then replica A
+is killed with SIGKILL (every process of it) and the load goes on through
+B until each client has made OPS_AFTER_KILL more. Each write carries a
+marker of its own, so the database can be asked whether each one that got
+a 2xx is there exactly once.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -44,13 +46,15 @@ from kb.storage.accounts import Accounts
 from kb.storage.schema import agent_marks, feedback, searches
 from tests.nginx_support import HOST, Nginx, require_nginx, wait_for_port
 from tests.server_support import free_port
-from tests.support import PASSWORD, ROOT, SMALL_KB, article, login, write_tree
+from tests.support import PASSWORD, ROOT, SMALL_KB, article, login, wait_until, write_tree
 
 pytestmark = pytest.mark.slow  # real servers; a minute of load: not for the edit-test loop
 
 CLIENTS = 6
-LOAD_AFTER_KILL = 4.0  # seconds of load through the surviving replica
-PUBLISH_AFTER = 2.0  # seconds into the load
+# Counted in requests, not seconds, so every run puts the same load on each phase whatever the machine's speed:
+OPS_BEFORE_PUBLISH = 15  # requests each client has finished when the new generation is published
+OPS_AFTER_KILL = 25  # requests each client sends through the surviving replica once the killed one is gone
+MAX_OPS = 5000  # per client: only a bound for a run that hangs
 SERVE_WITHIN = 10.0
 ARTICLE, LANG = "cdn-502", "en"
 NEW_WORD = "zebraquartz"  # only the generation published mid-run has it
@@ -66,6 +70,7 @@ class Op:
     replica: str | None = None
     error: str | None = None
     cross: bool = False  # a mark whose CSRF token came from the other replica's page
+    client: int = -1
 
     @property
     def ok(self) -> bool:
@@ -190,17 +195,33 @@ def across(ports: dict[str, int], login_on: str, post_to: str) -> tuple[int, str
 def refused_after(port: int) -> float:
     """When a killed server's port refuses connections: a dying process keeps its listening socket until the
     kernel has torn down its memory, and connections accepted meanwhile die with it."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def refused() -> float | None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
-                pass
+                return None
         except ConnectionRefusedError:
             return time.monotonic()
         except OSError:
-            pass
-        time.sleep(0.005)
-    raise AssertionError(f"port {port} still accepts connections 30 s after SIGKILL")
+            return None
+
+    return wait_until(refused, 30, f"port {port} to refuse connections after SIGKILL", interval=0.005)
+
+
+def served_new(ports: dict[str, int], result: Run) -> bool:
+    """Whether every replica serves the generation published mid-run; notes when each one first did."""
+    for replica, port in ports.items():
+        if replica not in result.served_after and "new-one" in direct_search(port, NEW_WORD):
+            result.served_after[replica] = time.monotonic() - result.published_at
+    return len(result.served_after) == len(ports)
+
+
+def each_client_sent(ops: list[Op], lock, n: int, since: float = 0.0, threads=()) -> bool:
+    """Whether every client has finished `n` requests sent after `since` (an error if one stopped early)."""
+    stopped = [t.name for t in threads if not t.is_alive()]
+    assert not stopped, f"client threads {stopped} stopped before the end of the run"
+    with lock:
+        sent = Counter(op.client for op in ops if op.t0 > since)
+    return all(sent[c] >= n for c in range(CLIENTS))
 
 
 # --- the load ---------------------------------------------------------------------------
@@ -216,9 +237,9 @@ def client_loop(n: int, port: int, context: ssl.SSLContext, stop: threading.Even
 def _load(n: int, client: Client, stop: threading.Event, ops: list[Op], lock):
     token = token_from = None
     i = 0
-    while not stop.is_set() and i < 400:
+    while not stop.is_set() and i < MAX_OPS:
         kind = ("login", "search", "feedback", "mark", "search", "mark", "search", "feedback")[i % 8]
-        op = Op(kind, f"m{n}x{i}", time.monotonic())
+        op = Op(kind, f"m{n}x{i}", time.monotonic(), client=n)
         try:
             if kind == "login":
                 token, _ = client.csrf("/auth/login")
@@ -238,7 +259,7 @@ def _load(n: int, client: Client, stop: threading.Event, ops: list[Op], lock):
                     "csrf_token": token}, Accept="application/json")
             op.status, op.replica = status, headers.get("X-KB-Replica")
             op.cross = kind == "mark" and token_from is not None and op.replica != token_from
-        except (OSError, http.client.HTTPException) as e:
+        except (OSError, http.client.HTTPException, AssertionError) as e:  # AssertionError: a page without a token
             op.error = f"{type(e).__name__}: {e}"
         op.t1 = time.monotonic()
         with lock:
@@ -279,19 +300,20 @@ def run(postgres, tmp_path_factory):
                    for n in range(CLIENTS)]
         for t in threads:
             t.start()
-        time.sleep(PUBLISH_AFTER)
+        wait_until(lambda: each_client_sent(result.ops, lock, OPS_BEFORE_PUBLISH, threads=threads), 120,
+                   f"{OPS_BEFORE_PUBLISH} requests from each client before the publish")
         write_tree(articles, {"new.en.md": article("new-one", "en", f"The {NEW_WORD} article", f"About {NEW_WORD}.")})
         publish(articles, folder / "indexer", indexer_env)
         result.published_at = time.monotonic()
-        while len(result.served_after) < 2 and time.monotonic() - result.published_at < 30:
-            for replica, port in ports.items():
-                if replica not in result.served_after and "new-one" in direct_search(port, NEW_WORD):
-                    result.served_after[replica] = time.monotonic() - result.published_at
-            time.sleep(0.1)
+        try:
+            wait_until(lambda: served_new(ports, result), 30, "both replicas to serve the new generation", 0.1)
+        except AssertionError:
+            pass  # the test that reads served_after says which replica did not
         os.killpg(procs["kb-a"].pid, signal.SIGKILL)
         result.kill_at = time.monotonic()
         result.dead_at = refused_after(ports["kb-a"])
-        time.sleep(LOAD_AFTER_KILL)
+        wait_until(lambda: each_client_sent(result.ops, lock, OPS_AFTER_KILL, result.dead_at, threads), 120,
+                   f"{OPS_AFTER_KILL} requests from each client through the surviving replica")
         stop.set()
         for t in threads:
             t.join(60)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 
 import pytest
 
@@ -17,7 +16,7 @@ from kb.search import query_text
 from kb.search.budget import Budget
 from kb.errors import BusyError, ConfigError
 from kb.search.searcher import Searcher
-from tests.support import error_of, searcher_of
+from tests.support import error_of, searcher_of, wait_until
 
 RNG = random.Random(13)
 HUGE = {  # what a client may send in one request (the API's limit is 20,000 characters)
@@ -60,6 +59,22 @@ def test_pieces_to_embed_stay_within_the_token_budget():
     assert query_text.within_tokens([short], count, 256) == [short]
 
 
+def held(real, release: threading.Event, entered: threading.Event | None = None, asked: list | None = None):
+    """A stand-in for a stage that does the real work only once the test sets `release`: it overruns any budget
+    for as long as the test needs, on a fast machine or a loaded one (a sleep of a fixed length does not).
+    `entered` is set when it starts; `asked` gets its arguments."""
+
+    def stage(*args):
+        if asked is not None:
+            asked.extend(args[0])
+        if entered is not None:
+            entered.set()
+        release.wait(60)
+        return real(*args)
+
+    return stage
+
+
 @pytest.fixture
 def searcher(fake_web_index, fake_default_model):
     return Searcher(fake_web_index)
@@ -96,26 +111,32 @@ def test_what_reaches_the_embedder_and_the_keyword_side_is_bounded(searcher, emb
 
 def test_a_slow_embedding_degrades_to_keyword_results(searcher, monkeypatch):
     searcher.budget = Budget(embed_seconds=0.05)
-    inner = searcher.embedder.inner
-    real = inner.embed_queries
-    monkeypatch.setattr(inner, "embed_queries", lambda texts: (time.sleep(0.5), real(texts))[1])
-    resp = searcher.search("CDN 502 Bad Gateway")
-    assert resp.degraded == ("dense",)
-    keyword_only = searcher.search("CDN 502 Bad Gateway", mode="keyword")
-    assert [r.id for r in resp.results] == [r.id for r in keyword_only.results]
-    time.sleep(0.6)  # the embedding finished in the background, into the query cache
+    inner, release, asked = searcher.embedder.inner, threading.Event(), []
+    monkeypatch.setattr(inner, "embed_queries", held(inner.embed_queries, release, asked=asked))
+    try:
+        resp = searcher.search("CDN 502 Bad Gateway")
+        assert resp.degraded == ("dense",)
+        keyword_only = searcher.search("CDN 502 Bad Gateway", mode="keyword")
+        assert [r.id for r in resp.results] == [r.id for r in keyword_only.results]
+    finally:
+        release.set()
+    wait_until(lambda: searcher.embedder.has_queries(asked), 30, "the embedding, finished in the background, "
+               "to be in the query cache")
     again = searcher.search("CDN 502 Bad Gateway")
     assert again.degraded == ()  # the degraded answer was not cached
 
 
 def test_a_slow_keyword_side_degrades_to_dense_results(searcher, monkeypatch):
     searcher.budget = Budget(keyword_seconds=0.05)
-    real = candidates.keyword_side
-    monkeypatch.setattr(candidates, "keyword_side", lambda *a: (time.sleep(0.5), real(*a))[1])
-    resp = searcher.search("CDN 502 Bad Gateway")
-    assert resp.degraded == ("keyword",)
-    dense = searcher.search("CDN 502 Bad Gateway", mode="dense")
-    assert [r.id for r in resp.results] == [r.id for r in dense.results]
+    release = threading.Event()
+    monkeypatch.setattr(candidates, "keyword_side", held(candidates.keyword_side, release))
+    try:
+        resp = searcher.search("CDN 502 Bad Gateway")
+        assert resp.degraded == ("keyword",)
+        dense = searcher.search("CDN 502 Bad Gateway", mode="dense")
+        assert [r.id for r in resp.results] == [r.id for r in dense.results]
+    finally:
+        release.set()
 
 
 def test_rendering_out_of_time_returns_the_results_rendered_so_far(searcher):
@@ -126,14 +147,13 @@ def test_rendering_out_of_time_returns_the_results_rendered_so_far(searcher):
 
 def test_embedding_slots_refuse_rather_than_queue(fake_web_index, fake_default_model, monkeypatch):
     searcher = Searcher(fake_web_index, budget=Budget(slots=1, slot_wait=0.05))
-    release = threading.Event()
+    release, entered = threading.Event(), threading.Event()
     inner = searcher.embedder.inner
-    real = inner.embed_queries
-    monkeypatch.setattr(inner, "embed_queries", lambda texts: (release.wait(5), real(texts))[1])
+    monkeypatch.setattr(inner, "embed_queries", held(inner.embed_queries, release, entered))
     first = threading.Thread(target=searcher.search, args=("first query holds the slot",))
     first.start()
-    time.sleep(0.1)
     try:
+        assert entered.wait(30), "the first query never started embedding"
         with pytest.raises(BusyError) as e:
             searcher.search("second query finds no slot")
         assert e.value.retry_after >= 1
@@ -153,18 +173,29 @@ def test_budget_settings_are_checked():
 
 # --- through the web app ------------------------------------------------------------------------------
 
-def _slow_embedder(app, monkeypatch, seconds):
-    inner = searcher_of(app).embedder.inner
-    real = inner.embed_queries
-    monkeypatch.setattr(inner, "embed_queries", lambda texts: (time.sleep(seconds), real(texts))[1])
+@pytest.fixture
+def hold_embedder(monkeypatch):
+    """hold_embedder(app): the app's embedder waits until the test ends (or sets the event this returns), so every
+    search through it overruns its budget."""
+    events = []
+
+    def hold(app, entered: threading.Event | None = None) -> threading.Event:
+        inner, release = searcher_of(app).embedder.inner, threading.Event()
+        monkeypatch.setattr(inner, "embed_queries", held(inner.embed_queries, release, entered))
+        events.append(release)
+        return release
+
+    yield hold
+    for release in events:
+        release.set()
 
 
-def test_api_says_when_a_search_was_degraded(make_app, monkeypatch):
-    app = make_app(SEARCH_BUDGET={"embed_seconds": 0.05})
+def test_api_says_when_a_search_was_degraded(make_app, hold_embedder):
+    app = make_app(SEARCH_BUDGET={"embed_seconds": 0.05, "slots": 2})  # the two held searches hold a slot each
     client = app.test_client()
     fine = client.get("/api/search", query_string={"q": "502 bad gateway"}).get_json()
     assert fine["degraded"] is False and fine["degraded_stages"] == []
-    _slow_embedder(app, monkeypatch, 0.5)
+    hold_embedder(app)
     body = client.get("/api/search", query_string={"q": "origin firewall blocks the edge"}).get_json()
     assert body["degraded"] is True and body["degraded_stages"] == ["dense"]
     assert body["results"]  # keyword results, not an error
@@ -172,26 +203,24 @@ def test_api_says_when_a_search_was_degraded(make_app, monkeypatch):
     assert page.status_code == 200 and b"degraded-note" in page.data
 
 
-def test_suggest_says_when_it_was_degraded(make_app, monkeypatch, activity, agent):
+def test_suggest_says_when_it_was_degraded(make_app, hold_embedder, activity, agent):
     from tests.support import login
     app = make_app(SEARCH_BUDGET={"embed_seconds": 0.05})
     client = app.test_client()
     login(client, agent)
-    _slow_embedder(app, monkeypatch, 0.5)
+    hold_embedder(app)
     body = client.post("/api/suggest", json={"text": "Hello, uploads fail with 413\nThanks"}).get_json()
     assert body["degraded"] is True and body["degraded_stages"] == ["dense"]
 
 
-def test_busy_embedding_slots_answer_503_with_retry_after(make_app, monkeypatch):
+def test_busy_embedding_slots_answer_503_with_retry_after(make_app, hold_embedder):
     app = make_app(SEARCH_BUDGET={"slots": 1, "slot_wait": 0.05})
-    release = threading.Event()
-    inner = searcher_of(app).embedder.inner
-    real = inner.embed_queries
-    monkeypatch.setattr(inner, "embed_queries", lambda texts: (release.wait(5), real(texts))[1])
+    entered = threading.Event()
+    release = hold_embedder(app, entered)
     first = threading.Thread(target=lambda: app.test_client().get("/api/search", query_string={"q": "first one"}))
     first.start()
-    time.sleep(0.1)
     try:
+        assert entered.wait(30), "the first search never started embedding"
         r = app.test_client().get("/api/search", query_string={"q": "second one"})
         assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1
         assert "busy" in error_of(r)["message"]

@@ -136,8 +136,6 @@ def test_public_search_never_shows_the_internal_translation(mixed_client):
 
 def test_rendered_article_pages_are_cached_until_a_new_index_hides_a_linked_article(make_index):
     """Article pages are rendered once per generation; a link to an article made internal disappears."""
-    import time
-
     from indexer import job
 
     articles, index, _ = make_index(MIXED_KB, name="cached")
@@ -153,7 +151,7 @@ def test_rendered_article_pages_are_cached_until_a_new_index_hides_a_linked_arti
     for path in (articles / "cdn").glob("502.*.md"):
         path.write_text(path.read_text().replace("product: cdn", "product: cdn\nvisibility: internal"))
     job.run(articles, index, progress=False)
-    time.sleep(1.1)  # the searcher looks for a new generation at most once a second
+    searcher_of(app).notice_new_generation()  # as the editor's publish does: not up to a second later
     after = client.get("/en/article/mixed-guide").get_data(as_text=True)
     assert "cdn-502" not in after
     assert "cdn-502" not in client.get("/api/articles/mixed-guide").get_json()["html"]
