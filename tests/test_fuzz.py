@@ -209,9 +209,9 @@ def hostile_tree() -> dict[str, str | bytes]:
 def test_scan_of_hostile_files_is_fast_reports_each_bad_one_and_indexes_the_rest(tmp_path):
     tree = hostile_tree()
     root = write_tree(tmp_path / "articles", tree)
-    t0 = time.monotonic()
+    t0 = time.process_time()  # this process's CPU, not the clock: a loaded machine must not fail the test
     result = job.scan(root)
-    took = time.monotonic() - t0
+    took = time.process_time() - t0
     errors = {p.path: p for p in result.errors}
     assert set(errors) == {"ten-mb.en.md", "binary.md", "png.md", "latin1.en.md", "utf16.en.md", "deep-yaml.en.md",
                            "laughs.en.md", "broken-front.en.md", "unclosed.en.md"}, sorted(errors)
@@ -226,7 +226,7 @@ def test_scan_of_hostile_files_is_fast_reports_each_bad_one_and_indexes_the_rest
     assert "aliases" in errors["laughs.en.md"].message
     assert {a.id for a in result.articles} >= {"still-indexed", "control", "deep-list", "brackets", "links", "keys",
                                                 "heading-spaces", "title-spaces", "one-line", "open-links"}
-    assert took < 30, f"scan took {took:.0f} s"
+    assert took < 30, f"scan took {took:.0f} s of CPU"  # ~3 s: the bound is for a quadratic blow-up, not a timing
 
 
 def test_chunks_of_a_huge_single_line_stay_small(tmp_path):
