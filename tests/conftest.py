@@ -22,7 +22,9 @@ import os
 import shutil
 from pathlib import Path
 
+import jinja2
 import pytest
+from flask import Flask
 from hypothesis import settings
 
 import kb.embeddings
@@ -50,6 +52,30 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if (REAL_MODEL | REAL_SERVERS) & set(item.fixturenames) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
+
+
+class SessionBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for the session, by template and source checksum (jinja checks it)."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def templates_compiled_once():
+    """The session's apps share their templates' compiled code. Tests make a new app each (they must not share
+    sessions, limits or caches), and each new app compiled again every template it rendered: 35 ms of an app's
+    first pages, ~5 s of the fast tier. What a template renders does not change: the code is the same."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": SessionBytecode()})
+        yield
 
 
 @pytest.fixture(autouse=True)

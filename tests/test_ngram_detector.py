@@ -12,6 +12,7 @@ from langdetect.lang_detect_exception import LangDetectException
 
 from kb.text import languages
 from kb.text.detector import NumpyDetector
+from tests.support import examples
 
 DATA = Path(__file__).parent / "data"
 
@@ -39,7 +40,7 @@ def test_the_sample_queries_and_their_words_get_langdetects_exact_probabilities(
         assert ours == theirs, text
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)  # a tenth in the fast tier, as every property test
 @given(st.text(alphabet=st.sampled_from(list("abcdeéñóüxyz ¿?.-0123456789ЖжюяДОБРЫЙ密码错误")), max_size=80))
 def test_any_text_gets_langdetects_exact_probabilities(text):
     theirs, ours = both(text)

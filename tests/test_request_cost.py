@@ -16,7 +16,7 @@ from kb.search import query_text
 from kb.search.budget import Budget
 from kb.errors import BusyError, ConfigError
 from kb.search.searcher import Searcher
-from tests.support import error_of, searcher_of, wait_until
+from tests.support import error_of, examples, searcher_of, wait_until
 
 RNG = random.Random(13)
 HUGE = {  # what a client may send in one request (the API's limit is 20,000 characters)
@@ -244,7 +244,7 @@ def test_a_short_query_is_not_counted_and_whatever_is_judged_to_fit_does_fit():
     tricky = st.sampled_from(["ﷺ", "ﬁ", "㎏", "①", "…", "İ", "🙂", "\u0301", "\u200b", "a", " ", ".", "密", "ю",
                               "\ufeff", "½", "Ⅻ", "ǆ", "\u3000", "x1"])
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=examples(300), deadline=None)
     @given(st.lists(tricky, max_size=120).map("".join), st.sampled_from([16, 64, 256]))
     def fits_when_judged_to(text, budget):
         if query_text.surely_within(text, count, budget):
