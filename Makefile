@@ -61,12 +61,11 @@ test: $(VENV)/.test-deps browser servers
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The edit-test loop: logic only (fake embedder, no browser, no real-model indexing), under 90 s: on every core
-# (pytest-xdist, one module's tests on one worker so its module fixtures are built once); FAST_WORKERS=0 runs
-# it in this one process (a debugger, -x).
+# (pytest-xdist); FAST_WORKERS=0 runs it in this one process (a debugger, -x).
 FAST_WORKERS ?= auto
 test-fast: $(VENV)/.test-deps
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow and not browser" --hypothesis-profile=fast \
-	  -n $(FAST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	  -n $(FAST_WORKERS) $(PYTEST_ARGS)
 
 # Regenerate the locks from pyproject.toml: keeps every pin that still fits; `make lock UPGRADE=1` takes
 # the newest releases. test.txt (every extra) is resolved first and constrains the others, so the three agree.
