@@ -233,12 +233,13 @@ def main(argv=None):
         kb = kbsets.load(name, args.articles)
         print(f"{name}: {len(kb.queries)} queries ({kb.note})", flush=True)
         report = evaluate(kb, None if args.no_seeds else SEEDS)
-        kb_report.save(report, RESULTS / "kbs")
+        kb_report.save(report, RESULTS / "kbs", " ".join(["python bench/kb_eval.py", "--kbs", name] + (
+            ["--articles", str(args.articles)] if args.articles else []) + (["--no-seeds"] if args.no_seeds else [])))
         if args.evidence:
             data = evidence_records(kb, index_kb(kb))
             evidence.save(kb.name, "kbs", data.pop("records"), data)
         print(kb_report.summary_line(report), flush=True)
-        kb_report.write(RESULTS / "kbs", args.out, " ".join(argv))
+        kb_report.write(RESULTS / "kbs", args.out)
     print(f"wrote {args.out} ({dt.datetime.now():%H:%M})")
 
 

@@ -20,9 +20,9 @@ COLUMNS = [("answerable", "answerable", "{}"), ("ndcg@10", "nDCG@10", "{:.3f}"),
 ORDER = ("sample", "adguard-dns", "adguard-adblocker", "covid-faq-held-out", "stackfaq-held-out")
 
 
-def save(report, folder: Path):
+def save(report, folder: Path, command: str = "python bench/kb_eval.py"):
     folder.mkdir(parents=True, exist_ok=True)
-    data = dataclasses.asdict(report) | {"date": dt.date.today().isoformat()}
+    data = dataclasses.asdict(report) | {"date": dt.date.today().isoformat(), "command": command}
     (folder / f"{report.kb}.json").write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False),
                                               encoding="utf-8")
 
@@ -91,19 +91,19 @@ def targets(saved: dict) -> list[str]:
     return lines
 
 
-def write(folder: Path, out: Path, command: str):
+def write(folder: Path, out: Path):
     saved = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")}
     saved = {n: saved[n] for n in [*ORDER, *sorted(set(saved) - set(ORDER))] if n in saved}
     lines = [f"# Search on whole knowledge bases ({dt.date.today().isoformat()})", "",
-             f"`python bench/kb_eval.py {command}`".replace(" `", "`"), "",
-             "Every query through `Searcher` as the help center asks (public, ten results, no language given). "
+             "`python bench/kb_eval.py` (each KB's line below says how it was run). Every query through `Searcher` as the help center asks (public, ten results, no language given). "
              "Ranking: answerable queries only. *answered*: share of answerable queries answered; *refused*: share "
              "of in-domain (about the product, answered by no article) and off-domain queries not answered. "
              "A judged query whose articles are all outside an indexed sample counts as in-domain. "
              "Determinism: two subprocesses with PYTHONHASHSEED 1 and 2, identical ids, order and answered. "
              "KBs and query sets: bench/kbsets.py, bench/kbs/README.md.", ""]
     for name, rep in saved.items():
-        lines.append(f"- **{name}** ({rep['date']}, {rep['seconds']:.0f} s): {rep['note']}"
+        lines.append(f"- **{name}** (`{rep.get('command', 'python bench/kb_eval.py')}`, {rep['date']}, "
+                     f"{rep['seconds']:.0f} s): {rep['note']}"
                      + (f"; {rep['demoted']} judged queries count as in-domain here" if rep["demoted"] else ""))
     lines += ["", *table(saved), "", "## The issue's targets, KB by KB", "", *targets(saved), "",
               "The queries behind the misses (refused answerable, answered unanswerable, wrong first result) are "

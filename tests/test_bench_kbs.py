@@ -142,10 +142,11 @@ def test_the_report_page_shows_every_kb_and_judges_the_targets_per_kb(tmp_path):
     for name in ("sample", "adguard-dns"):
         report = kb_eval.score(kbsets.KB(name, tmp_path, kb.queries, kb.qrels, "note"), outs)
         report.seeds = (5, 5)
-        kb_report.save(report, tmp_path / "kbs")
-    kb_report.write(tmp_path / "kbs", tmp_path / "kbs.md", "--kbs sample adguard-dns")
+        kb_report.save(report, tmp_path / "kbs", f"python bench/kb_eval.py --kbs {name}")
+    kb_report.write(tmp_path / "kbs", tmp_path / "kbs.md")
     page = (tmp_path / "kbs.md").read_text(encoding="utf-8")
     assert page.index("| **sample** | all |") < page.index("| **adguard-dns** | all |")
+    assert "- **adguard-dns** (`python bench/kb_eval.py --kbs adguard-dns`, " in page
     assert "| adguard-dns | nDCG@10 of Chinese queries ≥ 0.70 | 0.613 ✗ |" in page  # q2 found one of two
     assert "| adguard-dns | in-domain refused ≥ 0.5 | 0.500 ✓ |" in page
     assert "| sample | sample + typo/short queries answered ≥ 0.95 | 1.000 ✓ |" in page
