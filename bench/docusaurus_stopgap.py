@@ -1,9 +1,10 @@
 """STOP-GAP: a Docusaurus site (a fetched snapshot's git directory or a checkout) as polykb articles.
 
-Only until `kb import docusaurus` lands on main: this reads front matter and drops the MDX that
+Written before `kb import docusaurus` was on main: this reads front matter and drops the MDX that
 would show as noise (imports, JSX tags, admonition fences, images); it does not resolve links,
-partials or sidebars. Delete it once the real importer exists and point bench/kb_eval.py at a
-folder the importer wrote instead (`--articles`).
+partials or sidebars. The importer has landed since: `--articles DIR` runs a folder it wrote (the
+numbers in bench/results/kbs.md say which). What is left to do: build the sampled sites from the
+importer's output (same sampling rules) and delete this module; that re-embeds every page once.
 
 Article ids follow the importer's rule, so our relevance judgements hold for both: the doc's path
 relative to the docs root without extension, lowercased, `/` → `-`, any other character outside
