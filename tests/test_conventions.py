@@ -20,10 +20,16 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
-def imports_full(path: Path) -> set[str]:
-    """Every module a file imports, dotted in full (`from web.blueprints import api` gives web.blueprints.api)."""
+def imports_full(path: Path, runtime_only: bool = False) -> set[str]:
+    """Every module a file imports, dotted in full (`from web.blueprints import api` gives web.blueprints.api);
+    `runtime_only` leaves out `if TYPE_CHECKING:` blocks, which are for type checkers only."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = {id(n) for node in ast.walk(tree) if runtime_only and isinstance(node, ast.If) and
+               getattr(node.test, "id", "") == "TYPE_CHECKING" for body in node.body for n in ast.walk(body)}
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -59,23 +65,6 @@ def kb_folder(module: str) -> str | None:
     return parts[1] if parts[0] == "kb" and len(parts) > 1 else None
 
 
-def runtime_imports(path: Path) -> set[str]:
-    """Modules imported at run time: `if TYPE_CHECKING:` blocks are for type checkers only."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and getattr(node.test, "id", "") ==
-               "TYPE_CHECKING" for body in node.body for n in ast.walk(body)}
-    names = set()
-    for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
-        if isinstance(node, ast.Import):
-            names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module)
-            names |= {f"{node.module}.{a.name}" for a in node.names}
-    return names
-
-
 def test_every_kb_folder_has_a_contract():
     folders = {p.name for p in (ROOT / "kb").iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert folders | {"errors"} == set(CONTRACTS), "add the new folder to CONTRACTS and to kb/README.md"
@@ -88,7 +77,7 @@ def test_kb_folders_import_only_the_layers_below_them(path):
         return  # kb/__init__.py (the version) and kb/errors.py import no other folder; the test above covers them
     own = rel.parts[0]
     allowed = CONTRACTS[own] | {own}
-    used = {kb_folder(m) for m in runtime_imports(path)} - {None}
+    used = {kb_folder(m) for m in imports_full(path, runtime_only=True)} - {None}
     used = {u for u in used if u in CONTRACTS or (ROOT / "kb" / u).is_dir()}
     assert used <= allowed, f"kb/{rel} imports {sorted(used - allowed)}; kb/{own} may import {sorted(allowed)}"
 
@@ -197,6 +186,6 @@ def test_readme_lists_every_setting_as_the_table_declares_it():
 
 def test_settings_import_only_the_modules_whose_values_they_parse():
     """kb/settings.py is read by every layer (storage, index, embeddings): it may import no layer that imports it."""
-    used = {m for m in runtime_imports(ROOT / "kb" / "settings.py") if m.startswith("kb.")}
+    used = {m for m in imports_full(ROOT / "kb" / "settings.py", runtime_only=True) if m.startswith("kb.")}
     assert used <= {"kb.errors", "kb.errors.ConfigError", "kb.index.format", "kb.index.format.KEEP_GENERATIONS",
                     "kb.search.budget", "kb.search.budget.Budget"}, used
