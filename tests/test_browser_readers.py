@@ -103,6 +103,7 @@ def test_numbered_steps_go_on_after_a_code_block_and_code_can_be_copied(page, sh
     button = steps.locator(".code-copy")
     assert button.inner_text() == "Copy"
     button.click()
+    page.wait_for_function("window.kbLastCopied !== undefined")  # the clipboard write resolves after the click
     copied = page.evaluate("window.kbLastCopied")
     assert copied.startswith("NimbusRTC.onAutoplayFailed") and copied.rstrip().endswith("};")
     shoot(page, "code-en")
