@@ -44,8 +44,9 @@ def group_of(doc_id: str) -> str:
 
 
 def load(name: str, max_queries: int | None = None, folder: Path | None = None) -> Dataset:
-    """A set from ../shared/bench, or from `folder` in the same format (bench/fetch_faq.py writes such)."""
-    folder = folder or SHARED / name
+    """A set from ../shared/bench, or from `folder` in the same format (bench/fetch_faq.py writes such; by default
+    bench/.work/data/<name> when ../shared/bench has no such set)."""
+    folder = folder or (SHARED / name if (SHARED / name).is_dir() else WORK / "data" / name)
     if not folder.is_dir():
         raise SystemExit(f"benchmark set {folder} not found: the data lives in ../shared/bench beside the repo")
     docs = [json.loads(line) for line in open(folder / "corpus.jsonl", encoding="utf-8")]
