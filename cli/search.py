@@ -84,37 +84,34 @@ def _terminal_snippet(snippet_html: str) -> str:
               help="Modes to evaluate (repeatable); default all three.")
 @reports_errors
 def eval_cmd(queries, qrels, articles_dir, index_dir, model, internal, as_json, modes):
-    """Score retrieval: nDCG@10, Recall@10, MRR@10, overall and per language."""
-    from kb.search.evaluation import answer_rates, evaluate, inline_qrels, read_qrels, read_queries
+    """Score retrieval: nDCG@10, Recall@10, MRR@10, overall and per language; answered and refused rates, with
+    the knowledge base's own calibration and without it (row `uncalibrated`)."""
+    from kb.search.evaluation import evaluate_modes, inline_qrels, read_qrels, read_queries
 
     qs = read_queries(queries)
     rels = read_qrels(qrels) if qrels else inline_qrels(qs)
     if not rels:
         raise KBError(f"{queries}: no relevance judgements; pass --qrels or add \"relevant\": [ids] to the lines")
     searcher = searcher_for(index_dir, model, articles_dir)
-    table, answered = {}, {}
-    for mode in modes or MODES.choices:
-        run, answered[mode] = {}, {}
-        for start in range(0, len(qs), 64):
-            batch = qs[start:start + 64]
-            resps = searcher.search_many([q.text for q in batch], k=10, mode=mode,
-                                         audience="internal" if internal else "public")
-            for q, resp in zip(batch, resps):
-                run[q.id] = [r.id for r in resp.results]
-                answered[mode][q.id] = resp.answered
-        table[mode] = evaluate(run, qs, rels)
-    rates = {mode: answer_rates(a, qs, rels) for mode, a in answered.items()}
+    table, rates = evaluate_modes(searcher, qs, rels, modes or MODES.choices,
+                                  "internal" if internal else "public")
+    cal = searcher.generation().calibration
     if as_json:
-        click.echo(json.dumps({"retrieval": table, "answered": rates}, indent=2, sort_keys=True))
+        click.echo(json.dumps({"retrieval": table, "answered": rates,
+                               "calibration": cal.to_json() if cal else None}, indent=2, sort_keys=True))
         return
-    click.echo(f"{'mode':8} {'lang':5} {'queries':>7} {'nDCG@10':>8} {'R@10':>6} {'MRR@10':>7}")
+    click.echo(f"{'mode':12} {'lang':5} {'queries':>7} {'nDCG@10':>8} {'R@10':>6} {'MRR@10':>7}")
     for mode, by_lang in table.items():
         for lang, s in by_lang.items():
-            click.echo(f"{mode:8} {lang:5} {s['queries']:7d} {s['ndcg@10']:8.3f} {s['recall@10']:6.3f} {s['mrr@10']:7.3f}")
+            click.echo(f"{mode:12} {lang:5} {s['queries']:7d} {s['ndcg@10']:8.3f} {s['recall@10']:6.3f} {s['mrr@10']:7.3f}")
     click.echo("\nanswered or not (queries with judgements should be answered; queries without, and "
-               "\"kind\": \"offdomain\", refused; threshold: KB_MIN_ANSWER_SCORE)")
-    click.echo(f"{'mode':8} {'kind':13} {'queries':>7} {'rate':>6}")
+               "\"kind\": \"offdomain\", refused; threshold: KB_MIN_ANSWER_SCORE, else the knowledge base's own)")
+    click.echo(f"{'mode':12} {'kind':13} {'queries':>7} {'rate':>6}")
     for mode, by_kind in rates.items():
         for kind, r in by_kind.items():
             rate = "-" if r["rate"] is None else f"{r['rate']:.3f}"
-            click.echo(f"{mode:8} {kind:13} {r['queries']:7d} {rate:>6} {r['measures']}")
+            click.echo(f"{mode:12} {kind:13} {r['queries']:7d} {rate:>6} {r['measures']}")
+    if cal is not None:
+        click.echo("")
+        for line in cal.lines():
+            click.echo(line)

@@ -15,6 +15,7 @@ through the database's cache, so any machine re-embeds only what changed
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import time
@@ -27,7 +28,9 @@ from tqdm import tqdm
 
 from kb.index import catalog, format as index_format, replication, vectors
 from kb.articles import chunking, lint
-from kb.search import typos
+from kb.search import answerability, self_search, typos
+from kb.search.calibration import Calibration
+from kb.search.generation import open_generation
 from kb.articles.model import Article, Problem
 from kb.embeddings import CachedEmbedder, get_embedder
 from kb.errors import KBError
@@ -36,6 +39,7 @@ from kb.storage.embedding_cache import EmbeddingCache
 from kb.index.store import Store, create
 
 Progress = Callable[[str, int, int], None]
+RECALIBRATE_SHARE = 0.1  # of the articles changed since the served calibration was measured: measure again
 
 
 def _silent(stage: str, done: int, total: int):
@@ -71,6 +75,8 @@ class Summary:
     seconds: float
     generation: str
     published_to: str | None = None  # the shared database the replicas download it from
+    calibration: Calibration | None = None  # what the knowledge base measured on its own questions
+    calibration_kept: bool = False  # few articles changed: the served generation's calibration was kept
 
     def lines(self) -> list[str]:
         langs = ", ".join(f"{k} {v}" for k, v in sorted(self.by_language.items()))
@@ -79,6 +85,10 @@ class Summary:
                f" {self.articles_changed} articles added or changed, {self.articles_deleted} removed",
                f"skipped {len(self.skipped)} files with errors, {len(self.warnings)} warnings; {self.seconds:.1f} s;"
                f" published {self.generation}"]
+        if self.calibration is not None:
+            cal = self.calibration.lines()
+            kept = f" (kept: {self.calibration.stale} articles changed since)"
+            out.extend([cal[0] + kept, *cal[1:]] if self.calibration_kept else cal)
         if self.published_to:
             out.append(f"published {self.generation} to {self.published_to}: replicas switch to it at their next poll")
         return out
@@ -198,12 +208,35 @@ def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder,
         store.close()
     stats = {"articles": len(rows), "chunks": total_chunks,
              "languages": dict(Counter(r.lang for r in rows))}
+    report("calibrate", 0, 0)
+    removed = len(set(deleted)) - len([a for a in changed if a.path in existing])
+    cal, kept = _calibration(build, embedder, prev, len(changed) + removed, len(rows))
     report("publish", 0, 0)
-    index_format.write_manifest(build, embedder.name, embedder.dim, stats, started)
+    index_format.write_manifest(build, embedder.name, embedder.dim, stats, started, cal.to_json())
     gen = index_format.publish(index_dir, build, number)
     return Summary(
         by_language=dict(Counter(r.lang for r in rows)), internal=sum(not r.is_public for r in rows),
         skipped=result.errors, warnings=[p for p in result.problems if p.severity != "error"],
         chunks_total=total_chunks, chunks_embedded=embedded, chunks_reused=total_chunks - embedded,
-        articles_changed=len(changed), articles_deleted=len(set(deleted)) - len(
-            [a for a in changed if a.path in existing]), seconds=0.0, generation=gen.name)
+        articles_changed=len(changed), articles_deleted=removed, seconds=0.0, generation=gen.name, calibration=cal,
+        calibration_kept=kept)
+
+
+def _calibration(build: Path, embedder: CachedEmbedder, prev: Path | None, changed: int, total: int
+                 ) -> tuple[Calibration, bool]:
+    """(the new generation's calibration (kb/search/calibration.py), whether it is the served one's, kept).
+
+    A writer's save re-indexes one article, and the editor says when it is searchable: measuring the whole
+    knowledge base again would add seconds to every save for a cut-off one article barely moves. So the served
+    generation's calibration is kept until the articles added, changed or removed since it was measured reach
+    RECALIBRATE_SHARE of the knowledge base."""
+    kept = None
+    if prev is not None:
+        kept = Calibration.from_json(index_format.read_manifest(prev, verify=False).get("calibration"))
+    if kept is not None and kept.stale + changed < RECALIBRATE_SHARE * max(total, 1):
+        return dataclasses.replace(kept, stale=kept.stale + changed), True
+    gen = open_generation(build, {"embedder": embedder.name})
+    try:
+        return self_search.calibrate(gen, embedder.embed_stored_queries, answerability.model_for(embedder.name)), False
+    finally:
+        gen.store.close()

@@ -100,11 +100,20 @@ class CachedEmbedder(Embedder):
 
     def embed_passages(self, texts, progress=None):
         """Embed passages, taking what the cache has; `progress(n)` is called as batches finish."""
+        return self._stored(texts, self.name, self.inner.embed_passages, progress)
+
+    def embed_stored_queries(self, texts):
+        """Embed queries through the persistent cache, under their own key (e5 embeds a query and a passage of
+        the same text differently): for the questions a knowledge base asks itself at every index
+        (kb/search/self_search.py), which repeat from one run to the next."""
+        return self._stored(texts, f"{self.name}#query", self.inner.embed_queries)
+
+    def _stored(self, texts, model: str, embed, progress=None):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         keys = [_key(t) for t in texts]
         found = {}
         if self._db is not None and texts:
-            stored = self._db.get(self.name, list(set(keys)))
+            stored = self._db.get(model, list(set(keys)))
             found = {k: np.frombuffer(blob, dtype=np.float32) for k, blob in stored.items()}
         todo = [i for i, k in enumerate(keys) if k not in found]
         self.hits += len(texts) - len(todo)
@@ -116,11 +125,11 @@ class CachedEmbedder(Embedder):
             progress(len(texts) - len(todo))
         for j in range(0, len(todo), 16):
             batch = todo[j:j + 16]
-            vecs = self.inner.embed_passages([texts[i] for i in batch])
+            vecs = embed([texts[i] for i in batch])
             for i, v in zip(batch, vecs):
                 out[i] = v
             if self._db is not None:
-                self._db.put(self.name, [(keys[i], out[i].tobytes()) for i in batch])
+                self._db.put(model, [(keys[i], out[i].tobytes()) for i in batch])
             if progress:
                 progress(len(batch))
         return out

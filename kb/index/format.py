@@ -65,8 +65,11 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_manifest(gen: Path, embedder: str, dim: int, stats: dict, started: dt.datetime | None = None):
-    """`started`: when the build read the articles folder; a file saved after it may not be in this generation."""
+def write_manifest(gen: Path, embedder: str, dim: int, stats: dict, started: dt.datetime | None = None,
+                   calibration: dict | None = None):
+    """`started`: when the build read the articles folder; a file saved after it may not be in this generation.
+    `calibration`: what the knowledge base measured on its own questions (kb.search.calibration), kept in the
+    manifest so that it is checked, replicated and swapped with the generation it was measured on."""
     manifest = {
         "format": FORMAT_VERSION,
         "polykb": __version__,
@@ -77,6 +80,8 @@ def write_manifest(gen: Path, embedder: str, dim: int, stats: dict, started: dt.
         "stats": stats,
         "files": {name: {"size": (gen / name).stat().st_size, "sha256": _sha256(gen / name)} for name in FILES},
     }
+    if calibration is not None:
+        manifest["calibration"] = calibration
     (gen / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False))
     return manifest
 

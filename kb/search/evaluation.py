@@ -128,3 +128,44 @@ def answer_rates(answered: dict[str, bool], queries: list[Query], qrels: dict[st
         kinds[kind].append(answered[q.id] if kind == "answerable" else not answered[q.id])
     return {kind: {"queries": len(v), "rate": sum(v) / len(v) if v else None,
                    "measures": "answered" if kind == "answerable" else "refused"} for kind, v in kinds.items()}
+
+
+BATCH = 64
+
+
+def run_queries(searcher, queries: list[Query], mode: str, audience: str = "public"
+                ) -> tuple[dict[str, list[str]], dict[str, bool]]:
+    """(article ids ranked, answered or not) per query id, searched as the help center does: ten results, no
+    language given."""
+    run, answered = {}, {}
+    for start in range(0, len(queries), BATCH):
+        batch = queries[start:start + BATCH]
+        for q, resp in zip(batch, searcher.search_many([q.text for q in batch], k=CUTOFF, mode=mode,
+                                                      audience=audience)):
+            run[q.id] = [r.id for r in resp.results]
+            answered[q.id] = resp.answered
+    return run, answered
+
+
+UNCALIBRATED = "uncalibrated"  # the row of hybrid search with the dev-fitted defaults instead of the KB's own
+
+
+def evaluate_modes(searcher, queries: list[Query], qrels: dict[str, dict[str, int]], modes, audience: str = "public"
+                   ) -> tuple[dict[str, dict], dict[str, dict]]:
+    """(retrieval scores, answered rates) per mode; with hybrid, an `uncalibrated` row too when the knowledge base
+    calibrated itself at index time (kb/search/calibration.py), so both can be read side by side."""
+    table, rates = {}, {}
+    rows = [(mode, True) for mode in modes]
+    cal = searcher.generation().calibration
+    if "hybrid" in modes and cal is not None and cal.method == "self":
+        rows.append((UNCALIBRATED, False))
+    for row, calibrated in rows:
+        searcher.calibrated = calibrated
+        try:
+            run, answered = run_queries(searcher, queries, "hybrid" if row == UNCALIBRATED else row, audience)
+        finally:
+            searcher.calibrated = True
+        table[row] = evaluate(run, queries, qrels)
+        rates[row] = answer_rates(answered, queries, qrels)
+    return table, rates
+

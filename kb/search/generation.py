@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from cachetools import LRUCache
 
 from kb.index import format as index_format, vectors
 from kb.search import section_roles
+from kb.search.calibration import Calibration
 from kb.index.catalog import Catalog
 from kb.search.section_roles import SectionPlan
 from kb.index.store import ArticleRow, ChunkRow, Store
@@ -79,6 +81,12 @@ class Generation:
         if at < len(ids) and ids[at] == chunk_id:
             return mat[at]
         return self.store.chunk_vectors([chunk_id])[chunk_id]
+
+    @cached_property
+    def calibration(self) -> Calibration | None:
+        """The settings this knowledge base chose on its own questions at index time (kb/search/calibration.py);
+        None for a generation indexed before calibration existed."""
+        return Calibration.from_json(self.manifest.get("calibration"))
 
     def languages(self, public: bool) -> set[str]:
         return self.langs_public if public else self.langs_all

@@ -29,12 +29,16 @@ class Searcher:
 
     def __init__(self, index_dir: Path, model: str | None = None, fusion=None, recheck_seconds: float = 1.0,
                  min_answer_score: float | None = None, budget: Budget | None = None,
-                 embedder: CachedEmbedder | None = None, response_cache: int = RESPONSES, correct_typos: bool = True):
+                 embedder: CachedEmbedder | None = None, response_cache: int = RESPONSES, correct_typos: bool = True,
+                 calibrated: bool = True):
         """`embedder`: share one (and its query cache) between searchers; `response_cache`: responses kept (0: none);
-        `min_answer_score`: None takes the answer model's own threshold; `correct_typos`: False for benchmarks."""
+        `fusion` and `min_answer_score`: None takes the knowledge base's own (calibrated at index time), else the
+        dev-fitted defaults; `calibrated`: False takes the defaults always (`kb eval` compares); `correct_typos`:
+        False for benchmarks."""
         self.embedder = embedder or CachedEmbedder(get_embedder(model))
-        self.fusion = fusion or fusion_mod.DEFAULT
+        self.fusion = fusion
         self.min_answer_score = min_answer_score
+        self.calibrated = calibrated
         self.budget = budget or Budget()
         self.responses = ResponseCache(response_cache)
         described = self.embedder.name if model else "the default model"
@@ -70,6 +74,17 @@ class Searcher:
     def related(self, article_id: str, lang: str | None, audience: str = "public", k: int = 5) -> list[Result]:
         return lookup.related(self.generation(), article_id, lang, audience, k)
 
+    def settings(self, gen: Generation) -> tuple[object, float | None]:
+        """(fusion, answered cut-off) for a generation: what the caller set wins (the constructor's `fusion`,
+        KB_MIN_ANSWER_SCORE), then what the knowledge base chose on its own questions at index time
+        (kb/search/calibration.py), then the dev-fitted defaults (None: the answer model's own threshold)."""
+        cal = gen.calibration if self.calibrated else None
+        fuse = self.fusion or (cal.fusion() if cal is not None else fusion_mod.DEFAULT)
+        threshold = self.min_answer_score
+        if threshold is None and cal is not None and self.answer_model is answerability.DEFAULT:
+            threshold = cal.threshold
+        return fuse, threshold
+
     def search(self, query: str, **request) -> Response:
         """One query; keyword arguments are SearchRequest's fields (audience, lang, ui_lang, product, tags,
         mode, k, offset)."""
@@ -80,8 +95,7 @@ class Searcher:
         queries = [checked_query(q) for q in queries]
         req = SearchRequest(**request).checked()
         gen = self.generation()
-        keys = [self.responses.key(q, gen.name, self.fusion, self.answer_model, self.min_answer_score, req)
-                for q in queries]
+        keys = [self.responses.key(q, gen.name, *self.settings(gen), self.answer_model, req) for q in queries]
         out = [self.responses.get(key) if q else pipeline.nothing(q, req) for q, key in zip(queries, keys)]
         todo = [i for i, r in enumerate(out) if r is None]
         if todo:
@@ -100,12 +114,13 @@ class Searcher:
 
     def _run(self, gen: Generation, req: SearchRequest, queries: list[str]) -> list[Response]:
         timings = [{} for _ in queries]
+        fusion, threshold = self.settings(gen)
         understood = [pipeline.understand(gen, req, q, t) for q, t in zip(queries, timings)]
         out = []
         for query, q, t, (ev, degraded) in zip(queries, understood, timings,
                                                self._retriever.retrieve(gen, req, understood, self.budget, timings)):
-            ranked = pipeline.fuse(gen, req, ev, self.fusion, degraded, t)
-            answered = pipeline.judge(gen, req, q, ev, ranked, self.answer_model, self.min_answer_score, t)
+            ranked = pipeline.fuse(gen, req, ev, fusion, degraded, t)
+            answered = pipeline.judge(gen, req, q, ev, ranked, self.answer_model, threshold, t)
             results, cut = pipeline.fetch(gen, req, q, ev, ranked, answered, self.budget.render_seconds, t)
             out.append(pipeline.respond(query, req, q, ranked, results, answered, t, degraded | cut))
         return out

@@ -1,0 +1,183 @@
+"""Self-calibration: the questions a knowledge base asks itself, judged with their article present and left out,
+and the cut-off and fusion weight it stores in its generation for the search to use."""
+
+import json
+
+import numpy as np
+import pytest
+
+from kb.embeddings.cache import CachedEmbedder
+from kb.embeddings.base import Embedder
+from kb.index import format as index_format
+from kb.search import answerability, calibration, self_questions, self_search
+from kb.search.calibration import Calibration, Rule
+from kb.search.searcher import Searcher
+from tests.support import SMALL_KB, article
+
+
+def many_articles(n: int, lang: str = "en") -> dict:
+    """`n` articles on different topics (their words do not overlap), each with a heading and two sentences."""
+    topics = ["router", "invoice", "password", "webhook", "certificate", "bandwidth", "playback", "recording",
+              "firewall", "domain", "token", "cache", "upload", "subtitle", "latency", "refund", "mailbox",
+              "backup", "printer", "keyboard", "battery", "camera", "license", "calendar", "storage"]
+    out = {}
+    for i, topic in enumerate(topics[:n]):
+        out[f"{topic}.{lang}.md"] = article(f"kb-{topic}", lang, f"Fixing {topic} problems step by step", f"""
+            The {topic} stops working after an update and shows an error number {100 + i}.
+
+            ## Check the {topic} settings
+            Open the {topic} panel, reset every {topic} option and save it again before retrying.
+            """)
+    return out
+
+
+def record(group: str, lang: str, cands: list, known=1.0, without=None, text="reset my password") -> dict:
+    return {"text": text, "kind": "title", "group": group, "lang": lang, "det": lang, "coverage": 1.0,
+            "n_tokens": 3, "ticket": False, "known": known,
+            "known_without": without or {"group": known, "version": known}, "cands": cands}
+
+
+# --- the questions ---------------------------------------------------------------------------------------
+
+def test_articles_are_sampled_by_a_hash_of_their_id_whatever_the_order():
+    groups = {f"g{i}": [] for i in range(50)}
+    reordered = dict(reversed(list(groups.items())))
+    assert self_questions.sample_groups(groups, 10) == self_questions.sample_groups(reordered, 10)
+    assert self_questions.stable("group", "g1") == self_questions.stable("group", "g1") != self_questions.stable("group", "g2")
+
+
+def test_a_sentence_is_cropped_to_what_a_customer_types():
+    long = "Open the firewall panel and allow the edge ranges before you retry the upload again today"
+    assert self_questions.crop(long) == "Open the firewall panel and allow the edge"
+    assert self_questions.crop("边缘节点回源时没有从源站拿到有效响应，请检查源站防火墙") == "边缘节点回源时没有从源站"
+    assert self_questions.pick_sentence("Short. Too. The origin refuses connections from the edge.", 0) \
+        == "The origin refuses connections from the edge."
+
+
+def test_each_public_version_asks_its_title_a_heading_and_a_sentence(make_fake_index):
+    _, index, _ = make_fake_index(SMALL_KB)
+    gen = Searcher(index).generation()
+    questions = self_questions.make(gen)
+    kinds: dict[tuple, list] = {}
+    for q in questions:
+        kinds.setdefault((q.group, q.lang), []).append(q.kind)
+    kinds = {k: sorted(v) for k, v in kinds.items()}
+    assert kinds[("billing-invoices", "ru")] == ["heading", "sentence", "title"]
+    assert kinds[("cdn-502", "en")] == ["sentence", "title"]  # "Causes", "Fix": a heading of one word names nothing
+    assert ("internal-edgectl", "en") not in kinds  # internal articles never ask: customers never see them
+    assert questions == self_questions.make(gen)
+
+
+def test_a_title_two_articles_share_names_neither_and_is_not_asked(make_fake_index):
+    files = {"a.en.md": article("a", "en", "Troubleshooting guide", "Router reboots every night after updates."),
+             "b.en.md": article("b", "en", "Troubleshooting guide", "Invoices arrive late in the billing portal.")}
+    _, index, _ = make_fake_index(files)
+    questions = self_questions.make(Searcher(index).generation())
+    assert {q.kind for q in questions} == {"sentence"}
+
+
+# --- judging them ---------------------------------------------------------------------------------------
+
+def test_leaving_an_article_out_takes_its_versions_and_its_own_words_away():
+    cands = [["reset", "en", 0.20, 9.0, 0.91], ["reset", "zh", 0.18, None, 0.88], ["other", "en", 0.05, 1.0, 0.80]]
+    rec = record("reset", "en", cands, without={"group": 0.0, "version": 1.0})
+    present = calibration.outcome(rec, {"en", "zh"}, answerability.DEFAULT)
+    assert present.ranked[0] == "reset" and present.signals.top == pytest.approx(0.91)
+    absent = calibration.outcome(rec, {"en", "zh"}, answerability.DEFAULT, drop="group")
+    assert absent.ranked == ["other"] and absent.logit == calibration.REFUSED  # none of its words is left
+    other_language = calibration.outcome(rec, {"en", "zh"}, answerability.DEFAULT, drop="version")
+    assert other_language.ranked[0] == "reset" and other_language.signals.top == pytest.approx(0.88)
+    assert absent.logit < other_language.logit < present.logit
+
+
+def test_the_cut_refuses_the_set_share_of_absent_questions_unless_that_refuses_answerable_ones():
+    absent = [float(x) for x in range(-10, 0)]  # -10 … -1
+    present = [float(x) for x in range(0, 10)]
+    rule = Rule(refuse_share=0.5, answer_share=0.1, answer_margin=0.0, shrink=0.0)
+    assert rule.cut(present, absent, prior_logit=-2.0) == pytest.approx(calibration.quantile(absent, 0.5))
+    low_present = [x - 12 for x in present]  # its answerable questions score below its unanswerable ones
+    assert rule.cut(low_present, absent, -2.0) == pytest.approx(calibration.quantile(low_present, 0.1))
+
+
+def test_few_questions_pull_the_cut_towards_the_dev_prior():
+    absent, present = [-1.0] * 10, [3.0] * 10
+    assert Rule(refuse_share=0.5, shrink=0.0).cut(present, absent, -3.0) == pytest.approx(-1.0)
+    assert Rule(refuse_share=0.5, shrink=10.0).cut(present, absent, -3.0) == pytest.approx(-2.0)
+
+
+def test_a_knowledge_base_under_twenty_articles_keeps_the_dev_defaults():
+    cal = calibration.fit([record("a", "en", [["a", "en", 0.2, 1.0, 0.9]])], {"en"}, groups=5)
+    assert (cal.method, cal.threshold, cal.fusion_weight) == ("prior", None, None)
+    assert "too few to learn from" in cal.lines()[0]
+
+
+def test_the_fitted_cut_refuses_its_share_of_own_questions_left_out(make_fake_index):
+    _, index, _ = make_fake_index(many_articles(25))
+    searcher = Searcher(index)
+    gen = searcher.generation()
+    records = self_search.observe(gen, searcher.embedder.embed_queries, self_questions.make(gen))
+    rule = Rule(refuse_share=0.6, answer_share=0.0, answer_margin=50.0, shrink=0.0)
+    cal = calibration.fit(records, {"en"}, 25, answerability.DEFAULT, rule)
+    _, absent = calibration.own_logits(records, {"en"}, answerability.DEFAULT)
+    assert cal.method == "self" and cal.questions == len(records) == 75
+    cut = calibration.logit_of(cal.threshold)
+    assert cut == pytest.approx(calibration.quantile(absent, 0.6), abs=1e-6)
+    assert cal.measured["refused"] == pytest.approx(np.mean(np.array(absent) < cut))
+
+
+# --- stored and used -----------------------------------------------------------------------------------
+
+def test_a_calibration_survives_the_manifest_and_another_version_is_ignored():
+    cal = Calibration(0.2, 0.3, "self", 120, 40, {"answered": 0.9, "refused": 0.5}, 3.5)
+    assert Calibration.from_json(json.loads(json.dumps(cal.to_json(), sort_keys=True))) == cal
+    assert Calibration.from_json({**cal.to_json(), "version": calibration.VERSION + 1}) is None
+    assert Calibration.from_json(None) is None
+
+
+def test_the_indexer_stores_the_calibration_in_the_manifest_and_prints_it(make_fake_index):
+    _, index, summary = make_fake_index(SMALL_KB)
+    manifest = index_format.read_manifest(index_format.current_generation(index))
+    assert manifest["calibration"] == summary.calibration.to_json()
+    assert summary.calibration.method == "rule"  # the fake embedder: the answer model has no cut-off to place
+    assert any(line.startswith("calibration: none") for line in summary.lines())
+    assert Searcher(index).generation().calibration == summary.calibration
+
+
+def test_search_uses_the_knowledge_base_s_own_cut_off_and_weight_unless_told_otherwise(make_fake_index, monkeypatch):
+    _, index, _ = make_fake_index(SMALL_KB)
+    searcher = Searcher(index)
+    searcher.answer_model = answerability.DEFAULT
+    gen = searcher.generation()
+    monkeypatch.setitem(gen.__dict__, "calibration", Calibration(0.42, 0.15, "self", 90, 30, {}))
+    fuse, threshold = searcher.settings(gen)
+    assert (threshold, fuse.weight, fuse.scale) == (0.42, 0.15, 0.05)
+    searcher.calibrated = False
+    fuse, threshold = searcher.settings(gen)
+    assert (threshold, fuse.weight) == (None, 0.4)
+    searcher.calibrated, searcher.min_answer_score = True, 0.7
+    assert searcher.settings(gen)[1] == 0.7
+
+
+class Counting(Embedder):
+    name, dim = "counting", 4
+
+    def __init__(self):
+        self.calls = 0
+
+    def embed_queries(self, texts):
+        self.calls += len(texts)
+        return np.ones((len(texts), self.dim), dtype=np.float32) / 2
+
+    embed_passages = embed_queries
+
+
+def test_own_question_vectors_are_kept_between_index_runs(tmp_path):
+    inner = Counting()
+    first = CachedEmbedder(inner, tmp_path / "cache.sqlite")
+    first.embed_stored_queries(["reset my password", "refund"])
+    first.close()
+    again = CachedEmbedder(inner, tmp_path / "cache.sqlite")
+    vecs = again.embed_stored_queries(["refund", "reset my password", "new question"])
+    assert inner.calls == 3 and vecs.shape == (3, 4)
+    again.embed_passages(["refund"])  # a passage is embedded apart from the query of the same text
+    assert inner.calls == 4
