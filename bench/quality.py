@@ -81,7 +81,7 @@ def main(argv=None):
                     runs[f"grid w={w} p={p}"] = run_polykb(ds, searcher, ("hybrid",))["polykb hybrid"]
             searcher.fusion = fusion.RRF()
             runs["rrf k=60"] = run_polykb(ds, searcher, ("hybrid",))["polykb hybrid"]
-            searcher.fusion = fusion.DEFAULT
+            searcher.fusion = None  # back to the knowledge base's own (kb/search/calibration.py)
         if name in ENGLISH_ONLY_MODEL_SETS and not args.no_peers:
             # the English-only peer model inside polykb: is the gap to it the model or the engine?
             spec = "st:" + peers.minilm_path()

@@ -90,19 +90,43 @@ def test_leaving_an_article_out_takes_its_versions_and_its_own_words_away():
     assert absent.logit < other_language.logit < present.logit
 
 
+def own(present, absent, across=()):
+    return calibration.Own(list(present), list(absent), list(across), list(present))
+
+
 def test_the_cut_refuses_the_set_share_of_absent_questions_unless_that_refuses_answerable_ones():
     absent = [float(x) for x in range(-10, 0)]  # -10 … -1
     present = [float(x) for x in range(0, 10)]
     rule = Rule(refuse_share=0.5, answer_share=0.1, answer_margin=0.0, shrink=0.0)
-    assert rule.cut(present, absent, prior_logit=-2.0) == pytest.approx(calibration.quantile(absent, 0.5))
+    assert rule.cuts(own(present, absent), prior_logit=-2.0)[0] == pytest.approx(calibration.quantile(absent, 0.5))
     low_present = [x - 12 for x in present]  # its answerable questions score below its unanswerable ones
-    assert rule.cut(low_present, absent, -2.0) == pytest.approx(calibration.quantile(low_present, 0.1))
+    assert rule.cuts(own(low_present, absent), -2.0)[0] == pytest.approx(calibration.quantile(low_present, 0.1))
 
 
 def test_few_questions_pull_the_cut_towards_the_dev_prior():
     absent, present = [-1.0] * 10, [3.0] * 10
-    assert Rule(refuse_share=0.5, shrink=0.0).cut(present, absent, -3.0) == pytest.approx(-1.0)
-    assert Rule(refuse_share=0.5, shrink=10.0).cut(present, absent, -3.0) == pytest.approx(-2.0)
+    assert Rule(refuse_share=0.5, shrink=0.0).cuts(own(present, absent), -3.0)[0] == pytest.approx(-1.0)
+    assert Rule(refuse_share=0.5, shrink=10.0).cuts(own(present, absent), -3.0)[0] == pytest.approx(-2.0)
+
+
+def test_questions_across_scripts_get_their_own_cut_measured_where_there_are_translations():
+    present, absent = [float(x) for x in range(0, 40)], [-5.0] * 40
+    rule = Rule(refuse_share=0.5, answer_share=0.1, answer_margin=10.0, shrink=0.0, cross_offset=-1.0)
+    assert rule.cuts(own(present, absent), -2.0) == pytest.approx((-5.0, -6.0))  # no translations: the dev offset
+    measured = Rule(**{**rule.__dict__, "own_across": True})
+    across = [x - 3.0 for x in present]  # its questions asked across scripts score 3 lower
+    assert measured.cuts(own(present, absent, across), -2.0) == pytest.approx((-5.0, -8.0))
+    assert measured.cuts(own(present, absent, [x + 3.0 for x in present]), -2.0)[1] == -5.0  # never stricter
+
+
+def test_the_keyword_weight_follows_how_often_the_two_sides_agree_on_own_questions():
+    rule = calibration.FusionRule(low=0.2, high=0.4, agree_low=0.6, agree_high=0.8)
+    assert [rule.weight(a, 300) for a in (0.3, 0.6, 0.7, 0.9)] == pytest.approx([0.2, 0.2, 0.3, 0.4])
+    assert rule.weight(0.9, 0) == calibration.PRIOR_WEIGHT
+    agree = record("a", "en", [["a", "en", 0.3, 5.0, 0.9], ["b", "en", 0.1, 1.0, 0.8]])
+    disagree = record("a", "en", [["a", "en", 0.3, 1.0, 0.9], ["b", "en", 0.1, 5.0, 0.8]])
+    dense_only = record("a", "en", [["a", "en", 0.3, None, 0.9]])
+    assert calibration.agreement([agree, disagree, dense_only]) == (0.5, 2)
 
 
 def test_a_knowledge_base_under_twenty_articles_keeps_the_dev_defaults():
@@ -118,11 +142,25 @@ def test_the_fitted_cut_refuses_its_share_of_own_questions_left_out(make_fake_in
     records = self_search.observe(gen, searcher.embedder.embed_queries, self_questions.make(gen))
     rule = Rule(refuse_share=0.6, answer_share=0.0, answer_margin=50.0, shrink=0.0)
     cal = calibration.fit(records, {"en"}, 25, answerability.DEFAULT, rule)
-    _, absent = calibration.own_logits(records, {"en"}, answerability.DEFAULT)
+    absent = calibration.own_logits(records, {"en"}, answerability.DEFAULT, cal.fusion()).absent
     assert cal.method == "self" and cal.questions == len(records) == 75
     cut = calibration.logit_of(cal.threshold)
     assert cut == pytest.approx(calibration.quantile(absent, 0.6), abs=1e-6)
     assert cal.measured["refused"] == pytest.approx(np.mean(np.array(absent) < cut))
+
+
+def test_a_record_judged_as_it_stands_agrees_with_the_search_itself(make_fake_index):
+    _, index, _ = make_fake_index({**many_articles(22), **SMALL_KB})
+    searcher = Searcher(index, fusion=calibration.fusion_mod.DEFAULT, min_answer_score=0.2)
+    searcher.answer_model = answerability.DEFAULT  # the fake embedder's own is the rule alone
+    gen = searcher.generation()
+    questions = self_questions.make(gen)[:40]
+    records = self_search.observe(gen, searcher.embedder.embed_queries, questions)
+    for q, rec in zip(questions, records):
+        mine = calibration.outcome(rec, gen.languages(True), answerability.DEFAULT)
+        resp = searcher.search(q.text)
+        assert resp.results[0].id == mine.ranked[0], q.text  # below the top, ties may fall either way
+        assert resp.answered == (mine.logit >= calibration.logit_of(0.2)), q.text
 
 
 # --- stored and used -----------------------------------------------------------------------------------
@@ -148,9 +186,9 @@ def test_search_uses_the_knowledge_base_s_own_cut_off_and_weight_unless_told_oth
     searcher = Searcher(index)
     searcher.answer_model = answerability.DEFAULT
     gen = searcher.generation()
-    monkeypatch.setitem(gen.__dict__, "calibration", Calibration(0.42, 0.15, "self", 90, 30, {}))
+    monkeypatch.setitem(gen.__dict__, "calibration", Calibration(0.42, 0.15, "self", 90, 30, {}, threshold_cross=0.3))
     fuse, threshold = searcher.settings(gen)
-    assert (threshold, fuse.weight, fuse.scale) == (0.42, 0.15, 0.05)
+    assert (threshold, fuse.weight, fuse.scale) == (answerability.Cut(0.42, 0.3), 0.15, 0.05)
     searcher.calibrated = False
     fuse, threshold = searcher.settings(gen)
     assert (threshold, fuse.weight) == (None, 0.4)
@@ -181,3 +219,31 @@ def test_own_question_vectors_are_kept_between_index_runs(tmp_path):
     assert inner.calls == 3 and vecs.shape == (3, 4)
     again.embed_passages(["refund"])  # a passage is embedded apart from the query of the same text
     assert inner.calls == 4
+
+
+# --- through the real model ------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_knowledge_base_calibrates_itself_at_index_time_and_search_and_eval_use_it(make_index, tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    articles, index, summary = make_index(many_articles(25))
+    cal = summary.calibration
+    assert cal.method == "self" and cal.articles == 25 and cal.questions == 75
+    assert 0.0 < cal.threshold < 1.0 and cal.threshold != answerability.DEFAULT.threshold
+    assert index_format.read_manifest(index_format.current_generation(index))["calibration"] == cal.to_json()
+    searcher = Searcher(index)
+    assert searcher.settings(searcher.generation())[1] == answerability.Cut(cal.threshold, cal.threshold_cross)
+    again = CliRunner().invoke(cli, ["index", "--articles", str(articles), "--index", str(index)])
+    assert "calibrated on 75 of its own questions from 25 articles" in again.output
+    assert "(kept: 0 articles changed since)" in again.output
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "1", "text": "the router stopped after an update", "relevant": ["kb-router"]}\n'
+                       '{"id": "2", "text": "how do I renew my passport at the embassy"}\n', encoding="utf-8")
+    out = CliRunner().invoke(cli, ["eval", "--queries", str(queries), "--index", str(index), "--json",
+                                   "--mode", "hybrid"])
+    report = json.loads(out.output)
+    assert set(report["answered"]) == {"hybrid", "uncalibrated"} and report["calibration"] == cal.to_json()
+    assert report["retrieval"]["hybrid"]["all"]["mrr@10"] == 1.0

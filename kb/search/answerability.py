@@ -60,6 +60,19 @@ class Signals:
 
 
 @dataclass(frozen=True)
+class Cut:
+    """Two thresholds: for a query in the script of its best article, and for one in another script (a Chinese
+    question, an English article), whose cosines run lower for the same relevance; a knowledge base measures
+    both on its own questions (kb/search/calibration.py)."""
+
+    same: float
+    cross: float
+
+    def of(self, s: Signals) -> float:
+        return self.cross if s.cross_script else self.same
+
+
+@dataclass(frozen=True)
 class AnswerModel:
     """P(answered) = logistic(bias + Σ weight · signal); answered when P ≥ threshold."""
 
@@ -71,13 +84,15 @@ class AnswerModel:
         z = self.bias + sum(w * x for w, x in zip(self.weights, s.vector()))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
-    def answered(self, s: Signals | None, threshold: float | None = None) -> bool:
+    def answered(self, s: Signals | None, threshold: float | Cut | None = None) -> bool:
         """No word of the query in the knowledge base (after typo correction) is a refusal whatever the
         cosines say: a linear model lets a high cosine outvote `known` = 0, and mash has high cosines.
         Unless the knowledge base has no text in the query's script at all: a Chinese question to an
         English-only knowledge base has no known word either, and may well be answered."""
         if s is None or (s.known <= 0.0 and s.script_in_kb):
             return False
+        if isinstance(threshold, Cut):
+            threshold = threshold.of(s)
         return self.probability(s) >= (self.threshold if threshold is None else threshold)
 
 

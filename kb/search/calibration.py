@@ -32,8 +32,8 @@ from kb.search.query_text import prose
 
 VERSION = 1
 MIN_GROUPS = 20  # fewer articles: too few questions to place a cut-off; the prior is kept
-SHRINK_QUESTIONS = 100  # questions at which the KB's own estimate and the prior weigh the same
 REFUSED = -50.0  # the logit of a search refused by the no-known-word rule
+KINDS = ("title", "heading", "sentence")  # of own questions (kb/search/self_questions.py)
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class Calibration:
     articles: int = 0
     measured: dict = field(default_factory=dict)  # the positions it was fitted from (answer-model logits)
     seconds: float = 0.0
+    threshold_cross: float | None = None  # the same for a question in another script than its best article
+    fusion_power: float | None = None  # the keyword weight is adaptive, `weight · coverage^power` (FusionRule.power)
     stale: int = 0  # articles added, changed or removed since it was measured (kept while few: indexer/job.py)
     version: int = VERSION
 
@@ -65,10 +67,17 @@ class Calibration:
         except TypeError:
             return None
 
+    def cut(self) -> answerability.Cut | float | None:
+        """What the answer model compares its probability with (None: its own threshold)."""
+        if self.threshold is None or self.threshold_cross is None:
+            return self.threshold
+        return answerability.Cut(self.threshold, self.threshold_cross)
+
     def fusion(self, base: fusion_mod.ConvexFusion = fusion_mod.DEFAULT) -> fusion_mod.ConvexFusion:
         if self.fusion_weight is None:
             return base
-        return fusion_mod.ConvexFusion(**{**asdict(base), "weight": self.fusion_weight})
+        adaptive = {"adaptive": True, "power": self.fusion_power} if self.fusion_power is not None else {}
+        return fusion_mod.ConvexFusion(**{**asdict(base), "weight": self.fusion_weight, **adaptive})
 
     def lines(self) -> list[str]:
         """What `kb index` and `kb eval` print."""
@@ -81,8 +90,8 @@ class Calibration:
         m = self.measured
         return [f"calibrated on {self.questions} of its own questions from {self.articles} articles "
                 f"({self.seconds:.1f} s):",
-                f"  answered at p >= {self.threshold:.3f} (dev prior {PRIOR_THRESHOLD:.3f}); keyword weight "
-                f"{self.fusion_weight:.2f} (dev prior {PRIOR_WEIGHT:.2f})",
+                f"  answered at p >= {self.threshold:.3f}, across scripts {self.threshold_cross:.3f} (dev prior "
+                f"{PRIOR_THRESHOLD:.3f}); keyword weight {self.fusion_weight:.2f} (dev prior {PRIOR_WEIGHT:.2f})",
                 f"  at that cut-off {m['answered']:.0%} of its questions are answered with their article present, "
                 f"{m['refused']:.0%} refused with it left out"]
 
@@ -167,33 +176,63 @@ def logit_of(p: float) -> float:
 
 
 @dataclass(frozen=True)
+class Own:
+    """The answer model's log-odds of a knowledge base's own questions: with their article `present`, with it left
+    out (`absent`), and `across`: with only versions in another script left (the question's own language's
+    version left out), as a Chinese question to an English article."""
+
+    present: list[float]
+    absent: list[float]
+    across: list[float]
+    answer: list[float]  # `present` of the kinds that place the answerable side's cut (Rule.answer_kinds)
+
+
+@dataclass(frozen=True)
 class Rule:
-    """How a knowledge base's own questions place its cut-off (fitted on the dev sets, each left out in turn:
+    """How a knowledge base's own questions place its cut-offs (fitted on the dev sets, each left out in turn:
     bench/calibration.py).
 
     On the answer model's log-odds scale: `t_unanswerable` refuses `refuse_share` of its own questions once their
-    article is left out; `t_answerable` sits `answer_margin` below the `answer_share` quantile of the same
+    article is left out; `t_answerable` sits `answer_margin` above the `answer_share` quantile of the same
     questions with their article present. The cut is the lower of the two (answering a customer who has an
     answer comes first), pulled towards the dev prior by `shrink` questions' worth of weight.
+
+    A question in another script than the article that answers it scores lower for the same relevance (e5's
+    cosines across languages run lower), so it has its own cut, `cross_offset` below the first; where the
+    knowledge base has translations, its own questions asked across them measure that offset (`own_across`),
+    pulled towards `cross_offset` by the same shrinkage.
     """
 
     refuse_share: float = 0.5
     answer_share: float = 0.1
     answer_margin: float = 0.0
-    shrink: float = SHRINK_QUESTIONS
-    cross: bool = True  # questions answered only by another language's version count as answerable
+    shrink: float = 100.0  # questions at which the knowledge base's own estimate and the prior weigh the same
+    cross_offset: float = 0.0
+    own_across: bool = False
+    kinds: tuple[str, ...] = KINDS  # the own questions it reads (kb/search/self_questions.py)
+    answer_kinds: tuple[str, ...] = ("sentence",)  # ... and those that place `t_answerable`
 
-    def cut(self, present: list[float], absent: list[float], prior_logit: float) -> float:
-        if not present or not absent:
-            return prior_logit
-        t_unanswerable = quantile(absent, self.refuse_share)
-        t_answerable = quantile(present, self.answer_share) + self.answer_margin
-        own = min(t_unanswerable, t_answerable)
-        weight = len(present) / (len(present) + self.shrink)
-        return prior_logit + weight * (own - prior_logit)
+    def cuts(self, own: Own, prior_logit: float) -> tuple[float, float]:
+        """(cut for a question in the script of its best article, cut for one in another script)."""
+        if not own.present or not own.absent or not own.answer:
+            return prior_logit, prior_logit + self.cross_offset
+        t_unanswerable = quantile(own.absent, self.refuse_share)
+        t_answerable = quantile(own.answer, self.answer_share) + self.answer_margin
+        t = prior_logit + self._weight(own.present) * (min(t_unanswerable, t_answerable) - prior_logit)
+        offset = self.cross_offset
+        if self.own_across and len(own.across) >= MIN_ACROSS:
+            measured = quantile(own.across, self.answer_share) - quantile(own.present, self.answer_share)
+            offset += self._weight(own.across) * (measured - offset)
+        return t, t + min(0.0, offset)
+
+    def _weight(self, values: list[float]) -> float:
+        return len(values) / (len(values) + self.shrink)
 
 
-RULE = Rule()
+# Chosen on every dev knowledge base by bench/calibration.py (bench/results/calibration.md has it left out too).
+RULE = Rule(refuse_share=0.5, answer_share=0.1, answer_margin=0.5, shrink=300.0, cross_offset=0.0, own_across=False,
+            kinds=KINDS, answer_kinds=("sentence",))
+MIN_ACROSS = 20  # questions asked across scripts, at least, to measure the knowledge base's own offset
 
 
 def quantile(values: list[float], share: float) -> float:
@@ -207,28 +246,86 @@ def quantile(values: list[float], share: float) -> float:
 
 
 def own_logits(records: list[dict], kb_langs, model: answerability.AnswerModel, fusion=fusion_mod.DEFAULT,
-               cross: bool = True) -> tuple[list[float], list[float]]:
-    """(present, absent): the answer model's log-odds of each own question with its article present (and, with
-    `cross`, with only its own language's version left out, where the article has another) and left out."""
-    present, absent = [], []
+               kinds=KINDS, answer_kinds=KINDS) -> Own:
+    """Each own question of `kinds` judged with its article present, left out, and (where the article has a
+    version in another script) answered across scripts only; `answer` holds the present ones of `answer_kinds`."""
+    present, absent, across, answer = [], [], [], []
     for rec in records:
-        present.append(outcome(rec, kb_langs, model, fusion).logit)
+        z = outcome(rec, kb_langs, model, fusion).logit
+        if rec["kind"] in answer_kinds:
+            answer.append(z)
+        if rec["kind"] not in kinds:
+            continue
+        present.append(z)
         absent.append(outcome(rec, kb_langs, model, fusion, drop="group").logit)
-        if cross and any(c[0] == rec["group"] and c[1] != rec["lang"] for c in rec["cands"]):
-            present.append(outcome(rec, kb_langs, model, fusion, drop="version").logit)
-    return present, absent
+        if any(c[0] == rec["group"] and c[1] != rec["lang"] for c in rec["cands"]):
+            other = outcome(rec, kb_langs, model, fusion, drop="version")
+            if other.signals is not None and other.signals.cross_script:
+                across.append(other.logit)
+    return Own(present, absent, across, answer)
+
+
+@dataclass(frozen=True)
+class FusionRule:
+    """The keyword side's weight from how often the two sides agree on the knowledge base's own questions (the
+    same best article), fitted on the dev knowledge bases (bench/calibration.py).
+
+    Where its articles are lexically distinct (Wikipedia paragraphs, a product's troubleshooting pages), the
+    keyword side finds what the dense side finds on its own questions and adds precision on real ones; where
+    many articles share their words (a FAQ about one topic, a setup guide per device), it disagrees, and on
+    real questions its matches on shared words mislead: the AdGuard sites and COVID FAQ lost 0.002-0.014
+    nDCG@10 to their own dense side at the dev-fitted 0.4, and gain at 0.1-0.2.
+    """
+
+    low: float = 0.2  # weight at `agree_low` and below
+    high: float = 0.4  # weight at `agree_high` and above
+    agree_low: float = 0.6
+    agree_high: float = 0.7
+    shrink: float = 0.0  # questions' worth of pull towards the dev prior
+    # per query, the weight times the share of the query's information the best keyword hit holds, to this power
+    # (kb/search/fusion.py ConvexFusion.adaptive): a paraphrase shares few of its rare words with its answer
+    power: float | None = None
+
+    def fusion(self, weight: float) -> fusion_mod.ConvexFusion:
+        adaptive = {"adaptive": True, "power": self.power} if self.power is not None else {"adaptive": False}
+        return fusion_mod.ConvexFusion(**{**asdict(fusion_mod.DEFAULT), "weight": weight, **adaptive})
+
+    def weight(self, agree: float, questions: int) -> float:
+        span = max(self.agree_high - self.agree_low, 1e-9)
+        w = self.low + (self.high - self.low) * min(1.0, max(0.0, (agree - self.agree_low) / span))
+        return PRIOR_WEIGHT + questions / (questions + self.shrink) * (w - PRIOR_WEIGHT) if questions else PRIOR_WEIGHT
+
+
+# Chosen on every dev knowledge base by bench/calibration_fusion.py (bench/results/calibration.md).
+FUSION_RULE = FusionRule(low=0.2, high=0.4, agree_low=0.65, agree_high=0.75)
+
+
+def agreement(records: list[dict]) -> tuple[float, int]:
+    """(share of own questions whose best article is the same on both sides, questions with both sides)."""
+    both = same = 0
+    for rec in records:
+        dense = [c for c in rec["cands"] if c[2] is not None]
+        kw = [c for c in rec["cands"] if c[3] is not None]
+        if dense and kw:
+            both += 1
+            same += max(dense, key=lambda c: (c[2], c[0]))[0] == max(kw, key=lambda c: (c[3], c[0]))[0]
+    return (same / both if both else 0.0), both
 
 
 def fit(records: list[dict], kb_langs, groups: int, model: answerability.AnswerModel = answerability.DEFAULT,
-        rule: Rule = RULE, fusion=fusion_mod.DEFAULT) -> Calibration:
-    """The settings for a knowledge base from its own questions' records (kb.search.self_search.observe)."""
-    if groups < MIN_GROUPS or not records:
+        rule: Rule = RULE, fusion_rule: FusionRule = FUSION_RULE) -> Calibration:
+    """The settings for a knowledge base from its own questions' records (kb.search.self_search.observe): first
+    the fusion weight (the cut-offs are placed on the ranking that weight makes)."""
+    if groups < MIN_GROUPS or not any(r["kind"] in rule.kinds for r in records):
         return prior(groups, len(records), 0.0)
-    present, absent = own_logits(records, kb_langs, model, fusion, rule.cross)
-    t0 = logit_of(model.threshold)
-    t = rule.cut(present, absent, t0)
-    measured = {"answered": sum(z >= t for z in present) / len(present),
-                "refused": sum(z < t for z in absent) / len(absent),
-                "present_q10": round(quantile(present, 0.1), 4), "present_q50": round(quantile(present, 0.5), 4),
-                "absent_q50": round(quantile(absent, 0.5), 4)}
-    return Calibration(probability(t), PRIOR_WEIGHT, "self", len(records), groups, measured)
+    agree, both = agreement(records)
+    weight = round(fusion_rule.weight(agree, both), 4)
+    fusion = fusion_rule.fusion(weight)
+    own = own_logits(records, kb_langs, model, fusion, rule.kinds, rule.answer_kinds)
+    t, t_cross = rule.cuts(own, logit_of(model.threshold))
+    measured = {"answered": sum(z >= t for z in own.present) / len(own.present),
+                "refused": sum(z < t for z in own.absent) / len(own.absent),
+                "answered_across": sum(z >= t_cross for z in own.across) / len(own.across) if own.across else None,
+                "across": len(own.across), "agree": round(agree, 4)}
+    return Calibration(probability(t), weight, "self", len(records), groups, measured,
+                       threshold_cross=probability(t_cross), fusion_power=fusion_rule.power)

@@ -167,7 +167,7 @@ def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evide
 
 
 def judge(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evidence, ranked: Ranked,
-          model: answerability.AnswerModel, min_score: float | None, timings: dict) -> bool:
+          model: answerability.AnswerModel, min_score: float | answerability.Cut | None, timings: dict) -> bool:
     """Phase 4: whether the best result is likely to answer the query (kb/search/answerability.py)."""
     with timed("answered", timings):
         if not ranked.groups:

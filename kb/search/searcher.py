@@ -74,7 +74,7 @@ class Searcher:
     def related(self, article_id: str, lang: str | None, audience: str = "public", k: int = 5) -> list[Result]:
         return lookup.related(self.generation(), article_id, lang, audience, k)
 
-    def settings(self, gen: Generation) -> tuple[object, float | None]:
+    def settings(self, gen: Generation) -> tuple[object, float | answerability.Cut | None]:
         """(fusion, answered cut-off) for a generation: what the caller set wins (the constructor's `fusion`,
         KB_MIN_ANSWER_SCORE), then what the knowledge base chose on its own questions at index time
         (kb/search/calibration.py), then the dev-fitted defaults (None: the answer model's own threshold)."""
@@ -82,7 +82,7 @@ class Searcher:
         fuse = self.fusion or (cal.fusion() if cal is not None else fusion_mod.DEFAULT)
         threshold = self.min_answer_score
         if threshold is None and cal is not None and self.answer_model is answerability.DEFAULT:
-            threshold = cal.threshold
+            threshold = cal.cut()
         return fuse, threshold
 
     def search(self, query: str, **request) -> Response:

@@ -1,0 +1,193 @@
+"""Self-calibration per knowledge base, fitted on the dev knowledge bases and shown on each one left out.
+
+Every dev knowledge base (bench/calibration_data.py) is calibrated from its own questions only, the way
+`kb index` does it (kb/search/calibration.py), and scored on its real queries: answered (of answerable),
+refused (of in-domain unanswerable, of off-domain). The rule that turns own questions into a cut-off
+(kb.search.calibration.Rule: a few shares and margins, the same for every knowledge base) is chosen on the
+other knowledge bases only, leave one KB out, by their total shortfall from the targets (answered ≥ 0.93,
+in-domain refused ≥ 0.30, off-domain refused ≥ 0.98); the worst knowledge base is reported, not the mean.
+
+    python bench/calibration.py        # writes bench/results/calibration.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import calibration_data, calibration_fusion  # noqa: E402
+from kb.search import answerability, calibration  # noqa: E402
+from kb.search import fusion as fusion_mod  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TARGETS = {"answered": 0.93, "refused_in": 0.30, "refused_off": 0.98}
+GRID = {"refuse_share": (0.4, 0.5, 0.6, 0.7, 0.8), "answer_share": (0.05, 0.1),
+        "answer_margin": (0.0, 0.5, 1.0, 1.5, 2.0), "shrink": (0.0, 100.0, 300.0),
+        "cross_offset": (0.0, -0.5, -1.0), "own_across": (False, True),
+        "kinds": (("title", "heading", "sentence"), ("heading", "sentence"), ("sentence",)),
+        "answer_kinds": (("title", "heading", "sentence"), ("sentence",))}
+SLACK = 0.01  # answered below what the rule must keep on each training knowledge base (Table.choose)
+WEIGHTS = {"answered": 2.0, "refused_in": 1.0, "refused_off": 1.0}  # a customer told "no answer" when there is one
+# is the worse failure (issue 22: 12.6% of them on one held-out set)
+
+
+@dataclass
+class Prepared:
+    """One knowledge base's logits: its own questions' (kb.search.calibration.Own) and its real queries' (A, N, O),
+    each real one with whether it is in another script than its best article."""
+
+    name: str
+    own: dict[tuple, calibration.Own]  # by the kinds of own questions read (Rule.kinds, Rule.answer_kinds)
+    real: dict[str, np.ndarray]
+    cross: dict[str, np.ndarray]
+    questions: int
+
+    def rates(self, cuts: tuple[float, float]) -> dict[str, float]:
+        out = {}
+        for key, kind in (("answered", "A"), ("refused_in", "N"), ("refused_off", "O")):
+            z, cross = self.real[kind], self.cross[kind]
+            if not len(z):
+                out[key] = float("nan")
+                continue
+            said = z >= np.where(cross, cuts[1], cuts[0])
+            out[key] = float(np.mean(said if kind == "A" else ~said))
+        return out
+
+    def cut(self, rule: calibration.Rule, t0: float) -> tuple[float, float]:
+        return rule.cuts(self.own[rule.kinds, rule.answer_kinds], t0)
+
+
+def prepare(data: calibration_data.KBData, model=answerability.DEFAULT, fusion=fusion_mod.DEFAULT) -> Prepared:
+    own = {}
+    for kinds, answer_kinds in itertools.product(GRID["kinds"], GRID["answer_kinds"]):
+        o = calibration.own_logits(data.own, data.langs, model, fusion, kinds, answer_kinds)
+        own[kinds, answer_kinds] = calibration.Own(*(sorted(v) for v in (o.present, o.absent, o.across, o.answer)))
+    outs = {k: [calibration.outcome(r, data.langs, model, fusion) for kk, r in data.answer if kk == k] for k in "ANO"}
+    real = {k: np.array([o.logit for o in v]) for k, v in outs.items()}
+    cross = {k: np.array([bool(o.signals and o.signals.cross_script) for o in v], dtype=bool) for k, v in outs.items()}
+    return Prepared(data.name, own, real, cross, len(data.own))
+
+
+def shortfall(rates: dict[str, float]) -> float:
+    return sum(WEIGHTS[k] * max(0.0, TARGETS[k] - v) for k, v in rates.items() if v == v)
+
+
+def meets(rates: dict[str, float]) -> bool:
+    return all(v != v or v >= TARGETS[k] for k, v in rates.items())
+
+
+RULES = [calibration.Rule(**dict(zip(GRID, values))) for values in itertools.product(*GRID.values())]
+
+
+class Table:
+    """Every rule's rates on every knowledge base, computed once: leaving one out only re-reads them."""
+
+    def __init__(self, prepared: list[Prepared], t0: float):
+        self.names = [p.name for p in prepared]
+        self.cuts = [[p.cut(rule, t0) for p in prepared] for rule in RULES]
+        self.rates = [[p.rates(c) for p, c in zip(prepared, row)] for row in self.cuts]
+        self.best = [oracle(p)[0] for p in prepared]
+        self.needed = [min(TARGETS["answered"], p.rates((t0, t0))["answered"]) - SLACK for p in prepared]
+
+    def regret(self, j: int, i: int) -> float:
+        """How far rule j's shortfall on knowledge base i is above the least any pair of cuts gets there."""
+        return shortfall(self.rates[j][i]) - self.best[i]
+
+    def choose(self, train: set[str]) -> calibration.Rule:
+        """The rule that answers enough on every training knowledge base (at least ANSWERED, or what the prior
+        answers where that is less: never fewer answers than today), and among those the least total regret
+        (then the first in grid order, so the choice is the same on every run).
+
+        Answering first: a customer told "no answer" when there is one is the failure issue 22 found on a
+        held-out set, and the dev sets' real questions are easier than their own questions by different amounts
+        (+0.45 to +1.7 log-odds at the answered cut); the rule must hold where that gap is smallest. Regret, not
+        shortfall, for the rest: on a knowledge base where no cut meets every target (the answer model's signals
+        overlap there), a rule is judged by how close it comes to the best cut, and such a knowledge base
+        cannot drown the others."""
+        cols = [i for i, n in enumerate(self.names) if n in train]
+        keys = [(round(sum(max(0.0, self.needed[i] - self.rates[j][i]["answered"]) for i in cols), 6),
+                 round(sum(self.regret(j, i) for i in cols), 6), j) for j in range(len(RULES))]
+        return RULES[min(keys)[2]]
+
+
+ORACLE_CUTS = [(t / 20, off / 2) for t in range(-90, 31) for off in (0, -1, -2, -3)]
+
+
+def oracle(p: Prepared) -> tuple[float, tuple[float, float], dict[str, float]]:
+    """(least shortfall, its cuts, its rates): the best any pair of cuts does on this knowledge base's real
+    queries, which no rule can beat: it sees the answers."""
+    best = min(ORACLE_CUTS, key=lambda c: (shortfall(p.rates((c[0], c[0] + c[1]))), -c[0], c[1]))
+    cuts = (best[0], best[0] + best[1])
+    return shortfall(p.rates(cuts)), cuts, p.rates(cuts)
+
+
+def fmt(rates: dict[str, float]) -> str:
+    return " / ".join("-" if v != v else f"{v:.3f}" for v in rates.values())
+
+
+def answer_section(prepared: list[Prepared], t0: float) -> list[str]:
+    lines = ["## Answered or refused, each knowledge base left out", "",
+             "Cells: answered (of answerable) / refused (in-domain unanswerable) / refused (off-domain). "
+             "`prior`: the one dev-fitted cut-off every knowledge base has today; `calibrated (LOKO)`: the knowledge "
+             "base's own cut-offs by the rule chosen on the other knowledge bases; `calibrated (all)`: by the rule "
+             "chosen on every one (the product's, in-sample); `best cut`: the best pair of cut-offs for this "
+             "knowledge base, read off its real queries' answers (no rule can do better; where it misses a target, "
+             "the answer model's signals overlap there and no cut-off can meet all three). Shortfall: "
+             f"{' + '.join(f'{w:g}·miss({k})' for k, w in WEIGHTS.items())}.", "",
+             "| knowledge base | own questions | prior | calibrated (LOKO) | calibrated (all) | best cut | "
+             "LOKO shortfall (best) | rule chosen without it |", "|---|---|---|---|---|---|---|---|"]
+    table = Table(prepared, t0)
+    product = table.choose(set(table.names))
+    worst = []
+    for i, p in enumerate(prepared):
+        rule = table.choose(set(table.names) - {p.name})
+        loko = p.rates(p.cut(rule, t0))
+        best, _, best_rates = oracle(p)
+        worst.append((shortfall(loko) - best, shortfall(loko), p.name, loko))
+        lines.append(f"| {p.name} | {p.questions} | {fmt(p.rates((t0, t0)))} | **{fmt(loko)}** | "
+                     f"{fmt(p.rates(p.cut(product, t0)))} | {fmt(best_rates)} | {shortfall(loko):.3f} ({best:.3f}) | "
+                     f"{_rule(rule)} |")
+    regret, short, name, rates = max(worst)
+    meeting = sum(meets(r) for *_, r in worst)
+    prior_meeting = sum(meets(p.rates((t0, t0))) for p in prepared)
+    lines += ["", f"Worst knowledge base left out (most above its best cut): **{name}** ({fmt(rates)}, shortfall "
+              f"{short:.3f}, {regret:.3f} above its best cut). {meeting} of {len(worst)} meet every target left out "
+              f"(the prior: {prior_meeting}; the best cuts: {sum(meets(oracle(p)[2]) for p in prepared)}).", "",
+              f"The product's rule (chosen on all, `kb/search/calibration.py` RULE): {_rule(product)}.", ""]
+    return lines
+
+
+def _rule(rule: calibration.Rule) -> str:
+    return (f"refuse {rule.refuse_share:g} / answer {rule.answer_share:g} {rule.answer_margin:+g} / shrink "
+            f"{rule.shrink:g} / across {rule.cross_offset:+g}{' own' if rule.own_across else ''} / "
+            f"{'+'.join(k[0] for k in rule.kinds)}, cap {'+'.join(k[0] for k in rule.answer_kinds)}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kbs", nargs="*", default=None)
+    ap.add_argument("--out", type=Path, default=RESULTS / "calibration.md")
+    ap.add_argument("--answered-weight", type=float, default=WEIGHTS["answered"])
+    args = ap.parse_args(argv)
+    WEIGHTS["answered"] = args.answered_weight
+    t0 = calibration.logit_of(answerability.DEFAULT.threshold)
+    datas = calibration_data.available(args.kbs)
+    fusion_lines, weights = calibration_fusion.section(datas)
+    prepared = [prepare(d, fusion=calibration.FusionRule(power=weights[d.name][1]).fusion(weights[d.name][0]))
+                for d in datas]
+    lines = ["# Self-calibration per knowledge base", "", __doc__.split("\n\n")[1], ""]
+    lines += answer_section(prepared, t0) + fusion_lines
+    text = "\n".join(lines) + "\n"
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
