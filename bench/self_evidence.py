@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import datasets, evidence, kb_eval, kbsets  # noqa: E402
 from kb.embeddings import CachedEmbedder, get_embedder  # noqa: E402
 from kb.search import self_questions, self_search  # noqa: E402
+from kb.search.budget import Budget  # noqa: E402
 from kb.search.searcher import Searcher  # noqa: E402
 
 OUT = datasets.WORK / "self-evidence"
@@ -40,7 +41,7 @@ def index_of(name: str, situation: str) -> Path:
 
 def dump(index: Path, embedder=None) -> tuple[list[dict], dict, object]:
     """(records, facts about the knowledge base, the embedder to reuse) of one index's own questions."""
-    searcher = Searcher(index, budget=evidence.UNBOUNDED,
+    searcher = Searcher(index, budget=Budget.unlimited(),
                         embedder=embedder or CachedEmbedder(get_embedder(), query_cache_size=100_000))
     gen = searcher.generation()
     t = time.perf_counter()
@@ -77,7 +78,7 @@ def main(argv=None):
         index = kb_eval.index_kb(kb)
         records, facts, embedder = dump(index, embedder)
         save(name, "full", records, facts)
-        searcher = Searcher(index, budget=evidence.UNBOUNDED, embedder=embedder)
+        searcher = Searcher(index, budget=Budget.unlimited(), embedder=embedder)
         kinds = kb_eval.effective_kinds(kb, kb_eval.article_ids(kb.articles))
         qrels = {q["id"]: kb.qrels[q["id"]] for q in kb.queries if kinds[q["id"]] == "answerable"}
         texts = {q["id"]: q["text"] for q in kb.queries}

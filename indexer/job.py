@@ -29,7 +29,7 @@ from tqdm import tqdm
 from kb.index import catalog, format as index_format, replication, vectors
 from kb.articles import chunking, lint
 from kb.search import answerability, self_search, typos
-from kb.search.calibration import Calibration
+from kb.search.calibration import Calibration, fingerprint
 from kb.search.generation import open_generation
 from kb.articles.model import Article, Problem
 from kb.embeddings import CachedEmbedder, get_embedder
@@ -229,11 +229,11 @@ def _calibration(build: Path, embedder: CachedEmbedder, prev: Path | None, chang
     A writer's save re-indexes one article, and the editor says when it is searchable: measuring the whole
     knowledge base again would add seconds to every save for a cut-off one article barely moves. So the served
     generation's calibration is kept until the articles added, changed or removed since it was measured reach
-    RECALIBRATE_SHARE of the knowledge base."""
+    RECALIBRATE_SHARE of the knowledge base, or polykb's rules for it changed."""
     kept = None
     if prev is not None:
         kept = Calibration.from_json(index_format.read_manifest(prev, verify=False).get("calibration"))
-    if kept is not None and kept.stale + changed < RECALIBRATE_SHARE * max(total, 1):
+    if kept is not None and kept.rules == fingerprint() and kept.stale + changed < RECALIBRATE_SHARE * max(total, 1):
         return dataclasses.replace(kept, stale=kept.stale + changed), True
     gen = open_generation(build, {"embedder": embedder.name})
     try:

@@ -181,6 +181,23 @@ def test_the_indexer_stores_the_calibration_in_the_manifest_and_prints_it(make_f
     assert Searcher(index).generation().calibration == summary.calibration
 
 
+def test_a_save_keeps_the_calibration_until_a_tenth_changed_or_the_rules_did(make_fake_index, monkeypatch):
+    from indexer import job
+
+    articles, index, first = make_fake_index(many_articles(25))
+    (articles / "router.en.md").write_text(article("kb-router", "en", "Router", "It reboots at night."),
+                                           encoding="utf-8")
+    saved = job.run(articles, index, progress=False)
+    assert saved.calibration_kept and saved.calibration.stale == 1
+    assert any("(kept: 1 articles changed since)" in line for line in saved.lines())
+    for name in ("invoice", "password"):
+        (articles / f"{name}.en.md").unlink()
+    assert not job.run(articles, index, progress=False).calibration_kept  # 3 of 25: over a tenth
+    monkeypatch.setattr(calibration, "FUSION_RULE", calibration.FusionRule(low=0.1))
+    again = job.run(articles, index, progress=False)
+    assert not again.calibration_kept and again.calibration.rules == calibration.fingerprint() != first.calibration.rules
+
+
 def test_search_uses_the_knowledge_base_s_own_cut_off_and_weight_unless_told_otherwise(make_fake_index, monkeypatch):
     _, index, _ = make_fake_index(SMALL_KB)
     searcher = Searcher(index)

@@ -23,6 +23,7 @@ The result is stored in the generation's manifest (`calibration`), printed by
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -52,6 +53,7 @@ class Calibration:
     threshold_cross: float | None = None  # the same for a question in another script than its best article
     fusion_power: float | None = None  # the keyword weight is adaptive, `weight · coverage^power` (FusionRule.power)
     stale: int = 0  # articles added, changed or removed since it was measured (kept while few: indexer/job.py)
+    rules: str = ""  # which RULE and FUSION_RULE made it (`fingerprint()`): another pair measures again
     version: int = VERSION
 
     def to_json(self) -> dict:
@@ -103,7 +105,7 @@ PRIOR_WEIGHT = fusion_mod.DEFAULT.weight  # chosen once across the dev sets (ben
 def prior(groups: int, questions: int, seconds: float, method: str = "prior") -> Calibration:
     """No calibration of its own: too few articles to learn from ("prior"), or an answer model that has no scale
     to place a cut-off on ("rule"); the search keeps the dev-fitted defaults."""
-    return Calibration(None, None, method, questions, groups, {}, round(seconds, 2))
+    return Calibration(None, None, method, questions, groups, {}, round(seconds, 2), rules=fingerprint())
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,7 @@ class FusionRule:
 
 
 # Chosen on every dev knowledge base by bench/calibration_fusion.py (bench/results/calibration.md).
-FUSION_RULE = FusionRule(low=0.2, high=0.4, agree_low=0.65, agree_high=0.75)
+FUSION_RULE = FusionRule(low=0.2, high=0.4, agree_low=0.65, agree_high=0.7)
 
 
 def agreement(records: list[dict]) -> tuple[float, int]:
@@ -310,6 +312,12 @@ def agreement(records: list[dict]) -> tuple[float, int]:
             both += 1
             same += max(dense, key=lambda c: (c[2], c[0]))[0] == max(kw, key=lambda c: (c[3], c[0]))[0]
     return (same / both if both else 0.0), both
+
+
+def fingerprint(rule: Rule | None = None, fusion_rule: FusionRule | None = None) -> str:
+    """A short name for the rules a calibration was made by: a calibration made by others is measured again."""
+    text = repr((rule or RULE, fusion_rule or FUSION_RULE, answerability.DEFAULT))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def fit(records: list[dict], kb_langs, groups: int, model: answerability.AnswerModel = answerability.DEFAULT,
@@ -328,4 +336,5 @@ def fit(records: list[dict], kb_langs, groups: int, model: answerability.AnswerM
                 "answered_across": sum(z >= t_cross for z in own.across) / len(own.across) if own.across else None,
                 "across": len(own.across), "agree": round(agree, 4)}
     return Calibration(probability(t), weight, "self", len(records), groups, measured,
-                       threshold_cross=probability(t_cross), fusion_power=fusion_rule.power)
+                       threshold_cross=probability(t_cross), fusion_power=fusion_rule.power,
+                       rules=fingerprint(rule, fusion_rule))
