@@ -90,10 +90,12 @@ class Calibration:
             return ["calibration: none (the answer model is fitted for the e5 model only); "
                     "a search is refused when no word of it is in the knowledge base"]
         m = self.measured
+        across = ("" if self.threshold_cross in (None, self.threshold) else
+                  f", across scripts {self.threshold_cross:.3f}")
         return [f"calibrated on {self.questions} of its own questions from {self.articles} articles "
                 f"({self.seconds:.1f} s):",
-                f"  answered at p >= {self.threshold:.3f}, across scripts {self.threshold_cross:.3f} (dev prior "
-                f"{PRIOR_THRESHOLD:.3f}); keyword weight {self.fusion_weight:.2f} (dev prior {PRIOR_WEIGHT:.2f})",
+                f"  answered at p >= {self.threshold:.3f}{across} (dev prior {PRIOR_THRESHOLD:.3f}); keyword weight "
+                f"{self.fusion_weight:.2f} (dev prior {PRIOR_WEIGHT:.2f})",
                 f"  at that cut-off {m['answered']:.0%} of its questions are answered with their article present, "
                 f"{m['refused']:.0%} refused with it left out"]
 
