@@ -90,33 +90,32 @@ def test_leaving_an_article_out_takes_its_versions_and_its_own_words_away():
     assert absent.logit < other_language.logit < present.logit
 
 
-def own(present, absent, across=()):
-    return calibration.Own(list(present), list(absent), list(across), list(present))
+def own(absent_top, present_top=()):
+    return calibration.Own([], [], [], [], list(present_top), list(absent_top))
 
 
-def test_the_cut_refuses_the_set_share_of_absent_questions_unless_that_refuses_answerable_ones():
-    absent = [float(x) for x in range(-10, 0)]  # -10 … -1
-    present = [float(x) for x in range(0, 10)]
-    rule = Rule(refuse_share=0.5, answer_share=0.1, answer_margin=0.0, shrink=0.0)
-    assert rule.cuts(own(present, absent), prior_logit=-2.0)[0] == pytest.approx(calibration.quantile(absent, 0.5))
-    low_present = [x - 12 for x in present]  # its answerable questions score below its unanswerable ones
-    assert rule.cuts(own(low_present, absent), -2.0)[0] == pytest.approx(calibration.quantile(low_present, 0.1))
+def test_the_floor_sits_at_a_quantile_of_the_best_cosine_its_own_questions_reach_without_their_article():
+    absent = [0.80 + 0.002 * i for i in range(40)]  # 0.800 … 0.878
+    rule = Rule(share=0.5, offset=-0.01, cross_offset=-0.03)
+    same, cross = rule.floors(own(absent))
+    assert same == pytest.approx(calibration.quantile(absent, 0.5) - 0.01)
+    assert cross == pytest.approx(same - 0.03)
+    higher = rule.floors(own([x + 0.05 for x in absent]))  # a knowledge base whose cosines run higher
+    assert higher[0] == pytest.approx(same + 0.05)  # gets a floor as much higher: positions, not levels
 
 
-def test_few_questions_pull_the_cut_towards_the_dev_prior():
-    absent, present = [-1.0] * 10, [3.0] * 10
-    assert Rule(refuse_share=0.5, shrink=0.0).cuts(own(present, absent), -3.0)[0] == pytest.approx(-1.0)
-    assert Rule(refuse_share=0.5, shrink=10.0).cuts(own(present, absent), -3.0)[0] == pytest.approx(-2.0)
+def test_too_few_questions_without_their_article_place_no_floor():
+    assert Rule().floors(own([0.85] * (calibration.MIN_ABSENT - 1))) is None
+    assert Rule().floors(own([0.85] * calibration.MIN_ABSENT)) is not None
 
 
-def test_questions_across_scripts_get_their_own_cut_measured_where_there_are_translations():
-    present, absent = [float(x) for x in range(0, 40)], [-5.0] * 40
-    rule = Rule(refuse_share=0.5, answer_share=0.1, answer_margin=10.0, shrink=0.0, cross_offset=-1.0)
-    assert rule.cuts(own(present, absent), -2.0) == pytest.approx((-5.0, -6.0))  # no translations: the dev offset
-    measured = Rule(**{**rule.__dict__, "own_across": True})
-    across = [x - 3.0 for x in present]  # its questions asked across scripts score 3 lower
-    assert measured.cuts(own(present, absent, across), -2.0) == pytest.approx((-5.0, -8.0))
-    assert measured.cuts(own(present, absent, [x + 3.0 for x in present]), -2.0)[1] == -5.0  # never stricter
+def test_the_floor_refuses_a_search_whose_best_cosine_is_below_it_whatever_the_probability():
+    s = answerability.Signals(top=0.84, margin=0.05, known=1.0, coverage=0.9, agree=1.0, lift=0.05,
+                              cross_script=0.0, centred=0.1)
+    assert answerability.DEFAULT.answered(s, answerability.Cut(0.01, 0.01))
+    assert not answerability.DEFAULT.answered(s, answerability.Cut(0.01, 0.01, 0.85, 0.82))
+    across = answerability.Signals(**{**s.__dict__, "cross_script": 1.0})
+    assert answerability.DEFAULT.answered(across, answerability.Cut(0.01, 0.01, 0.85, 0.82))  # its own floor
 
 
 def test_the_keyword_weight_follows_how_often_the_two_sides_agree_on_own_questions():
@@ -135,18 +134,19 @@ def test_a_knowledge_base_under_twenty_articles_keeps_the_dev_defaults():
     assert "too few to learn from" in cal.lines()[0]
 
 
-def test_the_fitted_cut_refuses_its_share_of_own_questions_left_out(make_fake_index):
+def test_the_fitted_floor_refuses_its_share_of_own_questions_left_out(make_fake_index):
     _, index, _ = make_fake_index(many_articles(25))
     searcher = Searcher(index)
     gen = searcher.generation()
     records = self_search.observe(gen, searcher.embedder.embed_queries, self_questions.make(gen))
-    rule = Rule(refuse_share=0.6, answer_share=0.0, answer_margin=50.0, shrink=0.0)
+    rule = Rule(share=0.6, offset=0.0, cross_offset=-0.03)
     cal = calibration.fit(records, {"en"}, 25, answerability.DEFAULT, rule)
-    absent = calibration.own_logits(records, {"en"}, answerability.DEFAULT, cal.fusion()).absent
-    assert cal.method == "self" and cal.questions == len(records) == 75
-    cut = calibration.logit_of(cal.threshold)
-    assert cut == pytest.approx(calibration.quantile(absent, 0.6), abs=1e-6)
-    assert cal.measured["refused"] == pytest.approx(np.mean(np.array(absent) < cut))
+    tops = calibration.own_logits(records, {"en"}, answerability.DEFAULT, cal.fusion()).absent_top
+    assert cal.method == "self" and cal.questions == len(records) == 75 and len(tops) >= calibration.MIN_ABSENT
+    assert cal.threshold == answerability.DEFAULT.threshold  # the probability cut-off stays the dev one
+    assert cal.top_cut == pytest.approx(calibration.quantile(tops, 0.6), abs=1e-4)
+    assert cal.top_cut_cross == pytest.approx(cal.top_cut - 0.03, abs=1e-4)
+    assert cal.measured["refused"] == pytest.approx(np.mean(np.array(tops) < cal.top_cut))
 
 
 def test_a_record_judged_as_it_stands_agrees_with_the_search_itself(make_fake_index):
@@ -203,9 +203,10 @@ def test_search_uses_the_knowledge_base_s_own_cut_off_and_weight_unless_told_oth
     searcher = Searcher(index)
     searcher.answer_model = answerability.DEFAULT
     gen = searcher.generation()
-    monkeypatch.setitem(gen.__dict__, "calibration", Calibration(0.42, 0.15, "self", 90, 30, {}, threshold_cross=0.3))
+    monkeypatch.setitem(gen.__dict__, "calibration", Calibration(0.42, 0.15, "self", 90, 30, {}, top_cut=0.86,
+                                                                 top_cut_cross=0.83))
     fuse, threshold = searcher.settings(gen)
-    assert (threshold, fuse.weight, fuse.scale) == (answerability.Cut(0.42, 0.3), 0.15, 0.05)
+    assert (threshold, fuse.weight, fuse.scale) == (answerability.Cut(0.42, 0.42, 0.86, 0.83), 0.15, 0.05)
     searcher.calibrated = False
     fuse, threshold = searcher.settings(gen)
     assert (threshold, fuse.weight) == (None, 0.4)
@@ -249,10 +250,11 @@ def test_a_knowledge_base_calibrates_itself_at_index_time_and_search_and_eval_us
     articles, index, summary = make_index(many_articles(25))
     cal = summary.calibration
     assert cal.method == "self" and cal.articles == 25 and cal.questions == 75
-    assert 0.0 < cal.threshold < 1.0 and cal.threshold != answerability.DEFAULT.threshold
+    assert cal.threshold == answerability.DEFAULT.threshold and 0.5 < cal.top_cut < 1.0
     assert index_format.read_manifest(index_format.current_generation(index))["calibration"] == cal.to_json()
     searcher = Searcher(index)
-    assert searcher.settings(searcher.generation())[1] == answerability.Cut(cal.threshold, cal.threshold_cross)
+    assert searcher.settings(searcher.generation())[1] == answerability.Cut(cal.threshold, cal.threshold,
+                                                                            cal.top_cut, cal.top_cut_cross)
     again = CliRunner().invoke(cli, ["index", "--articles", str(articles), "--index", str(index)])
     assert "calibrated on 75 of its own questions from 25 articles" in again.output
     assert "(kept: 0 articles changed since)" in again.output

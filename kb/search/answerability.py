@@ -61,15 +61,25 @@ class Signals:
 
 @dataclass(frozen=True)
 class Cut:
-    """Two thresholds: for a query in the script of its best article, and for one in another script (a Chinese
-    question, an English article), whose cosines run lower for the same relevance; a knowledge base measures
-    both on its own questions (kb/search/calibration.py)."""
+    """What a knowledge base measured on its own questions (kb/search/calibration.py): the answer model's
+    probability thresholds, and floors on the best article's cosine (`top`), each for a query in the script of
+    its best article and for one in another script (a Chinese question, an English article), whose cosines run
+    lower for the same relevance.
+
+    The floor is there because e5's cosine level is a property of the knowledge base (a FAQ of short questions
+    scores every question higher than Wikipedia paragraphs do), and the model's weights, fitted across
+    knowledge bases, cannot know it: on a FAQ an off-topic question reaches the probability of a real one."""
 
     same: float
     cross: float
+    top_same: float | None = None
+    top_cross: float | None = None
 
     def of(self, s: Signals) -> float:
         return self.cross if s.cross_script else self.same
+
+    def floor(self, s: Signals) -> float | None:
+        return self.top_cross if s.cross_script else self.top_same
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,9 @@ class AnswerModel:
         if s is None or (s.known <= 0.0 and s.script_in_kb):
             return False
         if isinstance(threshold, Cut):
+            floor = threshold.floor(s)
+            if floor is not None and s.top < floor:
+                return False
             threshold = threshold.of(s)
         return self.probability(s) >= (self.threshold if threshold is None else threshold)
 

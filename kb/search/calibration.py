@@ -1,21 +1,23 @@
-"""Self-calibration: each knowledge base sets its own "answered" cut-off and keyword weight, at index time.
+"""Self-calibration: each knowledge base sets its own floor on the best cosine and its keyword weight, at index time.
 
 A cut-off or a fusion weight fitted once across the dev sets does not
 transfer: on knowledge bases polykb was never tuned on, one answered only 0.874
 of its answerable questions and another refused only 0.236 of its unanswerable
 ones, and the fusion lost to its own dense side on an unseen FAQ. What differs
-between knowledge bases is where their questions land on the answer model's
-scale, so each knowledge base measures that on questions it makes from its own
-articles (kb/search/self_questions.py), searched with the article present and
-left out (kb/search/self_search.py).
+between knowledge bases is the level of their cosines (a FAQ of short questions
+scores any question higher than Wikipedia paragraphs do) and how much their
+articles share words, so each knowledge base measures both on questions it
+makes from its own articles (kb/search/self_questions.py), searched with the
+article present and left out (kb/search/self_search.py).
 
 Those questions quote the articles, so they are easier than real ones and
 favour the keyword side. Calibration therefore reads positions, not levels:
-RULE maps quantiles of the KB's own questions to a cut-off, and was fitted on
-the dev sets with each set left out in turn (bench/calibration.py, numbers in
-bench/results/calibration.md). The result is shrunk towards the dev-fitted
-prior by the number of questions, and a knowledge base with fewer than
-MIN_GROUPS articles keeps the prior: too small to learn from.
+RULE puts the floor at a quantile of the best cosine its own questions reach
+with their article left out, FUSION_RULE the keyword weight by how often the
+two sides agree on them; both were fitted on the dev knowledge bases with each
+left out in turn (bench/calibration.py, numbers in bench/results/calibration.md).
+A knowledge base with fewer than MIN_GROUPS articles keeps the dev defaults:
+too small to learn from.
 
 The result is stored in the generation's manifest (`calibration`), printed by
 `kb index`, and read by the Searcher; `kb eval` reports rates with and without it.
@@ -31,7 +33,7 @@ from kb.search import answerability
 from kb.search import fusion as fusion_mod
 from kb.search.query_text import prose
 
-VERSION = 1
+VERSION = 2  # 2: a floor on the best cosine placed by the knowledge base; the probability cut-off kept
 MIN_GROUPS = 20  # fewer articles: too few questions to place a cut-off; the prior is kept
 REFUSED = -50.0  # the logit of a search refused by the no-known-word rule
 KINDS = ("title", "heading", "sentence")  # of own questions (kb/search/self_questions.py)
@@ -51,6 +53,8 @@ class Calibration:
     measured: dict = field(default_factory=dict)  # the positions it was fitted from (answer-model logits)
     seconds: float = 0.0
     threshold_cross: float | None = None  # the same for a question in another script than its best article
+    top_cut: float | None = None  # the best article's cosine a search needs at least (answerability.Cut.floor)
+    top_cut_cross: float | None = None  # ... for a question in another script than its best article
     fusion_power: float | None = None  # the keyword weight is adaptive, `weight · coverage^power` (FusionRule.power)
     stale: int = 0  # articles added, changed or removed since it was measured (kept while few: indexer/job.py)
     rules: str = ""  # which RULE and FUSION_RULE made it (`fingerprint()`): another pair measures again
@@ -70,10 +74,11 @@ class Calibration:
             return None
 
     def cut(self) -> answerability.Cut | float | None:
-        """What the answer model compares its probability with (None: its own threshold)."""
-        if self.threshold is None or self.threshold_cross is None:
+        """What the answer model compares its probability (and the best cosine) with; None: its own threshold."""
+        if self.threshold is None or (self.threshold_cross is None and self.top_cut is None):
             return self.threshold
-        return answerability.Cut(self.threshold, self.threshold_cross)
+        cross = self.threshold if self.threshold_cross is None else self.threshold_cross
+        return answerability.Cut(self.threshold, cross, self.top_cut, self.top_cut_cross)
 
     def fusion(self, base: fusion_mod.ConvexFusion = fusion_mod.DEFAULT) -> fusion_mod.ConvexFusion:
         if self.fusion_weight is None:
@@ -90,14 +95,15 @@ class Calibration:
             return ["calibration: none (the answer model is fitted for the e5 model only); "
                     "a search is refused when no word of it is in the knowledge base"]
         m = self.measured
-        across = ("" if self.threshold_cross in (None, self.threshold) else
-                  f", across scripts {self.threshold_cross:.3f}")
-        return [f"calibrated on {self.questions} of its own questions from {self.articles} articles "
-                f"({self.seconds:.1f} s):",
-                f"  answered at p >= {self.threshold:.3f}{across} (dev prior {PRIOR_THRESHOLD:.3f}); keyword weight "
-                f"{self.fusion_weight:.2f} (dev prior {PRIOR_WEIGHT:.2f})",
-                f"  at that cut-off {m['answered']:.0%} of its questions are answered with their article present, "
-                f"{m['refused']:.0%} refused with it left out"]
+        head = [f"calibrated on {self.questions} of its own questions from {self.articles} articles "
+                f"({self.seconds:.1f} s): keyword weight {self.fusion_weight:.2f} (dev prior {PRIOR_WEIGHT:.2f})"]
+        if self.top_cut is None:
+            return head + [f"  answered at p >= {self.threshold:.3f} (dev prior); too few questions left without "
+                           "their article to place a cosine floor"]
+        return head + [f"  answered at p >= {self.threshold:.3f} (dev prior) and a best cosine >= {self.top_cut:.3f} "
+                       f"({self.top_cut_cross:.3f} across scripts)",
+                       f"  at that floor {m['answered']:.0%} of its questions are answered with their article "
+                       f"present, {m['refused']:.0%} refused with it left out"]
 
 
 PRIOR_THRESHOLD = answerability.DEFAULT.threshold  # fitted once across the dev sets (bench/answers_fit.py)
@@ -189,54 +195,44 @@ class Own:
     absent: list[float]
     across: list[float]
     answer: list[float]  # `present` of the kinds that place the answerable side's cut (Rule.answer_kinds)
+    # the best article's cosine of the same questions in the script of their best article, not refused by rule
+    present_top: list[float] = field(default_factory=list)
+    absent_top: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Rule:
-    """How a knowledge base's own questions place its cut-offs (fitted on the dev sets, each left out in turn:
-    bench/calibration.py).
+    """Where a knowledge base's own questions put its floor on the best article's cosine (fitted on the dev
+    knowledge bases, each left out in turn: bench/calibration.py).
 
-    On the answer model's log-odds scale: `t_unanswerable` refuses `refuse_share` of its own questions once their
-    article is left out; `t_answerable` sits `answer_margin` above the `answer_share` quantile of the same
-    questions with their article present. The cut is the lower of the two (answering a customer who has an
-    answer comes first), pulled towards the dev prior by `shrink` questions' worth of weight.
+    The floor sits `offset` from the `share` quantile of the best cosine its own questions reach once their
+    article is left out: the nearest thing a knowledge base has to questions it cannot answer, in its own words
+    and at its own cosine level. A question in another script than its best article gets `cross_offset` less
+    (e5's cosines across languages run lower for the same relevance). The answer model's probability threshold
+    stays the dev-fitted one: its other signals (known words, keyword agreement, margins) mean the same in any
+    knowledge base, the level of its cosines does not.
 
-    A question in another script than the article that answers it scores lower for the same relevance (e5's
-    cosines across languages run lower), so it has its own cut, `cross_offset` below the first; where the
-    knowledge base has translations, its own questions asked across them measure that offset (`own_across`),
-    pulled towards `cross_offset` by the same shrinkage.
+    Tried first and measured worse (bench/results/calibration.md, previous version): placing the model's
+    probability threshold itself from the same questions; on a FAQ, off-topic questions reach the probability of
+    real ones, and only the cosine level tells them apart.
     """
 
-    refuse_share: float = 0.5
-    answer_share: float = 0.1
-    answer_margin: float = 0.0
-    shrink: float = 100.0  # questions at which the knowledge base's own estimate and the prior weigh the same
-    cross_offset: float = 0.0
-    own_across: bool = False
+    share: float = 0.5
+    offset: float = -0.03
+    cross_offset: float = -0.03
     kinds: tuple[str, ...] = KINDS  # the own questions it reads (kb/search/self_questions.py)
-    answer_kinds: tuple[str, ...] = ("sentence",)  # ... and those that place `t_answerable`
 
-    def cuts(self, own: Own, prior_logit: float) -> tuple[float, float]:
-        """(cut for a question in the script of its best article, cut for one in another script)."""
-        if not own.present or not own.absent or not own.answer:
-            return prior_logit, prior_logit + self.cross_offset
-        t_unanswerable = quantile(own.absent, self.refuse_share)
-        t_answerable = quantile(own.answer, self.answer_share) + self.answer_margin
-        t = prior_logit + self._weight(own.present) * (min(t_unanswerable, t_answerable) - prior_logit)
-        offset = self.cross_offset
-        if self.own_across and len(own.across) >= MIN_ACROSS:
-            measured = quantile(own.across, self.answer_share) - quantile(own.present, self.answer_share)
-            offset += self._weight(own.across) * (measured - offset)
-        return t, t + min(0.0, offset)
-
-    def _weight(self, values: list[float]) -> float:
-        return len(values) / (len(values) + self.shrink)
+    def floors(self, own: Own) -> tuple[float, float] | None:
+        """(floor in the script of the best article, floor across scripts); None: too few questions."""
+        if len(own.absent_top) < MIN_ABSENT:
+            return None
+        floor = quantile(own.absent_top, self.share) + self.offset
+        return floor, floor + self.cross_offset
 
 
 # Chosen on every dev knowledge base by bench/calibration.py (bench/results/calibration.md has it left out too).
-RULE = Rule(refuse_share=0.5, answer_share=0.1, answer_margin=0.5, shrink=300.0, cross_offset=0.0, own_across=False,
-            kinds=KINDS, answer_kinds=("sentence",))
-MIN_ACROSS = 20  # questions asked across scripts, at least, to measure the knowledge base's own offset
+RULE = Rule(share=0.5, offset=-0.03, cross_offset=-0.03, kinds=KINDS)
+MIN_ABSENT = 20  # own questions searched without their article, at least, to place a floor
 
 
 def quantile(values: list[float], share: float) -> float:
@@ -253,20 +249,23 @@ def own_logits(records: list[dict], kb_langs, model: answerability.AnswerModel, 
                kinds=KINDS, answer_kinds=KINDS) -> Own:
     """Each own question of `kinds` judged with its article present, left out, and (where the article has a
     version in another script) answered across scripts only; `answer` holds the present ones of `answer_kinds`."""
-    present, absent, across, answer = [], [], [], []
+    own = Own([], [], [], [])
     for rec in records:
-        z = outcome(rec, kb_langs, model, fusion).logit
+        here = outcome(rec, kb_langs, model, fusion)
         if rec["kind"] in answer_kinds:
-            answer.append(z)
+            own.answer.append(here.logit)
         if rec["kind"] not in kinds:
             continue
-        present.append(z)
-        absent.append(outcome(rec, kb_langs, model, fusion, drop="group").logit)
+        gone = outcome(rec, kb_langs, model, fusion, drop="group")
+        for o, logits, tops in ((here, own.present, own.present_top), (gone, own.absent, own.absent_top)):
+            logits.append(o.logit)
+            if o.logit != REFUSED and o.signals is not None and not o.signals.cross_script:
+                tops.append(o.signals.top)
         if any(c[0] == rec["group"] and c[1] != rec["lang"] for c in rec["cands"]):
             other = outcome(rec, kb_langs, model, fusion, drop="version")
             if other.signals is not None and other.signals.cross_script:
-                across.append(other.logit)
-    return Own(present, absent, across, answer)
+                own.across.append(other.logit)
+    return own
 
 
 @dataclass(frozen=True)
@@ -325,18 +324,20 @@ def fingerprint(rule: Rule | None = None, fusion_rule: FusionRule | None = None)
 def fit(records: list[dict], kb_langs, groups: int, model: answerability.AnswerModel = answerability.DEFAULT,
         rule: Rule = RULE, fusion_rule: FusionRule = FUSION_RULE) -> Calibration:
     """The settings for a knowledge base from its own questions' records (kb.search.self_search.observe): first
-    the fusion weight (the cut-offs are placed on the ranking that weight makes)."""
+    the fusion weight (the floor is placed on the ranking that weight makes)."""
     if groups < MIN_GROUPS or not any(r["kind"] in rule.kinds for r in records):
         return prior(groups, len(records), 0.0)
     agree, both = agreement(records)
     weight = round(fusion_rule.weight(agree, both), 4)
-    fusion = fusion_rule.fusion(weight)
-    own = own_logits(records, kb_langs, model, fusion, rule.kinds, rule.answer_kinds)
-    t, t_cross = rule.cuts(own, logit_of(model.threshold))
-    measured = {"answered": sum(z >= t for z in own.present) / len(own.present),
-                "refused": sum(z < t for z in own.absent) / len(own.absent),
-                "answered_across": sum(z >= t_cross for z in own.across) / len(own.across) if own.across else None,
-                "across": len(own.across), "agree": round(agree, 4)}
-    return Calibration(probability(t), weight, "self", len(records), groups, measured,
-                       threshold_cross=probability(t_cross), fusion_power=fusion_rule.power,
+    own = own_logits(records, kb_langs, model, fusion_rule.fusion(weight), rule.kinds, rule.kinds)
+    floors = rule.floors(own)
+    floors = tuple(round(f, 4) for f in floors) if floors else None  # as stored, so measured at what search uses
+    measured = {"agree": round(agree, 4), "across": len(own.across)}
+    if floors is not None:
+        t = logit_of(model.threshold)
+        measured["answered"] = sum(z >= t and top >= floors[0] for z, top in zip(own.present, own.present_top)) \
+            / max(1, len(own.present_top))
+        measured["refused"] = sum(top < floors[0] for top in own.absent_top) / len(own.absent_top)
+    return Calibration(model.threshold, weight, "self", len(records), groups, measured,
+                       top_cut=floors[0] if floors else None, top_cut_cross=floors[1] if floors else None, fusion_power=fusion_rule.power,
                        rules=fingerprint(rule, fusion_rule))
