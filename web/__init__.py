@@ -5,7 +5,7 @@ kb/settings.py, from their defaults, the instance folder's `config.py` and
 `KB_*` environment variables (`KB_INDEX=/srv/kb`, `KB_SECRET_KEY=...`), or a
 test config instead of both; each checked at start. Each audience has its
 blueprint: `help_center` (public pages), `agent` (suggested answers),
-`writers` (content-health reports), `insights` (charts for support leads), `editor` and `translating` (writers
+`writers` (content-health reports), `manager` (every article and its translations' status), `insights` (charts for support leads), `editor` and `translating` (writers
 edit articles in the browser), `workitems` (report rows assigned, resolved, snoozed), `contact` (the contact
 form), `api` (JSON), `auth` (log in and out) and `admin` (the audit log). Blueprints never import each other; what
 they share lives in `resources`, `security`, `i18n`, `answers` and `errors`.
@@ -48,7 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
 
-    from web.blueprints import admin, agent, api, auth, contact, editor, help_center, insights, translating, workitems, writers
+    from web.blueprints import admin, agent, api, auth, contact, editor, help_center, insights, manager, translating, workitems, writers
 
     app.register_blueprint(help_center.bp)
     app.register_blueprint(help_center.root)
@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(writers.bp)
+    app.register_blueprint(manager.bp)
     app.register_blueprint(contact.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(editor.bp)

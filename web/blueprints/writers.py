@@ -129,8 +129,11 @@ def article(article_id):
     html = render.render(body, resolve).html
     if row.visibility == "internal":
         get_audit().log("internal_read", g.user, f"{article_id} ({row.lang})")
-    return render_template("writers/article.html", row=row, html=html,
-                           versions=searcher.versions(article_id, "internal"), **_helpers())
+    versions = searcher.versions(article_id, "internal")
+    # the languages the help center serves that this public article lacks: the missing report's own rule
+    translate_to = sorted(searcher.languages("public") - {v.lang for v in versions}) if row.visibility == "public" else []
+    return render_template("writers/article.html", row=row, html=html, versions=versions, translate_to=translate_to,
+                           **_helpers())
 
 
 def table(name: str) -> Table:

@@ -1,0 +1,84 @@
+"""The writers' article manager (`/writers/articles`): every article and its translations in one table.
+
+Each language's status (up to date, outdated, overdue review, untranslated) is
+the reports' own finding (`kb.reports.coverage`), so the manager and the
+reports never disagree; filters by language, status, owner and audience, a
+search in ids and titles, and a bulk "assign" that assigns the report rows
+behind the chosen articles (the same work items the reports' "Assign" sets).
+Edit, Translate and New article lead to the editor. Writers and admins only.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
+
+from kb import reports
+from kb.reports import coverage
+from kb.storage.accounts import EDITORS
+from kb.storage.workitems import State
+
+from web.services.resources import get_accounts, get_activity, get_searcher, get_workitems
+from web.services.security import role_required
+
+bp = Blueprint("manager", __name__, url_prefix="/writers/articles")
+FILTERS = ("q", "lang", "status", "owner", "audience")
+
+bp.before_request(role_required(EDITORS, lambda: _("This page is for writers.")))
+
+
+@bp.get("")
+def index():
+    rows, langs = coverage.coverage(_context())
+    chosen = {f: request.args.get(f, "").strip()[:200] for f in FILTERS}
+    if chosen["status"] not in coverage.STATUSES:
+        chosen["status"] = ""
+    shown = [r for r in rows if coverage.matches(r, **chosen)]
+    states = get_workitems().states()
+    assignees = {r["id"]: sorted({states[item].assignee for c in r["cells"].values() for _rep, item in c["items"]
+                                  if item in states and states[item].assignee}) for r in shown}
+    owners = sorted({o for r in rows for o in r["owners"]})
+    return render_template("writers/articles.html", rows=shown, total=len(rows), langs=langs, chosen=chosen,
+                           owners=owners, assignees=assignees, status_labels=status_labels(),
+                           editable=bool(current_app.config.get("ARTICLES")))
+
+
+@bp.post("/assign")
+def assign():
+    """Assign the report rows of the chosen articles (only the filter's language and status, if any) to a writer."""
+    f = request.form
+    name = g.user if f.get("action") == "assign_me" else f.get("assignee", "").strip()
+    if get_accounts().user_role(name) not in EDITORS:
+        abort(400, _("There is no writer called “%(name)s”.", name=name[:80]))
+    ids = set(f.getlist("id"))
+    if not ids:
+        abort(400, _("Choose at least one article to assign."))
+    lang, status = f.get("lang", ""), f.get("status", "")
+    rows, _langs = coverage.coverage(_context())
+    states = get_workitems().states()
+    done = 0
+    for row in rows:
+        if row["id"] not in ids:
+            continue
+        for report, item, code in coverage.items_to_assign(row, lang, status):
+            old = states.get(item) or State(item, report, row["id"], code)
+            get_workitems().save(State(**{**old.__dict__, "assignee": name, "updated_by": g.user}))
+            done += 1
+    if done:
+        flash(ngettext("Assigned %(num)d report row to %(name)s.", "Assigned %(num)d report rows to %(name)s.",
+                       done, name=name))
+    else:
+        flash(_("Nothing to assign: the chosen articles are up to date in every language shown."))
+    back = {k: f.get(k) for k in FILTERS if f.get(k)}
+    return redirect(url_for(".index", **back))
+
+
+def status_labels() -> dict[str, str]:
+    return {"up-to-date": _("Up to date"), "outdated": _("Outdated"), "overdue": _("Review overdue"),
+            "untranslated": _("Untranslated")}
+
+
+def _context() -> reports.Context:
+    searcher = get_searcher()
+    return reports.Context(store=searcher.store, activity=get_activity(), embedder=searcher.embedder,
+                           searcher=searcher)
