@@ -24,6 +24,7 @@ import threading
 from pathlib import Path
 from urllib.parse import quote
 
+from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -82,6 +83,18 @@ def ui_locale() -> str:
     if lang not in UI_LANGUAGES:
         lang = languages.SIBLING.get(lang, DEFAULT)
     return lang if lang in UI_LANGUAGES else DEFAULT
+
+
+def lang_label(code: str | None) -> str:
+    """A language's name in the interface's language, for inside a sentence ("暂无英语版本", not "暂无English版本");
+    the native names (`lang_names`) stay for links a reader picks their own language from."""
+    if not code:
+        return ""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(ui_locale())
+    except (ValueError, UnknownLocaleError):
+        name = None
+    return name or languages.NAMES.get(code, code)
 
 
 def page_lang() -> str:
@@ -155,7 +168,7 @@ def init_app(app: Flask):
     @app.context_processor
     def language_context():
         return {"lang_names": languages.NAMES, "site_languages": site_languages, "ui_locale": ui_locale,
-                "page_lang": page_lang, "switch_url": switch_url, "home_url": home_url, "search_url": search_url,
+                "page_lang": page_lang, "lang_label": lang_label, "switch_url": switch_url, "home_url": home_url, "search_url": search_url,
                 "site_name": site_name}
 
     @app.after_request

@@ -11,11 +11,12 @@ from __future__ import annotations
 from flask_babel import format_percent, ngettext
 from flask_babel import gettext as _
 
-from kb.text.languages import NAMES
+from web.presentation.i18n import lang_label
 
 
 def language(code: str | None) -> str:
-    return NAMES.get(code or "", code or "")
+    """A language named in the interface's language: these names sit inside sentences."""
+    return lang_label(code)
 
 
 def values() -> dict[str, str]:
