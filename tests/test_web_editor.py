@@ -187,14 +187,47 @@ def test_mark_up_to_date_needs_confirming_and_says_facts_still_differ(writer, kb
 
 def test_create_translation_is_prefilled_and_saved_beside_the_source(writer, kb_copy):
     page = writer.get("/writers/translate/cdn-purge-cache/es/new?from=en").get_data(as_text=True)
-    text = re.search(r'<textarea id="text" name="text"[^>]*>(.*?)</textarea>', page, re.S).group(1)
-    text = htmllib.unescape(text)
-    assert "translated_from: en" in text and "source_hash: " in text and "lang: es" in text
-    r = writer.post("/writers/edit/new", data={"id": "cdn-purge-cache", "lang": "es", "folder": "cdn",
-                                               "text": text.replace("A purge removes", "Una purga elimina"),
-                                               "csrf_token": csrf_token(writer, "/writers/edit/new")})
+    fields = {k: htmllib.unescape(v) for k, v in re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page)}
+    body = htmllib.unescape(re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+    assert fields["translated_from"] == "en" and fields["source_hash"] and fields["lang"] == "es"
+    assert not body.startswith("---") and "source_hash" not in body  # front matter from the form, not typed again
+    r = writer.post("/writers/edit/new", data={**fields, "body": body.replace("A purge removes", "Una purga elimina")})
     assert r.status_code == 302
-    assert "Una purga elimina" in (kb_copy[0] / "cdn/cdn-purge-cache.es.md").read_text(encoding="utf-8")
+    saved = (kb_copy[0] / "cdn/cdn-purge-cache.es.md").read_text(encoding="utf-8")
+    assert "Una purga elimina" in saved
+    assert "translated_from: en" in saved and f"source_hash: {fields['source_hash']}" in saved and "lang: es" in saved
+
+
+def test_new_article_form_asks_id_and_language_once_and_says_what_is_missing(read_only_writer, read_only_kb_copy):
+    page = read_only_writer.get("/writers/edit/new").get_data(as_text=True)
+    assert 'name="text"' not in page and page.count('name="lang"') == 1 and page.count('name="id"') == 1
+    token = csrf_token(read_only_writer, "/writers/edit/new")
+    r = read_only_writer.post("/writers/edit/new", data={"id": "cdn-form-only", "lang": "", "title": "T",
+                                                         "body": "Text", "csrf_token": token})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Choose the article&#39;s language." in html
+    assert 'id="f-lang" value="" list="known-langs"' in html and 'aria-invalid="true" aria-describedby="err-lang"' in html
+    assert 'value="cdn-form-only"' in html and ">Text</textarea>" in html  # what was typed is kept
+    r = read_only_writer.post("/writers/edit/new", data={"id": "", "lang": "en", "csrf_token": token})
+    assert r.status_code == 400 and "Give the article an id." in r.get_data(as_text=True)
+    r = read_only_writer.post("/writers/edit/new", data={"id": "cdn-x", "lang": "en", "csrf_token": token,
+                                                         "text": "---\nid: other\nlang: en\ntitle: T\n---\nx\n"})
+    assert r.status_code == 400 and "The front matter says id: other, the form cdn-x." in r.get_data(as_text=True)
+    assert not list(read_only_kb_copy[0].rglob("cdn-form-only*")) and not list(read_only_kb_copy[0].rglob("cdn-x*"))
+
+
+def test_new_article_front_matter_is_built_from_the_form(edit_app, writer, kb_copy):
+    token = csrf_token(writer, "/writers/edit/new")
+    r = writer.post("/writers/edit/new", data={"id": "cdn-from-form", "lang": "en", "title": "From the form",
+                                               "product": "cdn", "visibility": "internal", "owner": "ana",
+                                               "tags": "a, b", "body": "Body only.\r\n", "csrf_token": token})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    from kb.articles.model import parse
+
+    article = parse((kb_copy[0] / "cdn/cdn-from-form.en.md").read_text(encoding="utf-8"), "cdn-from-form.en.md")[0]
+    assert (article.id, article.lang, article.title, article.visibility, article.owner, article.tags) == (
+        "cdn-from-form", "en", "From the form", "internal", "ana", ["a", "b"])
+    assert article.body.strip() == "Body only." and article.reviewed is not None
 
 
 # --- new and deleted articles ------------------------------------------------------------------

@@ -82,30 +82,92 @@ def _quick_save(src, text, action, message):
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    """A new article (or, from the translation pages, a new translation): the whole file in one text box."""
+    """A new article (or, from the translation pages, a new translation): id, language and the front matter's
+    fields asked once in the form, the body in the text box; the file's front matter is built from them.
+
+    A client that posts the whole file as `text` (front matter included) still may: its front matter must then
+    name the same id and language as the form.
+    """
     f = request.values
-    article_id, lang = f.get("id", "").strip(), f.get("lang", "").strip()
-    text = f.get("text")
-    if request.method == "GET" or not article_id or not lang:
-        if text is None:
-            text = article_source.new_article(article_id or "new-article-id", lang or "en", f.get("title") or "",
-                                              g.user, "public", None, _("Write the article here."), editing.today())
-        errors = [] if request.method == "GET" else [_problem(_("Give the article an id and a language."))]
-        return render_template("editor/new.html", text=text, article_id=article_id, lang=lang,
-                               folder=f.get("folder", ""), errors=errors), 200 if not errors else 400
+    form = _new_form(f)
+    if request.method == "GET":
+        return _new_page(form, [])
+    errors = _new_errors(form, f.get("text"))
+    if errors:
+        return _new_page(form, errors), 400
+    text = f.get("text") if f.get("text") is not None else _new_text(form)
     try:
-        article_source.check_key(article_id, lang)
-        rel = _new_path(article_id, lang, f.get("folder", ""), text)
-        done = editing.save(None, rel, frontmatter.join(*frontmatter.split(text)), None, article_id, lang,
+        rel = _new_path(form["id"], form["lang"], form["folder"], text)
+        done = editing.save(None, rel, frontmatter.join(*frontmatter.split(text)), None, form["id"], form["lang"],
                             "create", g.user)
     except editing.Invalid as e:
-        return render_template("editor/new.html", text=text, article_id=article_id, lang=lang,
-                               folder=f.get("folder", ""), errors=e.problems), 400
+        head_lines = 0 if f.get("text") is not None else frontmatter.split(text)[0].count("\n")
+        return _new_page(form, [_error(p.message, line=p.line - head_lines if p.line > head_lines else None)
+                                for p in e.problems]), 400
     except article_source.SourceError as e:
-        return render_template("editor/new.html", text=text, article_id=article_id, lang=lang,
-                               folder=f.get("folder", ""), errors=[_problem(str(e))]), 400
+        return _new_page(form, [_error(str(e))]), 400
     _flash_saved(done)
-    return redirect(url_for(".edit", article_id=article_id, lang=lang, ticket=done.ticket))
+    return redirect(url_for(".edit", article_id=form["id"], lang=form["lang"], ticket=done.ticket))
+
+
+NEW_FIELDS = ("id", "lang", "folder", "title", "product", "visibility", "owner", "tags", "translated_from",
+              "source_hash", "review_every")
+
+
+def _new_form(f) -> dict:
+    form = {k: f.get(k, "").strip() for k in NEW_FIELDS}
+    form["body"] = f.get("body", "")
+    form["visibility"] = form["visibility"] or "public"
+    if request.method == "GET" and not form["owner"]:
+        form["owner"] = g.user
+    return form
+
+
+def _new_errors(form: dict, text: str | None) -> list[dict]:
+    """What stops the form from making a file, each on its field: the id and the language first."""
+    errors = []
+    if not form["id"]:
+        errors.append(_error(_("Give the article an id."), "id"))
+    if not form["lang"]:
+        errors.append(_error(_("Choose the article's language."), "lang"))
+    if errors:
+        return errors
+    try:
+        article_source.check_key(form["id"], form["lang"])
+    except article_source.SourceError as e:
+        return [_error(str(e), "lang" if form["id"] and "language" in str(e) else "id")]
+    if text is not None:  # the whole file: its front matter must agree with the form
+        meta = frontmatter.values(text)
+        for key in ("id", "lang"):
+            if meta.get(key) is not None and str(meta.get(key)) != form[key]:
+                errors.append(_error(_("The front matter says %(key)s: %(value)s, the form %(form)s.", key=key,
+                                       value=str(meta.get(key))[:80], form=form[key]), key))
+    elif not form["title"]:
+        errors.append(_error(_("Give the article a title."), "title"))
+    if form["visibility"] not in VISIBILITIES:
+        errors.append(_error(_("Choose who can read it."), "visibility"))
+    return errors
+
+
+def _new_text(form: dict) -> str:
+    """The file: front matter from the form's fields (a new article is reviewed today), then the body."""
+    every = form["review_every"]
+    meta = {"id": form["id"], "lang": form["lang"], "title": form["title"],
+            "tags": [t.strip() for t in form["tags"].split(",") if t.strip()], "product": form["product"] or None,
+            "visibility": form["visibility"], "owner": form["owner"] or None, "updated": editing.today(),
+            "reviewed": None if form["translated_from"] else editing.today(),
+            "review_every": int(every) if every.isdigit() else None,
+            "translated_from": form["translated_from"] or None, "source_hash": form["source_hash"] or None}
+    return frontmatter.dump(meta) + form["body"].replace("\r\n", "\n").strip() + "\n"
+
+
+def _new_page(form: dict, errors: list[dict], source=None):
+    return render_template("editor/new.html", form=form, errors=errors, source=source, visibilities=VISIBILITIES,
+                           field_errors={e["field"]: e["message"] for e in errors if e.get("field")})
+
+
+def _error(message: str, field: str | None = None, line: int | None = None) -> dict:
+    return {"message": message, "field": field, "line": line}
 
 
 def _new_path(article_id: str, lang: str, folder: str, text: str) -> str:
@@ -226,9 +288,3 @@ def _flash_saved(done):
         flash(_("Saved."))
     for w in done.warnings[:5]:
         flash(_("Line %(line)d: %(msg)s", line=w.line, msg=w.message))
-
-
-def _problem(message: str):
-    from kb.articles.model import Problem
-
-    return Problem("", 1, "error", message)

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 
 from kb.articles import source as article_source
-from kb.articles.model import content_hash, parse
+from kb.articles.model import VISIBILITIES, content_hash, parse
 from kb.articles.chunking import sections
 from kb.articles import drift
 
@@ -67,9 +67,12 @@ def new(article_id, lang):
         return redirect(url_for("editor.edit", article_id=article_id, lang=lang))
     source_src = editing.load(article_id, request.args.get("from", "en"))
     source = parse(source_src.text, source_src.rel)[0]
-    text = article_source.new_translation(source, lang, g.user, editing.today())
-    return render_template("editor/new.html", text=text, article_id=article_id, lang=lang,
-                           folder=source_src.rel.rpartition("/")[0], errors=[], source=source)
+    form = {"id": article_id, "lang": lang, "folder": source_src.rel.rpartition("/")[0], "title": source.title,
+            "product": source.product or "", "visibility": source.visibility, "owner": g.user or source.owner or "",
+            "tags": ", ".join(source.tags), "review_every": str(source.review_every or ""),
+            "translated_from": source.lang, "source_hash": source.content_hash, "body": source.body}
+    return render_template("editor/new.html", form=form, errors=[], field_errors={}, source=source,
+                           visibilities=VISIBILITIES)
 
 
 def aligned(source_body: str, translation_body: str) -> list[dict]:
