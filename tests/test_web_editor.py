@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import threading
 import shutil
 
 import pytest
@@ -138,6 +139,30 @@ def test_mark_reviewed_changes_one_line(writer, kb_copy):
     after = (kb_copy[0] / PURGE_ZH).read_text(encoding="utf-8")
     diff = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
     assert len(diff) == 1 and diff[0][0] == "reviewed: 2026-09-09" and diff[0][1].startswith("reviewed: 20")
+
+
+def test_mark_reviewed_leaves_the_stale_report_before_the_background_index_ends(writer, edit_app):
+    reindexer = edit_app.extensions["polykb"]["reindexer"]
+    gate, real = threading.Event(), reindexer.runner
+    reindexer.runner = lambda *args: gate.wait(60) and real(*args)  # the index is held until the checks are done
+    try:
+        page = writer.get("/writers/stale").get_data(as_text=True)
+        aid, lang = re.search(r'data-id="([^"]+)" data-lang="(\w+)"', page).groups()
+        etag = form_of(writer, f"/writers/edit/{aid}/{lang}")["etag"]
+        r = writer.post(f"/writers/edit/{aid}/{lang}/reviewed",
+                        data={"etag": etag, "csrf_token": csrf_token(writer, f"/writers/edit/{aid}/{lang}")})
+        ticket = int(re.search(r"ticket=(\d+)", r.headers["Location"]).group(1))
+        assert reindexer.status(ticket)["state"] != "done"  # the index has not published the new date yet
+        stale = writer.get("/writers/stale").get_data(as_text=True)
+        assert f'data-id="{aid}" data-lang="{lang}"' not in stale
+        queue = writer.get("/writers/priority").get_data(as_text=True)
+        assert not re.search(rf'data-id="{aid}" data-lang="{lang}">(?:(?!</tr>).)*Overdue reviews', queue, re.S)
+        articles = writer.get(f"/writers/articles?lang={lang}&status=overdue").get_data(as_text=True)
+        assert f'data-id="{aid}"' not in articles
+    finally:
+        gate.set()
+    wait_index(edit_app, r)
+    assert f'data-id="{aid}" data-lang="{lang}"' not in writer.get("/writers/stale").get_data(as_text=True)
 
 
 def test_every_save_is_in_the_history_with_who_and_the_diff(writer, edit_app):

@@ -28,14 +28,16 @@ def stale(ctx: Context) -> list[dict]:
     rows = []
     for a in ctx.store.articles():
         every = a.review_every or ctx.review_every_default
-        last = a.reviewed or a.updated
+        marked = ctx.reviewed.get((a.id, a.lang))
+        reviewed = max(d for d in (a.reviewed, marked) if d) if a.reviewed or marked else None
+        last = reviewed or a.updated
         if last is None:
             rows.append(_row(a, reviewed=None, due=None, overdue_days=None, status="never-reviewed"))
             continue
         due = last + dt.timedelta(days=every)
         if due < ctx.today:
             rows.append(_row(a, reviewed=last.isoformat(), due=due.isoformat(), overdue_days=(ctx.today - due).days,
-                             status="overdue" if a.reviewed else "no-review-date"))
+                             status="overdue" if reviewed else "no-review-date"))
     rows.sort(key=lambda r: (r["owner"] or "~", -(r["overdue_days"] or 10**6)))
     return rows
 

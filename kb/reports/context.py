@@ -21,6 +21,9 @@ class Context:
     duplicate_margin: float = 1.1  # duplicates report: margin over the 5 nearest neighbours
     embedder: object = None  # gaps report: embeds failed queries (a CachedEmbedder)
     searcher: object = None  # gaps report: nearest existing article
+    # (id, lang) -> a review recorded since the index was built (the editor's "Mark reviewed"): the stale report
+    # counts it at once instead of after the background index
+    reviewed: dict = field(default_factory=dict)
 
     @property
     def since(self) -> str:

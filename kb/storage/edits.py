@@ -7,7 +7,9 @@ a deleted article's text stays here, so it can be restored.
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+import datetime as dt
+
+from sqlalchemy import func, insert, select
 
 from kb.storage.database import Database, now
 from kb.storage.schema import edits
@@ -31,3 +33,11 @@ class Edits:
              .order_by(edits.c.id.desc()).limit(limit))
         with self.db.read() as c:
             return [dict(r._mapping) for r in c.execute(q)]
+
+    def last_reviewed(self) -> dict[tuple[str, str], dt.date]:
+        """(id, lang) -> the day of its latest "Mark reviewed": the reports apply it before the background index
+        has published the file's new `reviewed` date."""
+        q = (select(edits.c.article_id, edits.c.lang, func.max(edits.c.ts)).where(edits.c.action == "reviewed")
+             .group_by(edits.c.article_id, edits.c.lang))
+        with self.db.read() as c:
+            return {(aid, lang): dt.date.fromisoformat(ts[:10]) for aid, lang, ts in c.execute(q)}

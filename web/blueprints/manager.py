@@ -18,7 +18,7 @@ from kb.reports import coverage
 from kb.storage.accounts import EDITORS
 from kb.storage.workitems import State
 
-from web.services.resources import get_accounts, get_activity, get_searcher, get_workitems
+from web.services.resources import get_accounts, get_activity, get_edits, get_searcher, get_workitems
 from web.services.security import role_required
 
 bp = Blueprint("manager", __name__, url_prefix="/writers/articles")
@@ -81,4 +81,4 @@ def status_labels() -> dict[str, str]:
 def _context() -> reports.Context:
     searcher = get_searcher()
     return reports.Context(store=searcher.store, activity=get_activity(), embedder=searcher.embedder,
-                           searcher=searcher)
+                           searcher=searcher, reviewed=get_edits().last_reviewed())

@@ -23,7 +23,7 @@ from kb.reports import workitems
 from kb.storage.accounts import EDITORS
 
 from web.presentation.report_text import action_text, changes_note, link_target, problem_text, section_changes, values
-from web.services.resources import get_activity, get_audit, get_searcher, get_workitems
+from web.services.resources import get_activity, get_audit, get_edits, get_searcher, get_workitems
 from web.services.security import role_required
 
 bp = Blueprint("writers", __name__, url_prefix="/writers")
@@ -208,7 +208,7 @@ def columns(name: str, rows: list[dict]) -> list[Column]:
 def _context() -> reports.Context:
     searcher = get_searcher()
     return reports.Context(store=searcher.store, activity=get_activity(), embedder=searcher.embedder,
-                           searcher=searcher, window_days=WINDOW_DAYS)
+                           searcher=searcher, window_days=WINDOW_DAYS, reviewed=get_edits().last_reviewed())
 
 
 def _csv_safe(row: dict) -> dict:
