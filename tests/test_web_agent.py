@@ -191,3 +191,37 @@ def test_agent_searches_are_logged_as_internal(agent_client, activity):
     ask(agent_client, f"CDN 502 после смены источника {marker}")
     rows = run_sql(activity, "SELECT audience, route FROM searches WHERE query LIKE ?", (f"%{marker}%",))
     assert rows == [("internal", "agent")]
+
+
+@pytest.mark.slow
+def test_copy_text_of_an_outdated_section_warns_with_the_changed_facts_and_the_sources_wording(agent_client):
+    """The zh purge section still says 2,000 URLs where the English source says 10,000: its Copy text first shows
+    both facts, and offers the English section's text to copy instead."""
+    html = page(ask(agent_client, PURGE_TICKET, customer_lang="zh"))
+    card = re.search(r'<article class="answer card[^"]*" data-article="cdn-purge-cache">(.*?)</article>', html, re.S)
+    warning = re.search(r'<div class="notice notice-outdated copy-warning drift-warning" id="(drift-warning-\d+)"'
+                        r'[^>]*hidden>(.*?)</div>', card.group(1), re.S)
+    assert warning, "Copy text of the drifted section should warn first"
+    assert f'data-confirm="{warning.group(1)}"' in card.group(1)
+    said = dict(re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", warning.group(2), re.S))
+    # facts as the drift report compares them: numbers without their thousands separator
+    assert "<code lang=\"en\">10000</code>" in said["The English source says"]
+    assert "<code lang=\"zh\">2000</code>" in said["This translation still says"]
+    source = htmllib.unescape(re.search(r'<textarea readonly hidden id="source-\d+" lang="en">(.*?)</textarea>',
+                                        warning.group(2), re.S).group(1))
+    assert "10,000" in source and "2,000" not in source and "Copy the English wording" in warning.group(2)
+
+
+def test_an_unanswered_ticket_lists_no_internal_runbooks(agent_client, monkeypatch):
+    from tests.refusals import refuse_searches
+
+    ticket = "Клиент VIP, нужно срочно эскалировать на L2 по матрице эскалации"
+    answered = page(ask(agent_client, ticket))
+    assert "answer-internal" in answered and "runbooks-hidden" not in answered  # answered: runbooks are shown
+    refuse_searches(monkeypatch).add(ticket)
+    weak = page(ask(agent_client, ticket))
+    assert "No confident answer." in weak and 'class="badge badge-weak"' in weak
+    assert "answer-internal" not in weak and 'class="muted small runbooks-hidden"' in weak
+    data = agent_client.post("/api/suggest", json={"text": ticket},
+                             headers={"X-CSRFToken": csrf_token(agent_client, "/agent/")}).get_json()
+    assert data["answered"] is False and all(a["visibility"] == "public" for a in data["results"])

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from flask import g, url_for
 
-from kb.articles import render
+from kb.articles import drift, render
+from kb.articles.chunking import sections
 from kb.search.budget import RENDER
 from kb.search.searcher import Response, Result, Searcher
 from kb.search.logged import logged_search
@@ -44,6 +45,9 @@ class Answer:
     html: str  # the section rendered, to preview
     # this translation lags behind its source in substance (kb.index.catalog): the source's language, date, agent URL
     outdated_source: dict | None = None
+    # this very section's facts differ from the source's (kb.articles.drift): {"source_only", "translation_only",
+    # "source_lang", "source_section", "source_text"}: Copy text warns, shows them, offers the source's wording
+    drift: dict | None = None
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -61,6 +65,7 @@ class Suggestions:
     answers: list[Answer]
     search_id: int
     cut_short: bool = False  # rendering ran out of time: the answers rendered so far
+    internal_hidden: int = 0  # runbooks left out because the search did not answer (they would be unrelated)
 
     @property
     def degraded(self) -> tuple[str, ...]:
@@ -76,13 +81,18 @@ class Suggestions:
 def suggest(text: str, customer_lang: str | None, k: int, route: str) -> Suggestions:
     """Search internal and public articles for a ticket; log the search; answers in the customer's language."""
     searcher = get_searcher()
-    cut_short = False
+    cut_short, internal_hidden = False, 0
 
     def show(resp):  # the answers as agents see them, each in the customer's language where one exists
         nonlocal cut_short
+        nonlocal internal_hidden
         want = customer_lang or resp.detected.lang
         answers, start = [], time.perf_counter()
-        for r in resp.results:  # each answer renders its section twice (preview, text): k=50 of them adds up
+        results = resp.results
+        if not resp.answered:  # nothing answers: the closest runbooks are as unrelated as the rest, and an agent
+            results = [r for r in results if r.visibility == "public"]  # would follow their internal steps
+            internal_hidden = len(resp.results) - len(results)
+        for r in results:  # each answer renders its section twice (preview, text): k=50 of them adds up
             if time.perf_counter() - start > searcher.budget.render_seconds:
                 cut_short = True
                 break
@@ -100,7 +110,7 @@ def suggest(text: str, customer_lang: str | None, k: int, route: str) -> Suggest
         caller = g.get("api_caller")
         actor = str(caller) if caller is not None and caller.kind == "token" else g.user
         get_audit().log("internal_suggested", actor, ", ".join(internal))
-    return Suggestions(resp, want, answers, search_id, cut_short)
+    return Suggestions(resp, want, answers, search_id, cut_short, internal_hidden)
 
 
 def _answer(searcher: Searcher, r: Result, want: str | None) -> Answer | None:
@@ -139,7 +149,30 @@ def _answer(searcher: Searcher, r: Result, want: str | None) -> Answer | None:
         text=text, html=preview, outdated_source=None if outdated is None else {
             "lang": outdated.source_lang,
             "updated": outdated.source_updated,  # a date (None: unknown); to_json writes it as ISO
-            "agent_url": url_for("agent.article", article_id=r.id, lang=outdated.source_lang)})
+            "agent_url": url_for("agent.article", article_id=r.id, lang=outdated.source_lang)},
+        drift=None if outdated is None else _section_drift(searcher, r.id, outdated.source_lang, body, anchor,
+                                                           resolve_external))
+
+
+def _section_drift(searcher: Searcher, article_id: str, source_lang: str, body: str, anchor: str,
+                   resolve) -> dict | None:
+    """The facts this section of an outdated translation lacks or still has (sections aligned by position, as the
+    drift report aligns them), with the source section's text to paste instead; None if its facts agree."""
+    found = searcher.article(article_id, source_lang, "internal")
+    index = next((i for i, sec in enumerate(sections(body)) if sec.anchor == (anchor or "")), None)
+    if found is None or index is None:
+        return None
+    source_body = found[1]
+    changed = next((d for d in drift.compare(source_body, body) if d.index == index), None)
+    if changed is None or not changed.substantive:
+        return None
+    source_sections = sections(source_body)
+    if index >= len(source_sections):
+        return None
+    facts = changed.as_facts(limit=8)
+    return {"source_only": facts["source_only"], "translation_only": facts["translation_only"],
+            "source_lang": source_lang, "source_section": changed.source_heading,
+            "source_text": render.plain_text(source_sections[index].text, resolve)}
 
 
 def _aligned(searcher: Searcher, r: Result, want: str) -> tuple[str, str, str]:

@@ -214,7 +214,15 @@ SPEC = {
                         "check `outdated_source` before sending it")},
                     "outdated_source": {"type": ["object", "null"], "properties": {
                         "lang": {"type": "string"}, "updated": {"type": ["string", "null"], "format": "date"},
-                        "agent_url": {"type": "string"}}}}}}}},
+                        "agent_url": {"type": "string"}}},
+                    "drift": {"type": ["object", "null"], "description": (
+                        "this section's own facts differ from the source's: what the source has and the "
+                        "translation lacks, and the reverse, with the source section's text to send instead"),
+                        "properties": {
+                            "source_only": {"type": "array", "items": {"type": "string"}},
+                            "translation_only": {"type": "array", "items": {"type": "string"}},
+                            "source_lang": {"type": "string"}, "source_section": {"type": "string"},
+                            "source_text": {"type": "string"}}}}}}}},
             "Autocomplete": {"type": "object", "properties": {"suggestions": {"type": "array", "items": {
                 "type": "object", "properties": {"id": {"type": "string"}, "lang": {"type": "string"},
                                                  "title": {"type": "string"}, "url": {"type": "string"}}}}}},
