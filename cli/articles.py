@@ -30,6 +30,9 @@ def index(articles_dir, index_dir, model, strict, quiet, progress_json):
                   report=report if progress_json else None)
     for p in summary.skipped:
         click.echo(str(p), err=True)
+    if not quiet:  # each warning where it is (file:line), not only their count in the summary
+        for p in summary.warnings:
+            click.echo(str(p), err=True)
     if progress_json:
         click.echo(json.dumps({"stage": "done", "generation": summary.generation, "changed": summary.articles_changed,
                                "seconds": round(summary.seconds, 2)}))

@@ -104,3 +104,31 @@ def test_search_with_articles_indexes_them_first_when_there_is_no_index(runner, 
     result = runner.invoke(cli, ["search", "OBS 推流", "--articles", str(articles), "--index", str(index), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output[result.output.index("{"):])["results"][0]["id"] == "live-obs"
+
+
+def test_index_lists_each_warning_with_its_file_and_line(runner, tmp_path, fake_model):
+    articles = write_tree(tmp_path / "articles", {
+        "a.en.md": "---\nid: a\nlang: en\ntitle: A\nowner: ana\n---\nSee [the other one](missing-article).\n\nText.\n"})
+    result = runner.invoke(cli, ["index", "--articles", str(articles), "--index", str(tmp_path / "index"),
+                                 "--model", fake_model])
+    assert result.exit_code == 0, result.output
+    listed = [line for line in result.stderr.splitlines() if line.startswith("a.en.md:")]
+    assert listed and all(": warning: " in line for line in listed)
+    assert any(line.startswith("a.en.md:7: warning: ") and "missing-article" in line for line in listed)
+    assert f"{len(listed)} warnings" in result.stdout
+    quiet = runner.invoke(cli, ["index", "--articles", str(articles), "--index", str(tmp_path / "index"),
+                                "--model", fake_model, "-q"])
+    assert "warning:" not in quiet.stderr
+
+
+def test_readme_documents_every_option_of_the_account_commands():
+    from cli.accounts import user
+    from tests.support import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("add", "passwd"):
+        for param in user.commands[name].params:
+            for flag in getattr(param, "opts", []):
+                if flag.startswith("--") and flag not in ("--index",):
+                    assert f"kb user {name}" in readme and flag in readme, f"README misses `kb user {name} {flag}`"
+    assert "--password-stdin" in readme
