@@ -121,6 +121,22 @@ def test_chart_is_an_svg_with_broken_lines_for_missing_values_and_escaped_labels
     assert "&lt;d&gt;" in svg and "<d>" not in svg and "中文 · b: 90%" in svg
 
 
+def test_weeks_cut_by_the_period_are_partial():
+    period = insights.Period(dt.date(2026, 10, 7), dt.date(2026, 10, 20), "week")  # Wednesday to a Tuesday
+    assert period.buckets() == [dt.date(2026, 10, 5), dt.date(2026, 10, 12), dt.date(2026, 10, 19)]
+    assert [period.days_in(b) for b in period.buckets()] == [5, 7, 2]
+    assert [period.partial(b) for b in period.buckets()] == [True, False, True]
+    days = insights.Period(dt.date(2026, 10, 7), dt.date(2026, 10, 9), "day")
+    assert not any(days.partial(b) for b in days.buckets())
+
+
+def test_chart_draws_partial_buckets_hollow_and_dotted():
+    svg = str(charts.line_chart(["a", "b", "c"], [charts.Line("All", [25, 236, 30])], str, "Searches",
+                                partial=frozenset({0, 2})))
+    assert svg.count("<polyline") == 1 and svg.count('<line class="partial"') == 2
+    assert svg.count('fill="#fff"') == 2 and svg.count('<circle') == 3
+
+
 # --- the page ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -169,6 +185,15 @@ def test_page_has_a_chart_a_table_and_a_csv_for_each_metric(client, activity):
         assert f'href="/insights/{metric}.csv?' in html
     assert "Top unanswered searches" in html
     assert "None" not in re.sub(r"<[^>]+>", "", html)
+
+
+def test_the_page_marks_the_partial_weeks(client, activity):
+    login(client, new_user(activity, "writer"))
+    html = client.get("/insights/?start=2026-10-07&end=2026-10-20&bucket=week").get_data(as_text=True)
+    assert html.count("(partial: 5 of 7 days)") == 6 and html.count("(partial: 2 of 7 days)") == 6  # each table
+    assert html.count('class="i-partial-note"') == 6 and "Hollow point: a partial week" in html
+    whole = client.get("/insights/?start=2026-10-05&end=2026-10-18&bucket=week").get_data(as_text=True)
+    assert "partial:" not in whole and "i-partial-note" not in whole
 
 
 def test_csv_export_is_the_numbers_of_the_chart(client, activity, index_dir):

@@ -57,6 +57,19 @@ class Period:
     def bucket_of(self, day: dt.date) -> dt.date:
         return day - dt.timedelta(days=day.weekday()) if self.bucket == "week" else day
 
+    @property
+    def bucket_days(self) -> int:
+        return 7 if self.bucket == "week" else 1
+
+    def days_in(self, bucket: dt.date) -> int:
+        """How many of the bucket's days the period covers: a week cut by the period's start or end is partial, and
+        its counts are not comparable with a whole week's (25 searches in two days beside 236 in seven)."""
+        last = bucket + dt.timedelta(days=self.bucket_days - 1)
+        return max(0, (min(last, self.end) - max(bucket, self.start)).days + 1)
+
+    def partial(self, bucket: dt.date) -> bool:
+        return self.days_in(bucket) < self.bucket_days
+
     def buckets(self) -> list[dt.date]:
         first, out = self.bucket_of(self.start), []
         step = dt.timedelta(days=7 if self.bucket == "week" else 1)

@@ -122,15 +122,17 @@ def _card(name: str, s: insights.Series, period: insights.Period, lang: str | No
     labels = [_lang_label(k) for k in keys]
     fmt = _percent if s.rate else _count
     x_labels = [format_date(b, "d MMM") for b in s.buckets]  # short: the table and the title say day or week
+    partial = frozenset(i for i, b in enumerate(s.buckets) if period.partial(b))
     svg = charts.line_chart(x_labels, [charts.Line(lb, s.values(k)) for lb, k in zip(labels, keys)], fmt,
                             _("%(chart)s, by %(bucket)s", chart=title, bucket=_bucket_word(period.bucket)),
-                            y_max=1.0 if s.rate else None)
-    table = [{"bucket": _bucket_label(b, period.bucket), "cells": [_cell_text(s, b, k) for k in keys]}
-             for b in s.buckets]
+                            y_max=1.0 if s.rate else None, partial=partial)
+    table = [{"bucket": _bucket_label(b, period.bucket), "cells": [_cell_text(s, b, k) for k in keys],
+              "partial": _("partial: %(n)d of %(total)d days", n=period.days_in(b), total=period.bucket_days)
+              if period.partial(b) else ""} for b in s.buckets]
     total = s.total(lang or insights.ALL)
     return {"name": name, "title": title, "about": about, "svg": svg, "keys": keys, "labels": labels,
             "styles": [charts.style(i) for i in range(len(keys))], "table": table,
-            "total": _total_text(s, total), "basis": _basis_text(s, total)}
+            "total": _total_text(s, total), "basis": _basis_text(s, total), "partial": bool(partial)}
 
 
 def _cell_text(s: insights.Series, bucket: dt.date, key: str) -> str:

@@ -32,8 +32,11 @@ def style(index: int) -> tuple[str, str]:
 
 
 def line_chart(x_labels: list[str], lines: list[Line], fmt: Callable[[float], str], title: str,
-               y_max: float | None = None) -> Markup:
-    """An SVG of `lines` over `x_labels`; `fmt` writes a y value, `y_max` fixes the top (1.0 for rates)."""
+               y_max: float | None = None, partial: frozenset[int] = frozenset()) -> Markup:
+    """An SVG of `lines` over `x_labels`; `fmt` writes a y value, `y_max` fixes the top (1.0 for rates).
+
+    Points at the `partial` indexes (buckets the period covers only in part) are hollow and joined by a dotted
+    line, so a short first or last week does not read as a drop."""
     values = [v for line in lines for v in line.values if v is not None]
     top = y_max if y_max is not None else 4 * _nice_step(max(values, default=0) / 4)
     n = len(x_labels)
@@ -59,15 +62,24 @@ def line_chart(x_labels: list[str], lines: list[Line], fmt: Callable[[float], st
         colour, dash = style(index)
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
         width = 2.6 if index == 0 else 1.8
-        for segment in _segments(line.values):
+        whole = [None if i in partial else v for i, v in enumerate(line.values)]
+        for segment in _segments(whole):
             points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in segment)
             parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="{width}"{dashed}'
                          f' stroke-linejoin="round" points="{points}"/>')
+        for i in sorted(partial):  # a partial bucket: dotted to its neighbours
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(line.values) and line.values[i] is not None and line.values[j] is not None:
+                    parts.append(f'<line class="partial" x1="{x(j):.1f}" y1="{y(line.values[j]):.1f}" '
+                                 f'x2="{x(i):.1f}" y2="{y(line.values[i]):.1f}" stroke="{colour}" '
+                                 f'stroke-width="1.4" stroke-dasharray="1 4" stroke-linecap="round"/>')
         for i, v in enumerate(line.values):
             if v is not None:
                 tip = escape(f"{line.label} · {x_labels[i]}: {fmt(v)}")
+                fill = f'fill="#fff" stroke="{colour}" stroke-width="1.6" class="partial"' if i in partial \
+                    else f'fill="{colour}"'
                 parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="{3 if index == 0 else 2.4}"'
-                             f' fill="{colour}"><title>{tip}</title></circle>')
+                             f' {fill}><title>{tip}</title></circle>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
