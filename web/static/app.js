@@ -174,7 +174,24 @@
     });
   }
 
+  /* A placeholder that does not fit its box (a phone, a long language) gives way to its short form, measured in
+     the input's own font, so it is never cut mid-word. */
+  function fitPlaceholder(input) {
+    var long = input.placeholder, short = input.getAttribute("data-short-placeholder");
+    var ctx = document.createElement("canvas").getContext("2d");
+    function fit() {
+      var cs = getComputedStyle(input);
+      var room = input.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      if (!ctx || room <= 0) return;
+      ctx.font = cs.fontStyle + " " + cs.fontWeight + " " + cs.fontSize + " " + cs.fontFamily;
+      input.placeholder = ctx.measureText(long).width <= room ? long : short;
+    }
+    fit();
+    window.addEventListener("resize", fit);
+  }
+
   ready(function () {
+    document.querySelectorAll("input[data-short-placeholder]").forEach(fitPlaceholder);
     document.querySelectorAll("input[data-autocomplete]").forEach(autocomplete);
     document.querySelectorAll(".prose[data-copy-label]").forEach(codeCopyButtons);
     document.querySelectorAll("details.langmenu").forEach(languageMenu);
