@@ -5,7 +5,34 @@
   function ready(fn) {
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
+  /* The draft survives opening a suggestion and pressing Back: the subject's autocomplete="off" (kept so the
+     browser's own list does not cover the suggestions) also stops the browser restoring it, and a page that is
+     not kept in the back/forward cache comes back empty. The draft lives in this tab's sessionStorage only,
+     and is dropped when the form is sent. */
+  var FIELDS = ["subject", "message", "name", "email"];
+  function keepDraft(form) {
+    var key = "kb-contact-draft:" + location.pathname;
+    var store;
+    try { store = window.sessionStorage; } catch (e) { return; }
+    var saved = null;
+    try { saved = JSON.parse(store.getItem(key) || "null"); } catch (e) { saved = null; }
+    if (saved) {
+      FIELDS.forEach(function (name) {
+        var el = form.elements[name];
+        if (el && !el.value && saved[name]) el.value = saved[name];
+      });
+    }
+    form.addEventListener("input", function () {
+      var draft = {};
+      FIELDS.forEach(function (name) { var el = form.elements[name]; if (el) draft[name] = el.value; });
+      try { store.setItem(key, JSON.stringify(draft)); } catch (e) { /* full or disabled: nothing kept */ }
+    });
+    form.addEventListener("submit", function () { try { store.removeItem(key); } catch (e) {} });
+  }
+
   ready(function () {
+    var form = document.querySelector("form.contact-form");
+    if (form) keepDraft(form);
     var input = document.getElementById("subject");
     var box = document.getElementById("suggestions");
     var seen = document.getElementById("suggested");
