@@ -120,8 +120,19 @@ def test_agent_is_warned_when_the_answer_is_an_outdated_translation(page, shoot,
     card = page.locator(".answer[data-article='cdn-purge-cache']")
     card.wait_for()
     assert card.locator(".answer-title").get_attribute("lang") == "zh"
-    notice = card.locator(".notice-outdated")
+    notice = card.locator("p.notice-outdated")
     assert notice.is_visible() and "English" in notice.inner_text()
+    # Copy text of the drifted section shows what differs first, and offers the English wording
+    page.evaluate("window.kbLastCopied = undefined")
+    card.locator("button[data-confirm^=drift-warning]").click()
+    warning = card.locator(".drift-warning")
+    assert warning.is_visible() and page.evaluate("window.kbLastCopied") is None  # nothing copied yet
+    assert "10000" in warning.locator("dd").first.inner_text() and "2000" in warning.locator("dd").last.inner_text()
+    card.screenshot(path=str(artifacts / "agent-outdated-copy-warning-zh.png"))
+    warning.locator("button.copy-source").click()
+    page.wait_for_function("window.kbLastCopied !== undefined")
+    english = page.evaluate("window.kbLastCopied")
+    assert "10,000" in english and "2,000" not in english
     card.screenshot(path=str(artifacts / "agent-outdated-translation-zh.png"))
     with page.context.expect_page() as opened:
         notice.locator("a").click()

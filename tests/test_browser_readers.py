@@ -32,7 +32,7 @@ def test_chinese_purge_article_warns_that_it_is_out_of_date_and_links_the_englis
     notice = page.locator(".notice-outdated")
     assert notice.is_visible()
     text = notice.inner_text()
-    assert "此译文可能已过时" in text and "English" in text and "2026年11月12日" in text
+    assert "此译文可能已过时" in text and "英语 原文" in text and "2026年11月12日" in text  # the name in Chinese
     shoot(page, "outdated-zh")
     notice.locator("a").click()
     page.wait_for_url(re.compile(r"/en/article/cdn-purge-cache$"))
@@ -136,3 +136,56 @@ def test_escape_closes_the_language_menu(page, shoot):
     assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
     name = menu.locator("summary").evaluate("s => s.textContent")
     assert "Русский" in name and "Язык" in name  # the accessible name holds the visible label
+
+
+def test_on_desktop_the_contents_box_never_covers_the_related_articles(page, shoot):
+    page.goto("/en/article/cdn-purge-cache")
+    toc, related = page.locator(".toc-side"), page.locator(".article-aside .related")
+    assert toc.is_visible() and related.is_visible()
+    height = page.evaluate("document.documentElement.scrollHeight")
+    for y in range(0, height, 300):  # scroll the whole article: the two boxes never overlap
+        page.evaluate(f"window.scrollTo(0, {y})")
+        a, b = toc.bounding_box(), related.bounding_box()
+        assert a["y"] + a["height"] <= b["y"] + 1 or b["y"] + b["height"] <= a["y"] + 1, (y, a, b)
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
+    assert toc.bounding_box()["y"] >= 0  # still in view halfway down: the aside sticks
+    shoot(page, "article-aside-scrolled")
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_search_placeholder_fits_a_phone(browser, server, lang, artifacts):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=server, locale=f"{lang}-RU")
+    page = context.new_page()
+    try:
+        page.goto(f"/{lang}/")
+        box = page.locator("#q-big")
+        fits = page.evaluate("""(i) => { const cs = getComputedStyle(i), c = document.createElement('canvas')
+            .getContext('2d'); c.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+            return c.measureText(i.placeholder).width <= i.clientWidth - parseFloat(cs.paddingLeft)
+                - parseFloat(cs.paddingRight); }""", box.element_handle())
+        assert fits and box.get_attribute("placeholder") == box.get_attribute("data-short-placeholder")
+        page.screenshot(path=str(artifacts / f"search-placeholder-{lang}-phone.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.wait_for_function("document.querySelector('#q-big').placeholder.length > 30")  # the long one again
+    finally:
+        context.close()
+
+
+def test_the_contact_draft_survives_opening_a_suggestion_and_going_back(page, shoot):
+    page.goto("/en/contact/")
+    page.locator("#subject").press_sequentially("purge the cdn cache", delay=15)
+    page.fill("#message", "Old files stay on the edge after a purge.")
+    page.fill("#email", "ana@example.com")
+    page.locator("#suggestions .article-item a").first.click()
+    page.wait_for_url(re.compile(r"/en/article/"))
+    page.go_back()
+    page.wait_for_url(re.compile(r"/en/contact/"))
+    assert page.locator("#subject").input_value() == "purge the cdn cache"
+    assert page.locator("#message").input_value() == "Old files stay on the edge after a purge."
+    assert page.locator("#email").input_value() == "ana@example.com"
+    page.locator("#suggestions .article-item").first.wait_for()  # the suggestions for the restored subject
+    shoot(page, "contact-draft-restored")
+    page.locator(".contact-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/en/contact/sent/"))
+    page.goto("/en/contact/")
+    assert page.locator("#subject").input_value() == ""  # sent: the draft is gone
