@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import pytest
 
 from tests.browser_support import log_in_as_agent
-from tests.support import ROOT
+from tests.support import ROOT, wait_until
 
 TICKETS = {t["id"]: t for t in (json.loads(line) for line in (ROOT / "tests/data/agent-queries.jsonl").read_text(
     encoding="utf-8").splitlines() if line.strip())}
@@ -130,8 +130,8 @@ def test_agent_is_warned_when_the_answer_is_an_outdated_translation(page, shoot,
     assert "10000" in warning.locator("dd").first.inner_text() and "2000" in warning.locator("dd").last.inner_text()
     card.screenshot(path=str(artifacts / "agent-outdated-copy-warning-zh.png"))
     warning.locator("button.copy-source").click()
-    page.wait_for_function("window.kbLastCopied !== undefined")
-    english = page.evaluate("window.kbLastCopied")
+    # polled from here: wait_for_function's string runs through eval, which the page's CSP refuses
+    english = wait_until(lambda: page.evaluate("window.kbLastCopied"), 10, "the English wording on the clipboard")
     assert "10,000" in english and "2,000" not in english
     card.screenshot(path=str(artifacts / "agent-outdated-translation-zh.png"))
     with page.context.expect_page() as opened:

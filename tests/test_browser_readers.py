@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.browser_support import serving
-from tests.support import copy_index
+from tests.support import copy_index, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,7 @@ def test_the_search_placeholder_fits_a_phone(browser, server, lang, artifacts):
         assert fits and box.get_attribute("placeholder") == box.get_attribute("data-short-placeholder")
         page.screenshot(path=str(artifacts / f"search-placeholder-{lang}-phone.png"))
         page.set_viewport_size({"width": 1280, "height": 900})
-        page.wait_for_function("document.querySelector('#q-big').placeholder.length > 30")  # the long one again
+        wait_until(lambda: len(box.get_attribute("placeholder")) > 30, 10, "the long placeholder on a wide screen")
     finally:
         context.close()
 
