@@ -67,12 +67,7 @@ def line_chart(x_labels: list[str], lines: list[Line], fmt: Callable[[float], st
             points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in segment)
             parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="{width}"{dashed}'
                          f' stroke-linejoin="round" points="{points}"/>')
-        for i in sorted(partial):  # a partial bucket: dotted to its neighbours
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(line.values) and line.values[i] is not None and line.values[j] is not None:
-                    parts.append(f'<line class="partial" x1="{x(j):.1f}" y1="{y(line.values[j]):.1f}" '
-                                 f'x2="{x(i):.1f}" y2="{y(line.values[i]):.1f}" stroke="{colour}" '
-                                 f'stroke-width="1.4" stroke-dasharray="1 4" stroke-linecap="round"/>')
+        parts += _partial_links(line.values, partial, x, y, colour)
         for i, v in enumerate(line.values):
             if v is not None:
                 tip = escape(f"{line.label} · {x_labels[i]}: {fmt(v)}")
@@ -82,6 +77,18 @@ def line_chart(x_labels: list[str], lines: list[Line], fmt: Callable[[float], st
                              f' {fill}><title>{tip}</title></circle>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _partial_links(values: list[float | None], partial: frozenset[int], x, y, colour: str) -> list[str]:
+    """Dotted lines from each partial bucket's point to its known neighbours."""
+    out = []
+    for i in sorted(partial):
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(values) and values[i] is not None and values[j] is not None:
+                out.append(f'<line class="partial" x1="{x(j):.1f}" y1="{y(values[j]):.1f}" x2="{x(i):.1f}" '
+                           f'y2="{y(values[i]):.1f}" stroke="{colour}" stroke-width="1.4" stroke-dasharray="1 4" '
+                           f'stroke-linecap="round"/>')
+    return out
 
 
 def _segments(values: list[float | None]) -> list[list[tuple[int, float]]]:
