@@ -191,7 +191,7 @@ def test_the_page_marks_the_partial_weeks(client, activity):
     login(client, new_user(activity, "writer"))
     html = client.get("/insights/?start=2026-10-07&end=2026-10-20&bucket=week").get_data(as_text=True)
     assert html.count("(partial: 5 of 7 days)") == 6 and html.count("(partial: 2 of 7 days)") == 6  # each table
-    assert html.count('class="i-partial-note"') == 6 and "Hollow point: a partial week" in html
+    assert html.count('class="i-partial-note"') == 6 and "Hollow point: a week only partly inside" in html
     whole = client.get("/insights/?start=2026-10-05&end=2026-10-18&bucket=week").get_data(as_text=True)
     assert "partial:" not in whole and "i-partial-note" not in whole
 

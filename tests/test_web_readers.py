@@ -38,3 +38,11 @@ def test_a_russian_date_at_the_end_of_a_sentence_has_one_full_stop(shared_app, p
 def test_the_search_box_carries_a_short_placeholder_for_narrow_screens(shared_app, lang, short):
     html = shared_app.test_client().get(f"/{lang}/").get_data(as_text=True)
     assert f'data-short-placeholder="{short}"' in html
+
+
+def test_the_russian_insights_period_ends_with_one_full_stop(shared_app):
+    from tests.editing_support import client_as
+
+    html = client_as(shared_app, "writer").get("/insights/?start=2026-11-05&end=2026-12-04",
+                                               headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "Что база знаний сделала" in html and "г.." not in html
