@@ -141,10 +141,10 @@ def load(name: str, situation: str, folder: Path = OUT) -> dict | None:
         return json.load(f)
 
 
-def save(name: str, situation: str, records: list[dict], extra: dict):
-    OUT.mkdir(parents=True, exist_ok=True)
-    with gzip.open(OUT / f"{name}.{situation}.json.gz", "wt", encoding="utf-8") as f:
-        json.dump({"records": records, **extra}, f)
+def save(name: str, situation: str, records: list[dict], extra: dict, folder: Path = OUT):
+    folder.mkdir(parents=True, exist_ok=True)
+    with gzip.open(folder / f"{name}.{situation}.json.gz", "wt", encoding="utf-8") as f:
+        json.dump({"records": records, **extra}, f, ensure_ascii=False)
 
 
 def main(argv=None):

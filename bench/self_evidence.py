@@ -17,8 +17,6 @@ their real queries' evidence is dumped beside (bench/.work/evidence/<kb>.kbs.jso
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import sys
 import time
 from pathlib import Path
@@ -53,17 +51,11 @@ def dump(index: Path, embedder=None) -> tuple[list[dict], dict, object]:
 
 
 def load(name: str, situation: str) -> dict | None:
-    path = OUT / f"{name}.{situation}.json.gz"
-    if not path.exists():
-        return None
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return json.load(f)
+    return evidence.load(name, situation, OUT)
 
 
 def save(name: str, situation: str, records: list[dict], facts: dict):
-    OUT.mkdir(parents=True, exist_ok=True)
-    with gzip.open(OUT / f"{name}.{situation}.json.gz", "wt", encoding="utf-8") as f:
-        json.dump({"records": records, **facts}, f, ensure_ascii=False)
+    evidence.save(name, situation, records, facts, OUT)
 
 
 def main(argv=None):
