@@ -52,7 +52,6 @@ class Calibration:
     articles: int = 0
     measured: dict = field(default_factory=dict)  # the positions it was fitted from (answer-model logits)
     seconds: float = 0.0
-    threshold_cross: float | None = None  # the same for a question in another script than its best article
     top_cut: float | None = None  # the best article's cosine a search needs at least (answerability.Cut.floor)
     top_cut_cross: float | None = None  # ... for a question in another script than its best article
     fusion_power: float | None = None  # the keyword weight is adaptive, `weight · coverage^power` (FusionRule.power)
@@ -75,10 +74,9 @@ class Calibration:
 
     def cut(self) -> answerability.Cut | float | None:
         """What the answer model compares its probability (and the best cosine) with; None: its own threshold."""
-        if self.threshold is None or (self.threshold_cross is None and self.top_cut is None):
+        if self.threshold is None or self.top_cut is None:
             return self.threshold
-        cross = self.threshold if self.threshold_cross is None else self.threshold_cross
-        return answerability.Cut(self.threshold, cross, self.top_cut, self.top_cut_cross)
+        return answerability.Cut(self.threshold, self.threshold, self.top_cut, self.top_cut_cross)
 
     def fusion(self, base: fusion_mod.ConvexFusion = fusion_mod.DEFAULT) -> fusion_mod.ConvexFusion:
         if self.fusion_weight is None:
