@@ -78,6 +78,15 @@ def test_internal_runbooks_are_found_for_agents_but_never_for_customers(sample_i
         assert set(q.relevant) & {r.id for r in agent.results}, q.id
 
 
+@pytest.mark.parametrize("text, article", [("推流失拜", "live-push-failed"),
+                                           ("ошибак сертифката", "cdn-ssl-certificate-errors")])
+def test_the_readmes_typo_examples_are_answered_by_their_article(sample_index, text, article):
+    """The dense side embeds the corrected query too: "推流失拜" as typed was refused though its first
+    result was right (issue 22)."""
+    resp = Searcher(sample_index[1]).search(text)
+    assert resp.answered and resp.results[0].id == article
+
+
 def test_what_the_sample_answers_and_what_it_refuses_with_the_real_model(sample_index):
     """The answered decision through the real model on the sample: the customers' queries are answered,
     keyboard mash and questions about things the sample never covers are not (regression guards; the

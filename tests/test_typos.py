@@ -35,6 +35,9 @@ def correct(tmp_path):
     conn = create(tmp_path / "kb.sqlite")
     conn.executemany("INSERT INTO chunks_fts (rowid, tokens) VALUES (?, ?)",
                      [(i, " ".join(languages.tokenize(text, lang))) for i, (lang, text) in enumerate(CHUNKS, 1)])
+    conn.execute("PRAGMA foreign_keys = OFF")  # chunks without their articles: only their text is read here
+    conn.executemany("INSERT INTO chunks (rowid, article, ord, heading, anchor, heading_path, text, embed_text, vector)"
+                     " VALUES (?, 0, 0, '', '', '[]', ?, '', x'')", [(i, t) for i, (_, t) in enumerate(CHUNKS, 1)])
     store = Store(conn)
     store.write_vocabulary(typos.lookup_keys)
     vocabulary = typos.Vocabulary.load(store)
@@ -113,6 +116,21 @@ def test_chinese_dictionary_words_the_articles_do_not_use_are_not_typos(correct)
 def test_a_lone_chinese_character_is_only_replaced_by_one_that_sounds_the_same(correct):
     assert "失败" in correct("推流失百", "zh").tokens  # 百 bai, 败 bai
     assert "失败" not in correct("推流失猫", "zh").tokens  # 猫 mao
+
+
+def test_the_dense_side_gets_the_query_as_meant_in_the_articles_own_words(correct):
+    assert correct("推流失拜", "zh").text == "推流失败"
+    assert correct("ошибак сертифката", "ru").text == "ошибка сертификата"
+    assert correct("how do I reset my pasword", "en").text == "how do i reset my password"
+
+
+def test_the_dense_side_gets_no_text_when_nothing_sure_was_corrected(correct):
+    assert correct("reset password", "en").text == ""  # nothing to correct
+    assert correct("推流失猫", "zh").text == ""  # 猫 mao: not the sound of any fix
+    # a short word one edit from an indexed one is often a real word the articles lack ("cant" → "can"): the
+    # keyword side may try it, weighed down, but the dense side would take it at full weight
+    fixed = correct("renw certificate", "en")
+    assert fixed.fixed == {"renew": "renw"} and fixed.text == ""
 
 
 # --- the vocabulary in the index ------------------------------------------------------

@@ -96,6 +96,13 @@ class KeywordIndex:
         fts = self._t("chunks_fts")
         return self.conn.execute(f"SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT 1", (match,)).fetchone() is not None
 
+    def chunk_with(self, term: str) -> int | None:
+        """One chunk that has `term` (the lowest rowid, so the same one every time), or None."""
+        fts = self._t("chunks_fts")
+        row = self.conn.execute(f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid LIMIT 1",
+                                ('"' + term.replace('"', '""') + '"',)).fetchone()
+        return row[0] if row else None
+
     def terms_by_key(self, keys: Iterable[str]) -> list[tuple[str, str, int]]:
         """(key, term, document count) of the terms found by each lookup key (see `write_vocabulary`)."""
         keys = list(set(keys))

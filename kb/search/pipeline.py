@@ -99,12 +99,29 @@ class Retriever:
         degraded = frozenset({DENSE}) if qvecs is None else frozenset()
         qvecs = qvecs or [None] * len(queries)
         embed_seconds = (time.perf_counter() - t0) / len(queries)
+        sides = [_keyword_result(kw, t0 + budget.keyword_seconds) for kw in keyword]
+        if DENSE not in degraded and req.mode != "keyword":
+            qvecs = self._with_spelled(qvecs, [side for side, _ in sides], budget)
         out = []
-        for q, qv, kw, t in zip(queries, qvecs, keyword, timings):
-            side, late = _keyword_result(kw, t0 + budget.keyword_seconds)
+        for q, qv, (side, late), t in zip(queries, qvecs, sides, timings):
             t["embed"] = embed_seconds
             out.append((retrieve.collect(gen, req, qv, side, q.detected.lang, t), degraded | late))
         return out
+
+    def _with_spelled(self, qvecs: list, sides: list[retrieve.KeywordSide], budget: Budget) -> list:
+        """Each query's vectors plus its typo-corrected text's, where the keyword side corrected a typo: the
+        dense side then finds what the customer meant as well as what they typed (best cosine of the two).
+        The correction is embedded after the keyword side made it, so only queries with a typo pay (~15 ms)."""
+        spelled = [i for i, side in enumerate(sides) if side.spelled]
+        if not spelled:
+            return qvecs
+        extra = self._embed([sides[i].spelled for i in spelled], budget)
+        if extra is None:
+            return qvecs
+        qvecs = list(qvecs)
+        for i, vecs in zip(spelled, extra):
+            qvecs[i] = np.vstack([qvecs[i], vecs[:1]])
+        return qvecs
 
     def _embed(self, queries: list[str], budget: Budget) -> list[np.ndarray] | None:
         """One matrix per query: its prose, plus each paragraph-sized piece of a long one (tickets), within the

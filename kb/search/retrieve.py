@@ -38,6 +38,7 @@ class KeywordSide:
     seconds: float = 0.0
     known: float = 1.0  # share of the query's tokens (by count) that occur anywhere in the index
     ticket: bool = False  # a pasted message rather than a typed question (kb/query_text.is_ticket)
+    spelled: str = ""  # the query with its typos corrected, for the dense side to embed too ("" if none)
 
 
 NO_KEYWORDS = KeywordSide({}, 0.0, [])
@@ -78,20 +79,20 @@ def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang:
     """
     t = time.perf_counter()
     allowed = ArticleFilter(req.public, req.lang, req.product, tuple(req.tags or ()))
-    tokens, weights, common, known = keyword_tokens(gen, keyword_text(query), detected_lang, req.public,
-                                                    correct_typos)
+    tokens, weights, common, known, spelled = keyword_tokens(gen, keyword_text(query), detected_lang, req.public,
+                                                             correct_typos)
     store = gen.keywords(req.public)  # public searches: statistics of public chunks only
     chunks = dict(store.keyword_search(tokens, allowed, req.depth, common))
     coverage = 0.0
     if chunks:
         coverage = _coverage(store, max(chunks, key=chunks.get), weights)
-    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, is_ticket(query))
+    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, is_ticket(query), spelled)
 
 
 def keyword_tokens(gen: Generation, query: str, lang: str | None, public: bool = False, correct_typos: bool = True
-                   ) -> tuple[list[str], dict[str, float], list[str], float]:
-    """(tokens, their IDF weights, the common ones, which only score (see COMMON_SHARE), share known), from the
-    statistics of the chunks the audience may see; `correct_typos` False keeps every word as typed (benchmarks)."""
+                   ) -> tuple[list[str], dict[str, float], list[str], float, str]:
+    """(tokens, their IDF weights, the common ones, which only score (see COMMON_SHARE), share known, the query
+    with its typos corrected or ""), from the statistics of the chunks the audience may see; `correct_typos` False keeps every word as typed (benchmarks)."""
     tokens = list(dict.fromkeys(languages.tokenize(query, lang)))
     n_chunks = gen.chunk_total(public)
     df = gen.keywords(public).term_counts(tokens)  # the vocab copy: FTS5's vocabulary table scans (2 ms at 100k)
@@ -107,7 +108,7 @@ def keyword_tokens(gen: Generation, query: str, lang: str | None, public: bool =
         weights = {t: weights[t] for t in tokens}
     common = ([t for t in tokens if df.get(t, 0) > COMMON_SHARE * n_chunks]
               if n_chunks >= COMMON_FROM_CHUNKS else [])
-    return tokens, weights, common, known
+    return tokens, weights, common, known, fixed.text
 
 
 def dense_side(gen: Generation, req: SearchRequest, qvecs) -> dict[int, float]:

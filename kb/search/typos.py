@@ -57,6 +57,7 @@ HAN_WINDOWS = (2, 3, 4)  # lengths of the Han words a run's windows are looked u
 CHECKED = 5  # candidates checked for a chunk shared with the rest of the query
 CONTEXT = 6  # the query's rarest known tokens used for that check
 WILDCARD = "?"
+DENSE_MIN_LETTERS = 6  # shortest typed word whose correction the dense side embeds too (see Vocabulary._spelled)
 DISCOUNT = 0.8  # weight of a corrected token relative to a typed one, for callers that weigh tokens
 _LETTERS = re.compile(r"^[^\W\d_]+$")
 _WORDS = re.compile(r"[^\W\d_]+")
@@ -76,6 +77,7 @@ class Correction:
     tokens: list[str]
     df: dict[str, int] = field(default_factory=dict)  # document counts of the tokens added
     fixed: dict[str, str] = field(default_factory=dict)
+    text: str = ""  # the query as meant (typed words replaced by the knowledge base's own), for the dense side
 
     def weight(self, token: str) -> float:
         return DISCOUNT if token in self.fixed else 1.0
@@ -119,21 +121,67 @@ class Vocabulary:
                     budget -= 1
         han = {t for t in suspects if _suspect_han(t, df)}
         cut_apart: set[str] = set()
+        han_fixes: dict[str, str] = {}  # a Han run as typed -> as corrected
         if han and budget:
-            found, cut_apart = self._han(text, han, context, budget)
+            found, cut_apart = self._han(text, han, context, budget, han_fixes)
             for word, where in found.items():
                 added.setdefault(word, where)
         added = {w: v for w, v in added.items() if w not in tokens}
         if not added:
             return Correction(list(tokens))
         replaced = {s for s, _ in added.values()} | cut_apart
+        spelled = self._spelled(text, lang, {w: s for w, (s, _) in added.items()}, han_fixes)
         out: list[str] = []
         for t in tokens:
             if t not in replaced:
                 out.append(t)
             out += [w for w, (s, _) in added.items() if s == t and w not in out]
         out += [w for w in added if w not in out]  # a Han run cut on its own may name a suspect the query lacks
-        return Correction(out, {w: d for w, (_, d) in added.items()}, {w: s for w, (s, _) in added.items()})
+        return Correction(out, {w: d for w, (_, d) in added.items()}, {w: s for w, (s, _) in added.items()},
+                          spelled)
+
+    def _spelled(self, text: str, lang: str | None, fixed: dict[str, str], han_fixes: dict[str, str]) -> str:
+        """The query with each corrected word written as the knowledge base writes it, or "" if none can be.
+
+        The dense side embeds text, not tokens: "推流失拜" embedded as typed is
+        far from the article on push failures that "推流失败" is about, so the
+        search refused its own best result. A corrected stem is written back
+        as a word the index has it from (`ошибк` → "ошибка", from a chunk that
+        has it); a Chinese run as corrected.
+
+        Only the surest corrections are written: a Han run whose replacements
+        sound the same, a word of DENSE_MIN_LETTERS or more one edit from its
+        replacement. The keyword side weighs a correction down (DISCOUNT) but
+        the dense side takes the best cosine of the two texts, so a wrong one
+        ("cant" → "can", "twitch" → "switch", 怎么调 → 怎么办: real words
+        the articles lack) would make an off-topic question look answered.
+        """
+        out = unicodedata.normalize("NFKC", text).lower()
+        changed = False
+        for run, run_fixed in han_fixes.items():
+            out, changed = out.replace(run, run_fixed), True
+        for stem, suspect in fixed.items():
+            if languages.HAN_RUN.search(stem):
+                continue
+            typed_len = max((len(w) for w in _WORDS.findall(out) if languages.tokenize(w, lang) == [suspect]), default=0)
+            if typed_len < DENSE_MIN_LETTERS or OSA.distance(stem, suspect) > 1:
+                continue
+            word = self._surface(stem, lang)
+            typed = [w for w in _WORDS.findall(out) if languages.tokenize(w, lang) == [suspect]]
+            if word and typed:
+                out = re.sub(r"\b(?:%s)\b" % "|".join(map(re.escape, typed)), word, out)
+                changed = True
+        return out if changed else ""
+
+    def _surface(self, stem: str, lang: str | None) -> str | None:
+        """A word of the knowledge base's text that stems to `stem` (one chunk read), or None."""
+        chunk = self._store.chunk_with(stem)
+        rows = self._store.chunks_by_rowid([chunk]) if chunk is not None else {}
+        for row in rows.values():
+            for word in _WORDS.findall(unicodedata.normalize("NFKC", row.text).lower()):
+                if languages.tokenize(word, lang) == [stem]:
+                    return word
+        return None
 
     def _first_shared(self, ranked: list[str], context: list[str]) -> str:
         """The first of the best candidates found in a chunk with a word of the query; else the best."""
@@ -160,7 +208,7 @@ class Vocabulary:
 
     # --- Chinese -------------------------------------------------------------
 
-    def _han(self, text: str, suspects: set[str], context: list[str], budget: int
+    def _han(self, text: str, suspects: set[str], context: list[str], budget: int, fixes: dict[str, str]
              ) -> tuple[dict[str, tuple[str, int]], set[str]]:
         """(known words of the query's Han runs once their unknown characters are replaced, words cut apart).
 
@@ -202,6 +250,8 @@ class Vocabulary:
             for w in new:
                 if df.get(w):
                     out.setdefault(w, (_suspect_of(w, fixed, done), df[w]))
+                    if alike:
+                        fixes[run] = fixed
             if alike and any(w in out for w in new):
                 cut_apart.update(before)
         return out, cut_apart - kept
