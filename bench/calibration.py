@@ -105,7 +105,7 @@ class Prepared:
 
 
 def prepare(data: calibration_data.KBData, model=answerability.DEFAULT, fusion=fusion_mod.DEFAULT) -> Prepared:
-    own = {kinds: calibration.own_logits(data.own, data.langs, model, fusion, kinds, kinds) for kinds in GRID["kinds"]}
+    own = {kinds: calibration.own_logits(data.own, data.langs, model, fusion, kinds) for kinds in GRID["kinds"]}
     t0 = calibration.logit_of(model.threshold)
     outs = {k: [calibration.outcome(r, data.langs, model, fusion) for kk, r in data.answer if kk == k] for k in "ANO"}
     said = {k: np.array([o.logit >= t0 for o in v], dtype=bool) for k, v in outs.items()}

@@ -91,7 +91,7 @@ def test_leaving_an_article_out_takes_its_versions_and_its_own_words_away():
 
 
 def own(absent_top, present_top=()):
-    return calibration.Own([], [], [], [], list(present_top), list(absent_top))
+    return calibration.Own([], [], [], list(present_top), list(absent_top))
 
 
 def test_the_floor_sits_at_a_quantile_of_the_best_cosine_its_own_questions_reach_without_their_article():
@@ -147,6 +147,12 @@ def test_the_fitted_floor_refuses_its_share_of_own_questions_left_out(make_fake_
     assert cal.top_cut == pytest.approx(calibration.quantile(tops, 0.6), abs=1e-4)
     assert cal.top_cut_cross == pytest.approx(cal.top_cut - 0.03, abs=1e-4)
     assert cal.measured["refused"] == pytest.approx(np.mean(np.array(tops) < cal.top_cut))
+    # "answered" is measured on the same questions whose cosine it reads (each with its own log-odds)
+    here = [calibration.outcome(r, {"en"}, answerability.DEFAULT, cal.fusion()) for r in records]
+    kept = [o for o in here if o.logit != calibration.REFUSED and o.signals and not o.signals.cross_script]
+    t = calibration.logit_of(answerability.DEFAULT.threshold)
+    assert cal.measured["answered"] == pytest.approx(np.mean([o.logit >= t and o.signals.top >= cal.top_cut
+                                                              for o in kept]))
 
 
 def test_a_record_judged_as_it_stands_agrees_with_the_search_itself(make_fake_index):

@@ -192,10 +192,10 @@ class Own:
     present: list[float]
     absent: list[float]
     across: list[float]
-    answer: list[float]  # `present` of the kinds that place the answerable side's cut (Rule.answer_kinds)
     # the best article's cosine of the same questions in the script of their best article, not refused by rule
     present_top: list[float] = field(default_factory=list)
     absent_top: list[float] = field(default_factory=list)
+    present_top_logit: list[float] = field(default_factory=list)  # the log-odds of each `present_top` question
 
 
 @dataclass(frozen=True)
@@ -244,21 +244,21 @@ def quantile(values: list[float], share: float) -> float:
 
 
 def own_logits(records: list[dict], kb_langs, model: answerability.AnswerModel, fusion=fusion_mod.DEFAULT,
-               kinds=KINDS, answer_kinds=KINDS) -> Own:
+               kinds=KINDS) -> Own:
     """Each own question of `kinds` judged with its article present, left out, and (where the article has a
-    version in another script) answered across scripts only; `answer` holds the present ones of `answer_kinds`."""
-    own = Own([], [], [], [])
+    version in another script) answered across scripts only."""
+    own = Own([], [], [])
     for rec in records:
-        here = outcome(rec, kb_langs, model, fusion)
-        if rec["kind"] in answer_kinds:
-            own.answer.append(here.logit)
         if rec["kind"] not in kinds:
             continue
+        here = outcome(rec, kb_langs, model, fusion)
         gone = outcome(rec, kb_langs, model, fusion, drop="group")
         for o, logits, tops in ((here, own.present, own.present_top), (gone, own.absent, own.absent_top)):
             logits.append(o.logit)
             if o.logit != REFUSED and o.signals is not None and not o.signals.cross_script:
                 tops.append(o.signals.top)
+                if o is here:
+                    own.present_top_logit.append(o.logit)
         if any(c[0] == rec["group"] and c[1] != rec["lang"] for c in rec["cands"]):
             other = outcome(rec, kb_langs, model, fusion, drop="version")
             if other.signals is not None and other.signals.cross_script:
@@ -327,14 +327,14 @@ def fit(records: list[dict], kb_langs, groups: int, model: answerability.AnswerM
         return prior(groups, len(records), 0.0)
     agree, both = agreement(records)
     weight = round(fusion_rule.weight(agree, both), 4)
-    own = own_logits(records, kb_langs, model, fusion_rule.fusion(weight), rule.kinds, rule.kinds)
+    own = own_logits(records, kb_langs, model, fusion_rule.fusion(weight), rule.kinds)
     floors = rule.floors(own)
     floors = tuple(round(f, 4) for f in floors) if floors else None  # as stored, so measured at what search uses
     measured = {"agree": round(agree, 4), "across": len(own.across)}
     if floors is not None:
         t = logit_of(model.threshold)
-        measured["answered"] = sum(z >= t and top >= floors[0] for z, top in zip(own.present, own.present_top)) \
-            / max(1, len(own.present_top))
+        kept = list(zip(own.present_top_logit, own.present_top))
+        measured["answered"] = sum(z >= t and top >= floors[0] for z, top in kept) / max(1, len(kept))
         measured["refused"] = sum(top < floors[0] for top in own.absent_top) / len(own.absent_top)
     return Calibration(model.threshold, weight, "self", len(records), groups, measured,
                        top_cut=floors[0] if floors else None, top_cut_cross=floors[1] if floors else None, fusion_power=fusion_rule.power,
