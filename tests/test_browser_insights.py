@@ -112,3 +112,29 @@ def test_in_the_ui_language(lead, shoot, lang):
     body = page.locator("main").inner_text()
     assert "Write a new article" not in body and "Answered rate" not in body
     shoot(page, f"insights-{lang}")
+
+
+def test_the_gaps_report_advises_a_new_article_and_shows_each_groups_searches_in_their_languages(lead, shoot):
+    """The WebSocket searches (uncovered_queries.jsonl, asked in en, ru and zh) are "answered" by search with an
+    SSL or 502 article nobody opens: the report says write a new article, and lists the searches of all three
+    languages, each labelled with its own, whatever the writer's UI language."""
+    page = lead
+    page.goto("/writers/gaps")
+    row = page.locator("table.w-gaps tbody tr", has_text="websocket support on cdn")
+    assert row.count() == 1
+    examples = row.locator(".w-examples li")
+    texts = {li.locator("span").first.inner_text(): li.locator(".badge").get_attribute("lang")
+             for li in examples.all()}
+    assert {"websocket support on cdn": "en", "поддерживает ли cdn websocket": "ru",
+            "CDN 支持 WebSocket 吗": "zh"}.items() <= texts.items()
+    assert row.locator(".w-nearest-far").is_visible()
+    assert row.inner_text().count("Write a new article") == 1 and "Improve the nearest" not in row.inner_text()
+    for other in page.locator("table.w-gaps tbody tr").all():  # no other group holds a WebSocket search
+        if other.inner_text() != row.inner_text():
+            assert "websocket" not in other.inner_text().lower()
+    row.scroll_into_view_if_needed()
+    shoot(page, "gaps-report")
+    page.goto("/insights/")
+    gaps = page.locator(".i-gaps-table tbody tr").all()  # the top groups: each example labelled there too
+    assert gaps and all(0 < g.locator(".w-examples .badge").count() == g.locator(".w-examples li").count()
+                        for g in gaps)

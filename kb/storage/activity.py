@@ -182,6 +182,22 @@ class Activity:
                 .order_by(n.desc(), func.min(q.query)).limit(limit))
         return self._rows(stmt)
 
+    def opened_from(self, since: str, queries: list[str], audience: str = "public") -> dict[str, tuple[int, int]]:
+        """Article id -> (answered searches of these queries that showed it, of them those where it was opened),
+        in the routes whose clicks are logged: whether readers who searched those words chose that article.
+        Queries match up to case and outer spaces, as `failed_searches` groups them."""
+        keys = sorted({q.strip().lower() for q in queries if q.strip()})
+        if not keys:
+            return {}
+        q = searches.c
+        opened = exists().where(clicks.c.search_id == q.id, clicks.c.article_id == shown.c.article_id)
+        stmt = (select(shown.c.article_id, func.count(), func.sum(case((opened, 1), else_=0)))
+                .join(searches, q.id == shown.c.search_id)
+                .where(q.ts >= since, q.audience == audience, q.route.in_(CLICK_TRACKED_ROUTES),
+                       or_(q.answered.is_(None), q.answered != 0), func.lower(func.trim(q.query)).in_(keys))
+                .group_by(shown.c.article_id))
+        return {aid: (n, int(k or 0)) for aid, n, k in self._rows(stmt)}
+
     def viewed_articles(self, since: str) -> set[str]:
         """Ids of articles opened since `since`."""
         return {r[0] for r in self._rows(select(views.c.article_id).distinct().where(views.c.ts >= since))}

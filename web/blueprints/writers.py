@@ -35,12 +35,12 @@ PREVIEW = 10  # rows of the priority queue on the overview
 MERGED = {"title", "path", "visibility", "window_days", "other_id", "other_lang", "other_title", "nearest_title",
           "nearest_lang", "item", "fact", "work"}
 KINDS = {"lang": "lang", "source_lang": "lang", "missing_lang": "lang", "severity": "severity", "report": "report",
-         "examples": "list", "reasons": "list", "nearest_id": "nearest", "source_updated": "date", "reviewed": "date",
+         "examples": "examples", "reasons": "list", "nearest_id": "nearest", "source_updated": "date", "reviewed": "date",
          "due": "date", "updated": "date", "helpful_share": "share", "action": "action", "langs": "langs",
          "have": "langs", "target": "target"}
 # per report: fields drawn inside another cell (the translation's verdict and its changes, the priority problem
 # from its facts, the action with its languages, a link's anchor with its target)
-MERGED_IN = {"translations": {"change", "changes"}, "priority": {"facts"}, "gaps": {"action_langs"},
+MERGED_IN = {"translations": {"change", "changes"}, "priority": {"facts"}, "gaps": {"action_langs", "example_langs"},
              "links": {"anchor"}}
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs cells starting so; searches are visitors' text
 
