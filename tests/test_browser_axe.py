@@ -176,7 +176,8 @@ def test_writers_editor_pages_have_no_serious_or_critical_violations(browser, ed
     page.fill("#password", PASSWORD)
     page.click("form.stack button[type=submit]")
     page.wait_for_url(re.compile(r"/writers/$"))
-    for path in ("/writers/articles", "/writers/articles?lang=zh&status=outdated", "/writers/edit/cdn-cache-rules/en",
+    for path in ("/writers/articles", "/writers/articles?lang=zh&status=outdated", "/writers/articles?sort=status-zh&dir=desc",
+                 "/writers/edit/cdn-cache-rules/en",
                  "/writers/edit/new", "/writers/edit/cdn-cache-rules/en/history", "/en/article/cdn-purge-cache",
                  "/writers/article/cdn-purge-cache?lang=zh",
                  "/writers/translate/cdn-cache-rules/zh", "/writers/translate/cdn-cache-rules/ru"):

@@ -132,3 +132,65 @@ def test_writers_article_page_offers_edit_compare_and_translate(read_only_writer
     missing = read_only_writer.get("/writers/article/account-2fa-lost-device?lang=ru").get_data(as_text=True)
     assert re.search(r'href="/writers/translate/account-2fa-lost-device/en/new\?from=ru"', missing)
     assert "Translate into English" in missing
+
+
+def test_rows_sort_by_id_title_owner_status_and_last_update(ctx):
+    rows, _langs = coverage.coverage(ctx)
+    ids = [r["id"] for r in rows]
+    assert [r["id"] for r in coverage.sorted_rows(rows, "id", desc=True)] == sorted(ids, reverse=True)
+    titles = [r["title"].casefold() for r in coverage.sorted_rows(rows, "title")]
+    assert titles == sorted(titles)
+    newest = coverage.sorted_rows(rows, "updated", desc=True)
+    dated = [r["updated"] for r in newest if r["updated"]]
+    assert dated == sorted(dated, reverse=True) and newest[:len(dated)] == [r for r in newest if r["updated"]]
+    by_version = {r["id"]: max(a.updated for a in ctx.store.articles() if a.id == r["id"] and a.updated)
+                  for r in rows if r["updated"]}
+    assert all(r["updated"] == by_version[r["id"]].isoformat() for r in rows if r["updated"])
+    urgent = coverage.sorted_rows(rows, "status", desc=True)
+    first = urgent[0]["cells"].values()
+    assert any("outdated" in c["status"] for c in first)  # outdated before overdue before untranslated
+    assert all(c["status"] == ["up-to-date"] for c in urgent[-1]["cells"].values())
+    zh = coverage.sorted_rows(rows, "status", desc=True, lang="zh")
+    assert "outdated" in zh[0]["cells"]["zh"]["status"] and "zh" not in zh[-1]["cells"]  # no zh version: last
+    owners = [", ".join(r["owners"]) for r in coverage.sorted_rows(rows, "owner") if r["owners"]]
+    assert owners == sorted(owners, key=str.casefold)
+    with pytest.raises(ValueError, match="sort must be one of"):
+        coverage.sorted_rows(rows, "popularity")
+
+
+def test_column_headers_sort_the_page_and_keep_the_filters(read_only_writer, ctx):
+    page = read_only_writer.get("/writers/articles?sort=id&dir=desc&audience=public").get_data(as_text=True)
+    shown = rows_of(page)
+    assert shown == sorted(shown, reverse=True) and len(shown) > 5
+    assert 'aria-sort="descending"' in page
+    assert re.search(r'href="/writers/articles\?audience=public&amp;sort=id&amp;dir=asc"', page)  # again: the other way
+    assert 'href="/writers/articles?audience=public&amp;sort=status-zh&amp;dir=desc"' in page  # per language
+    zh = rows_of(read_only_writer.get("/writers/articles?sort=status-zh&dir=desc").get_data(as_text=True))
+    assert zh == [r["id"] for r in coverage.sorted_rows(coverage.coverage(ctx)[0], "status", True, "zh")]
+    unknown = read_only_writer.get("/writers/articles?sort=drop%20table&dir=desc").get_data(as_text=True)
+    assert rows_of(unknown) == sorted(rows_of(unknown)) and "aria-sort" not in unknown  # the default order
+
+
+def test_csv_export_is_the_filtered_sorted_view_internal_articles_included(read_only_writer, ctx):
+    import csv
+    import io
+
+    resp = read_only_writer.get("/writers/articles/export.csv?lang=zh&sort=id&dir=desc")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv" and "attachment" in resp.headers["Content-Disposition"]
+    text = resp.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    page = rows_of(read_only_writer.get("/writers/articles?lang=zh&sort=id&dir=desc").get_data(as_text=True))
+    assert [r["id"] for r in rows] == page
+    assert list(rows[0]) == ["id", "title", "visibility", "product", "owners", "updated", "assigned", "zh"]
+    purge = next(r for r in rows if r["id"] == "cdn-purge-cache")
+    assert "outdated" in purge["zh"].split("+")
+    everything = list(csv.DictReader(io.StringIO(
+        read_only_writer.get("/writers/articles/export.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    internal = {a.id for a in ctx.store.articles() if a.visibility == "internal"}
+    assert internal and internal <= {r["id"] for r in everything}
+    assert {"en", "zh", "ru"} <= set(everything[0])
+
+
+def test_csv_export_is_for_writers_only(read_only_edit_app):
+    assert read_only_edit_app.test_client().get("/writers/articles/export.csv").status_code in (302, 401, 403)

@@ -18,6 +18,8 @@ from kb.reports.context import Context
 
 STATUSES = ("up-to-date", "outdated", "overdue", "untranslated")
 AUDIENCES = ("public", "internal")
+SORTS = ("id", "title", "owner", "status", "updated")  # the manager's sortable columns
+URGENCY = {"outdated": 3, "overdue": 2, "untranslated": 1, "up-to-date": 0}  # "status" sorts the most urgent first
 
 
 def coverage(ctx: Context) -> tuple[list[dict], list[str]]:
@@ -57,9 +59,11 @@ def _article(aid: str, versions: dict, flagged: dict, missing: list[dict]) -> di
         cells[r["missing_lang"]] = {"lang": r["missing_lang"], "status": ["untranslated"], "demand": r["demand"],
                                     "source": "en" if "en" in versions else best.lang,
                                     "items": [workitems.keys_of("missing", r)[:2]]}
+    dates = [a.updated for a in versions.values() if a.updated]
     return {"id": aid, "title": best.title, "lang": best.lang, "owner": best.owner, "product": best.product,
             "visibility": best.visibility, "owners": sorted({a.owner for a in versions.values() if a.owner}),
-            "titles": [a.title for a in versions.values()], "cells": cells}
+            "titles": [a.title for a in versions.values()], "cells": cells,
+            "updated": max(dates).isoformat() if dates else None}
 
 
 def matches(row: dict, q: str = "", lang: str = "", status: str = "", owner: str = "", audience: str = "") -> bool:
@@ -78,6 +82,32 @@ def matches(row: dict, q: str = "", lang: str = "", status: str = "", owner: str
     if status == "up-to-date":
         return all(c["status"] == ["up-to-date"] for c in cells)
     return not status or any(status in c["status"] for c in cells)
+
+
+def sorted_rows(rows: list[dict], key: str, desc: bool = False, lang: str = "") -> list[dict]:
+    """The manager's rows sorted by one of SORTS; ties (and rows without the value: no owner, no date) keep the id
+    order, and rows without the value go last either way.
+
+    "status" is the most urgent status of the row's versions (of `lang` only when the table shows one language),
+    then how many versions have one: outdated before overdue before untranslated before up to date when
+    descending, the writer's "what needs work" order. "updated" is the latest `updated:` of any version."""
+    if key not in SORTS:
+        raise ValueError(f"sort must be one of {list(SORTS)}, got {key!r}")
+
+    def value(row):
+        if key == "status":
+            cells = [row["cells"][lang]] if lang in row["cells"] else [] if lang else list(row["cells"].values())
+            ranks = [max(URGENCY[s] for s in c["status"]) for c in cells]
+            return (max(ranks, default=-1), sum(r > 0 for r in ranks)) if ranks else None
+        if key == "owner":
+            return ", ".join(row["owners"]).casefold() or None
+        v = row.get(key)
+        return v.casefold() if isinstance(v, str) and key != "updated" else v
+
+    by_id = sorted(rows, key=lambda r: r["id"])
+    present = [r for r in by_id if value(r) is not None]
+    present.sort(key=value, reverse=desc)  # stable: equal values stay in id order
+    return present + [r for r in by_id if value(r) is None]
 
 
 def items_to_assign(row: dict, lang: str = "", status: str = "") -> list[tuple[str, str, str]]:

@@ -23,6 +23,7 @@ from kb.reports import workitems
 from kb.storage.accounts import EDITORS
 
 from web.presentation.report_text import action_text, changes_note, link_target, problem_text, section_changes, values
+from web.presentation.spreadsheet import BOM, safe_row
 from web.services.resources import get_activity, get_audit, get_edits, get_searcher, get_workitems
 from web.services.security import role_required
 
@@ -42,7 +43,6 @@ KINDS = {"lang": "lang", "source_lang": "lang", "missing_lang": "lang", "severit
 # from its facts, the action with its languages, a link's anchor with its target)
 MERGED_IN = {"translations": {"change", "changes"}, "priority": {"facts"}, "gaps": {"action_langs", "example_langs"},
              "links": {"anchor"}}
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs cells starting so; searches are visitors' text
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def report(name):
 @bp.get("/<name>.csv")
 def report_csv(name):
     t = table(name)
-    body = "\ufeff" + reports.render([_csv_safe({k: v for k, v in r.items() if k != "work"}) for r in t.rows], "csv")  # the BOM: Excel then reads UTF-8
+    body = BOM + reports.render([safe_row({k: v for k, v in r.items() if k != "work"}) for r in t.rows], "csv")
     response = Response(body, content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-{dt.date.today().isoformat()}.csv"'
     return response
@@ -209,15 +209,6 @@ def _context() -> reports.Context:
     searcher = get_searcher()
     return reports.Context(store=searcher.store, activity=get_activity(), embedder=searcher.embedder,
                            searcher=searcher, window_days=WINDOW_DAYS, reviewed=get_edits().last_reviewed())
-
-
-def _csv_safe(row: dict) -> dict:
-    """Cells a spreadsheet would run as a formula quoted as text; in a list (searches), each item."""
-    return {k: [_text_cell(x) for x in v] if isinstance(v, list) else _text_cell(v) for k, v in row.items()}
-
-
-def _text_cell(v):
-    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v
 
 
 def fix_url(row: dict) -> str | None:
