@@ -132,3 +132,33 @@ def test_readme_documents_every_option_of_the_account_commands():
                 if flag.startswith("--") and flag not in ("--index",):
                     assert f"kb user {name}" in readme and flag in readme, f"README misses `kb user {name} {flag}`"
     assert "--password-stdin" in readme
+
+
+def test_report_stale_reads_the_articles_folder_alone_with_no_index_built(runner, tmp_path, monkeypatch):
+    """It needs front matter only: before, `--articles` meant "index it first" (every embedding, the model loaded)."""
+    from tests.support import article
+
+    import indexer.job
+
+    monkeypatch.setattr(indexer.job, "run", lambda *a, **k: pytest.fail("kb report stale built an index"))
+    articles = write_tree(tmp_path / "articles", {
+        "old.en.md": article("old", "en", "Old", "Old text.\n", reviewed="2024-01-01", review_every=90),
+        "fresh.en.md": article("fresh", "en", "Fresh", "Fresh text.\n", reviewed="2099-01-01"),
+        "broken.en.md": "no front matter\n",
+    })
+    index = tmp_path / "no-index"
+    result = runner.invoke(cli, ["report", "stale", "--articles", str(articles), "--index", str(index),
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["id"], r["status"], r["due"]) for r in rows] == [("old", "overdue", "2024-03-31")]
+    assert "skipped: " in result.stderr and "broken.en.md" in result.stderr
+    assert not index.exists()
+
+
+def test_report_without_an_index_says_how_to_get_one(runner, tmp_path):
+    result = runner.invoke(cli, ["report", "stale", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "no index in" in result.output and "kb report stale --articles DIR" in result.output
+    result = runner.invoke(cli, ["report", "links", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "pass --articles DIR to index that folder first" in result.output

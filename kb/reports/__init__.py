@@ -16,7 +16,7 @@ import math
 
 from kb.errors import KBError
 from kb.reports import content, gaps, text, usage, workitems
-from kb.reports.context import Context
+from kb.reports.context import Context, FolderArticles
 
 # severity of each kind of problem, for the priority queue
 SEVERITY = {
@@ -152,4 +152,4 @@ def _cell(v) -> str:
     return "" if v is None else str(v).replace("\n", " ")
 
 
-__all__ = ["Context", "REPORTS", "FORMATS", "run", "render", "filter_rows"]
+__all__ = ["Context", "FolderArticles", "REPORTS", "FORMATS", "run", "render", "filter_rows"]

@@ -28,3 +28,14 @@ class Context:
     @property
     def since(self) -> str:
         return (self.today - dt.timedelta(days=self.window_days)).isoformat()
+
+
+@dataclass
+class FolderArticles:
+    """A store holding only the articles of a folder (kb/articles/lint.py's `lint_folder`), for the reports that
+    read nothing but front matter (`kb report stale --articles DIR`): no index to build or wait for."""
+
+    items: list
+
+    def articles(self) -> list:
+        return list(self.items)
