@@ -225,3 +225,24 @@ def test_an_unanswered_ticket_lists_no_internal_runbooks(agent_client, monkeypat
     data = agent_client.post("/api/suggest", json={"text": ticket},
                              headers={"X-CSRFToken": csrf_token(agent_client, "/agent/")}).get_json()
     assert data["answered"] is False and all(a["visibility"] == "public" for a in data["results"])
+
+
+UNCOVERED_TICKETS = {t["id"]: t for t in map(__import__("json").loads, (
+    __import__("pathlib").Path(__file__).parent / "data" / "uncovered_tickets.jsonl").read_text(encoding="utf-8")
+    .splitlines())}
+# answered today with billing-invoices (ru-tenge, en-tenge) and account-reset-password (zh-stamp): their answer
+# signals (probability 0.19-0.24, best cosine 0.84-0.88, the keyword side agreeing) sit among the sample's answered
+# tickets' (q-agent-ru-01 0.13/0.84, q-agent-ru-07 0.21/0.86, q-agent-zh-05 0.23/0.89), so no cut-off on them
+# makes these weak without refusing answered ones; the fix needs a signal the answer model does not have yet
+STILL_ANSWERED = {"q-uncovered-ru-tenge", "q-uncovered-en-tenge", "q-uncovered-zh-stamp"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ticket_id", [
+    pytest.param(t, marks=pytest.mark.xfail(strict=True, reason="uncovered ticket still answered: see STILL_ANSWERED"))
+    if t in STILL_ANSWERED else t for t in UNCOVERED_TICKETS])
+def test_a_ticket_the_sample_does_not_cover_gets_weak_matches_and_no_runbooks(agent_client, ticket_id):
+    """Tenge billing and stamped paper contracts: nothing in the sample covers them (tests/data/uncovered_tickets)."""
+    html = page(ask(agent_client, UNCOVERED_TICKETS[ticket_id]["text"]))
+    assert "No confident answer." in html and 'class="badge badge-weak"' in html
+    assert "answer-internal" not in html
