@@ -161,6 +161,9 @@ def test_writer_sorts_the_manager_by_a_column_and_downloads_the_view_as_csv(brow
     shown = ids(page)
     assert shown == sorted(shown) and all(i.startswith("internal-") for i in shown)
     shoot(page, "manager-sorted")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone sorts too: the headers become chips
+    assert page.locator('th a[data-sort="owner"]').is_visible()
+    assert page.locator("th a.m-active").get_attribute("data-sort") == "id"
     context = page.context
     context.close()
     page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=manager_server,
