@@ -138,3 +138,9 @@ def test_the_gaps_report_advises_a_new_article_and_shows_each_groups_searches_in
     gaps = page.locator(".i-gaps-table tbody tr").all()  # the top groups: each example labelled there too
     assert gaps and all(0 < g.locator(".w-examples .badge").count() == g.locator(".w-examples li").count()
                         for g in gaps)
+    page.set_viewport_size({"width": 390, "height": 844})  # a card per group: each cell's values stay on its right
+    for g in gaps:
+        for cell in g.locator("td").all():
+            label_right = cell.evaluate("td => td.getBoundingClientRect().left + 100")
+            boxes = [x.bounding_box() for x in cell.locator(".badge, a").all()]
+            assert all(b["x"] >= label_right for b in boxes if b), cell.inner_text()
