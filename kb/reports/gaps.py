@@ -11,8 +11,8 @@ unanswerable questions; bench/results/gap_clusters.md):
   "ошибка 502" with "потерял телефон 2fa").
 
 The advice follows where the group's own searches lead, not the mere nearest article: what readers
-who searched those words opened, or, without enough of them, whether search answers most of them with
-it. A need nothing leads to gets "write new" even if some article is closest, and even if search called
+who searched those words opened, or, without enough of them, whether search answers at least half of
+them with it. A need nothing leads to gets "write new" even if some article is closest, and even if search called
 that article an answer (a knowledge base that never covered a need still has a closest article).
 """
 
@@ -190,9 +190,9 @@ def leads_to(top, searched: tuple[int, int], opened: dict[str, tuple[int, int]])
     showed `top` (answered), at least OPENED_SHARE opened it (a right article is opened about three times in
     four, an unrelated one shown first about once in eight: demo/traffic.py's readers, and what the sample's
     traffic shows). Without that many, search decides: it answers with `top` for at least half the queries
-    searched (a need asked in four languages of an article in two is answered in those two), not just one. Either way, a search that called an unrelated article an answer (the closest of a
-    knowledge base that never covered the need) does not make it "the article to improve".
-    """
+    searched (a need asked in four languages of an article in two is answered in those two), not just one.
+    With them, a search that called an unrelated article an answer (the closest of a knowledge base that
+    never covered the need) no longer makes it "the article to improve"."""
     if top is None:
         return False
     times, chosen = opened.get(top.id, (0, 0))
