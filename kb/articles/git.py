@@ -4,8 +4,12 @@ Docs-as-code teams review and revert articles with git; a save in the
 browser must show up there as the writer's own commit, touching only the
 file saved (whatever else is staged or modified in the working tree is left
 alone). The git CLI is used as is (`git commit --only -- PATH`): it is what
-those teams run, with their configuration. Hooks are skipped: nobody is at a
-terminal to answer them, and the editor has linted the file already. A failed
+those teams run, with their configuration. Hooks are skipped, all of them
+(`core.hooksPath` is pointed at nothing; `--no-verify` alone still runs
+post-commit): nobody is at a terminal to answer them, and the editor has
+linted the file already. Every path is a literal pathspec: a folder named
+`:(exclude)x` from the new-article form must stage that file and nothing
+else (as a pathspec it committed the developer's other changes). A failed
 commit never loses the save (the file is written first), and is reported.
 """
 
@@ -64,6 +68,9 @@ def commit(folder: Path, rel: str, message: str, author: str) -> Commit:
 
 
 def _git(cwd: Path, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
-    return subprocess.run(["git", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=TIMEOUT,
-                          check=check)
+    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_LITERAL_PATHSPECS": "1",
+                **(env or {})}
+    full_env.pop("GIT_GLOB_PATHSPECS", None)  # either would turn the literal paths back into patterns
+    full_env.pop("GIT_ICASE_PATHSPECS", None)
+    return subprocess.run(["git", "--literal-pathspecs", "-c", f"core.hooksPath={os.devnull}", *args], cwd=cwd,
+                          env=full_env, capture_output=True, text=True, timeout=TIMEOUT, check=check)

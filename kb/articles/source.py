@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,11 @@ from kb.articles import frontmatter, lint
 from kb.text import languages
 from kb.articles.model import Article, Problem
 from kb.errors import KBError, QueryError
+
+
+MAX_NAME_BYTES = 255  # one file or folder name, on ext4, APFS and NTFS alike
+# git pathspec magic (`:(exclude)`, `:!`), globs, backslashes and control characters: never in a name we create
+_UNSAFE_IN_NAME = re.compile(r"[:*?\[\]\\\x00-\x1f\x7f]")
 
 
 class SourceError(KBError):
@@ -112,6 +118,30 @@ class Folder:
             raise SourceError(f"{rel!r} is not an article file (a .md file, not a README or hidden file)")
         return path
 
+    def new_path(self, rel: str) -> Path:
+        """`inside`, and a path a new file may take: the names it adds are names a person would type (no pathspec
+        magic, none longer than file systems take), and no existing file or other `.md` is used as a folder.
+
+        Folders that exist already are the team's, whatever their names.
+        """
+        path = self.inside(rel)
+        parts = rel.split("/")
+        for part in parts:  # first: a longer name makes the file system raise, even on a look
+            if len(part.encode("utf-8")) > MAX_NAME_BYTES:
+                raise SourceError(f"{rel!r}: a name is {len(part.encode('utf-8'))} bytes long; the most is "
+                                  f"{MAX_NAME_BYTES}")
+        for i, part in enumerate(parts):
+            here = self.root.joinpath(*parts[:i + 1])
+            if i < len(parts) - 1 and here.is_dir():
+                continue
+            if i < len(parts) - 1 and (here.exists() or part.lower().endswith((".md", ".markdown"))):
+                raise SourceError(f"{rel!r}: {part!r} is a file, not a folder; choose another folder name")
+            bad = sorted(set(_UNSAFE_IN_NAME.findall(part)))
+            if bad:
+                raise SourceError(f"{rel!r}: the name {part!r} has {' '.join(map(repr, bad))}; use letters, "
+                                  "digits, spaces, '-', '_' or '.'")
+        return path
+
     def keys(self) -> dict[tuple[str, str], str]:
         """(id, lang) -> relative path of every file whose front matter names both, invalid bodies included."""
         found: dict[tuple[str, str], str] = {}
@@ -160,7 +190,7 @@ class Folder:
         Raises Invalid (nothing written) or Conflict (nothing written). `create` refuses an existing file
         instead of checking an ETag.
         """
-        path = self.inside(rel)
+        path = self.new_path(rel) if create else self.inside(rel)
         article, problems = self.lint(text, rel, article_id, lang)
         if any(p.severity == "error" for p in problems):
             raise Invalid(problems)

@@ -184,7 +184,7 @@ def _new_path(article_id: str, lang: str, folder: str, text: str) -> str:
         product = frontmatter.values(text).get("product")
         return article_source.default_rel(article_id, lang, str(product) if product else None)
     rel = f"{folder}/{article_id}.{lang}.md"
-    editing.folder().inside(rel)  # refuses a folder outside the articles folder
+    editing.folder().new_path(rel)  # refuses a folder outside the articles folder, or one git reads as a pattern
     return rel
 
 
