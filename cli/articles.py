@@ -48,9 +48,11 @@ def index(articles_dir, index_dir, model, strict, quiet, progress_json):
 @reports_errors
 def lint(articles_dir, strict, as_json):
     """Check articles without indexing: front matter, duplicates, links, owners."""
+    from kb import settings
+    from kb.articles.limits import Limits
     from kb.articles.lint import lint_folder
 
-    result = lint_folder(articles_dir)
+    result = lint_folder(articles_dir, Limits.of(settings.current()))
     for p in result.problems:
         if as_json:
             click.echo(json.dumps({"path": p.path, "line": p.line, "severity": p.severity, "message": p.message,

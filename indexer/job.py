@@ -27,7 +27,8 @@ from typing import Callable
 from tqdm import tqdm
 
 from kb.index import catalog, format as index_format, replication, vectors
-from kb.articles import chunking, lint
+from kb import settings
+from kb.articles import chunking, limits, lint
 from kb.search import answerability, self_search, typos
 from kb.search.calibration import Calibration, fingerprint
 from kb.search.generation import open_generation
@@ -96,7 +97,7 @@ class Summary:
 
 def scan(articles_dir: Path) -> Scan:
     """Lint every article candidate under `articles_dir` (kb.articles.lint, as `kb lint` and the editor do)."""
-    result = lint.lint_folder(Path(articles_dir))
+    result = lint.lint_folder(Path(articles_dir), limits.Limits.of(settings.current()))
     files = {r.rel: (r.sha, r.mtime_ns, r.size) for r in result.reads if r.sha is not None}
     shas = {f.rel: files[f.rel][0] for f in result.files if f.ok}
     return Scan(result.articles, result.problems, files, shas, result.labels)

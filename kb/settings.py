@@ -201,6 +201,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EMBED_ENGINES", None, optional(whole(1, MAX_EMBED_ENGINES, unit="engines")), "single-threaded "
             f"embedder engines per process; unset: one per core, up to {MAX_EMBED_ENGINES} (`kb serve --workers N` "
             "sets 1)"),
+    # what one article may hold (kb/articles/limits.py): checked at every save and by the indexer
+    Setting("ARTICLE_MAX_BYTES", 200_000, whole(1, unit="bytes"), "largest article file (a save over it: 413)"),
+    Setting("ARTICLE_MAX_HEADINGS", 500, whole(1), "most headings in one article"),
+    Setting("ARTICLE_MAX_TABLE_COLUMNS", 64, whole(1), "most columns in one table row"),
+    Setting("ARTICLE_MAX_REFERENCES", 2_000, whole(0), "most character references (`&#x41;`, `&amp;`) in one article"),
     # the shared database and replicas
     Setting("DATABASE_URL", None, _text, "shared state (activity, accounts, published generations, embedding "
             "cache), e.g. `postgresql://user:password@host/db`; unset: `sqlite:///<index>/activity.sqlite`"),

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from kb.articles import blocks, frontmatter, links, render
+from kb.articles import blocks, frontmatter, limits as article_limits, links, render
 from kb.articles.labels import Labels, load as load_labels, unlabelled
 from kb.articles.model import MAX_BYTES, Article, Problem, decode, is_article_candidate, parse
 from kb.errors import ArticleError, KBError
@@ -36,6 +36,7 @@ class Subject:
     text: str
     article: Article
     expected: tuple[str, str] | None = None  # the editor's (id, lang): an edit must keep them
+    limits: article_limits.Limits = article_limits.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,14 @@ def key_kept(s: Subject, kb: KnowledgeBase) -> list[Problem]:
                                           "are (to rename, create a new article)", "key-changed")]
 
 
+def bounded(s: Subject, kb: KnowledgeBase) -> list[Problem]:
+    """Over a size or structure limit (kb.articles.limits): every view would cost seconds of CPU."""
+    size = article_limits.too_large(s.text, s.rel, s.limits)
+    if size is not None:
+        return [size]
+    return article_limits.exceeded(s.article.body, s.rel, s.limits, s.article.body_line)
+
+
 def renderable(s: Subject, kb: KnowledgeBase) -> list[Problem]:
     """Text the page would show as written instead of formatting it."""
     if not render.too_costly(s.article.body):
@@ -125,7 +134,7 @@ def linked(s: Subject, kb: KnowledgeBase) -> list[Problem]:
     return links.check_article(s.article, kb.targets(), kb.files)
 
 
-CHECKS: list[Check] = [duplicate, key_kept, renderable, constructs, linked]
+CHECKS: list[Check] = [duplicate, key_kept, bounded, renderable, constructs, linked]
 
 
 @dataclass(frozen=True)
@@ -156,20 +165,22 @@ def parse_bytes(raw: bytes, rel: str) -> tuple[str, Article | None, list[Problem
 
 
 def lint_file(rel: str, text: str, article: Article | None, parsed: list[Problem], kb: KnowledgeBase,
-              expected: tuple[str, str] | None = None) -> Linted:
+              expected: tuple[str, str] | None = None,
+              limits: article_limits.Limits = article_limits.DEFAULT) -> Linted:
     """Every check of `CHECKS` on one parsed file (`parsed`: its parse problems), against `kb`."""
     problems = list(parsed)
     if article is not None:
-        subject = Subject(rel, text, article, expected)
+        subject = Subject(rel, text, article, expected, limits)
         for check in CHECKS:
             problems += check(subject, kb)
     return Linted(rel, article, sorted(problems, key=lambda p: p.line))
 
 
-def lint_text(text: str, rel: str, kb: KnowledgeBase, expected: tuple[str, str] | None = None) -> Linted:
+def lint_text(text: str, rel: str, kb: KnowledgeBase, expected: tuple[str, str] | None = None,
+              limits: article_limits.Limits = article_limits.DEFAULT) -> Linted:
     """The editor's lint: `text` as the file `rel` would be once written, against the rest of the folder."""
     text, article, parsed = parse_bytes(text.encode("utf-8"), rel)
-    return lint_file(rel, text, article, parsed, kb.replacing(rel, article), expected)
+    return lint_file(rel, text, article, parsed, kb.replacing(rel, article), expected, limits)
 
 
 @dataclass(frozen=True)
@@ -270,10 +281,10 @@ class FolderLint:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def lint_folder(root: Path) -> FolderLint:
+def lint_folder(root: Path, limits: article_limits.Limits = article_limits.DEFAULT) -> FolderLint:
     """Lint every article file under `root` against the others, then the labels file against the articles."""
     kb, reads = knowledge_base(root)
-    done = [lint_file(r.rel, r.text, r.article, r.problems, kb) for r in reads]
+    done = [lint_file(r.rel, r.text, r.article, r.problems, kb, limits=limits) for r in reads]
     labels, label_problems = load_labels(Path(root))
     problems = [p for f in done for p in f.problems] + label_problems
     problems += unlabelled(labels, [f.article for f in done if f.ok])

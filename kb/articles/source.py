@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.articles import model as art_mod
-from kb.articles import frontmatter, lint
+from kb.articles import frontmatter, limits as article_limits, lint
 from kb.text import languages
 from kb.articles.model import Article, Problem
 from kb.errors import KBError, QueryError
@@ -59,6 +59,10 @@ class Invalid(KBError):
         self.warnings = [p for p in problems if p.severity != "error"]
         first = self.problems[0]
         super().__init__(f"line {first.line}: {first.message}")
+
+
+class TooLarge(Invalid):
+    """Over KB_ARTICLE_MAX_BYTES: refused before anything parses it (the web answers 413)."""
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,9 @@ def check_key(article_id: str, lang: str) -> tuple[str, str]:
 class Folder:
     """The articles folder: finds, reads, lints and writes article files."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, limits: article_limits.Limits = article_limits.DEFAULT):
         self.root = Path(root).resolve()
+        self.limits = limits
         if not self.root.is_dir():
             raise SourceError(f"articles folder {root} does not exist; pass --articles DIR or set KB_ARTICLES")
 
@@ -178,7 +183,8 @@ class Folder:
 
         The one lint of the indexer and `kb lint` (kb.articles.lint), against every other file of the folder.
         """
-        linted = lint.lint_text(text, rel, lint.knowledge_base(self.root, reuse=True)[0], expected=(article_id, lang))
+        linted = lint.lint_text(text, rel, lint.knowledge_base(self.root, reuse=True)[0], expected=(article_id, lang),
+                                limits=self.limits)
         return linted.article, linted.problems
 
     # --- writing ---------------------------------------------------------
@@ -187,10 +193,13 @@ class Folder:
               create: bool = False) -> tuple[Source, Article, list[Problem]]:
         """Lint and write `text` at `rel` if the file is still the version `if_match` names.
 
-        Raises Invalid (nothing written) or Conflict (nothing written). `create` refuses an existing file
-        instead of checking an ETag.
+        Raises Invalid (TooLarge over the size limit) or Conflict, with nothing written. `create` refuses an
+        existing file instead of checking an ETag.
         """
         path = self.new_path(rel) if create else self.inside(rel)
+        size = article_limits.too_large(text, rel, self.limits)
+        if size is not None:
+            raise TooLarge([size])
         article, problems = self.lint(text, rel, article_id, lang)
         if any(p.severity == "error" for p in problems):
             raise Invalid(problems)

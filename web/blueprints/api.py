@@ -220,11 +220,11 @@ def _saved_response(save):
         resp.headers["ETag"] = e.current.etag
         return resp
     except editing.Invalid as e:
-        first = e.problems[0]
-        body = error_body(400, f"{first.path}:{first.line}: {first.message}; the file was not changed")
+        first, status = e.problems[0], editing.invalid_status(e)
+        body = error_body(status, f"{first.path}:{first.line}: {first.message}; the file was not changed")
         body["error"]["problems"] = [_problem(p) for p in e.problems]
         body["error"]["warnings"] = [_problem(p) for p in e.warnings]
-        return make_response(jsonify(body), 400)
+        return make_response(jsonify(body), status)
     resp = jsonify({"id": done.source.id, "lang": done.source.lang, "path": done.source.rel, "etag": done.source.etag,
                     "commit": done.commit.sha, "commit_error": done.commit.error,
                     "warnings": [_problem(p) for p in done.warnings],

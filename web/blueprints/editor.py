@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from kb.articles import source as article_source, frontmatter, render
+from kb.articles import limits as article_limits, source as article_source, frontmatter, render
 from kb.articles.model import VISIBILITIES
 
 from web.services import editing
@@ -53,7 +53,8 @@ def save(article_id, lang):
     try:
         done = editing.save(src, src.rel, text, request.form.get("etag"), article_id, lang, "edit", g.user)
     except editing.Invalid as e:
-        return _page(src, body, fields, errors=e.problems, text=text, etag=request.form.get("etag")), 400
+        return (_page(src, body, fields, errors=e.problems, text=text, etag=request.form.get("etag")),
+                editing.invalid_status(e))
     except editing.Conflict as e:
         return _page(e.current, body, fields, conflict=e.current), 409
     _flash_saved(done)
@@ -103,7 +104,7 @@ def new():
     except editing.Invalid as e:
         head_lines = 0 if f.get("text") is not None else frontmatter.split(text)[0].count("\n")
         return _new_page(form, [_error(p.message, line=p.line - head_lines if p.line > head_lines else None)
-                                for p in e.problems]), 400
+                                for p in e.problems]), editing.invalid_status(e)
     except article_source.SourceError as e:
         return _new_page(form, [_error(str(e))]), 400
     _flash_saved(done)
@@ -221,6 +222,9 @@ def preview():
     body = (request.get_json(silent=True) or {}).get("body", "")
     if not isinstance(body, str) or len(body) > PREVIEW_MAX:
         abort(400, _("Nothing to preview."))
+    over = article_limits.exceeded(body, "preview", editing.limits())
+    if over:  # what the save would refuse, refused before it costs seconds to render
+        abort(413 if over[0].code == article_limits.TOO_LARGE else 400, f"line {over[0].line}: {over[0].message}")
     searcher = get_searcher()
 
     def resolve(target, anchor):

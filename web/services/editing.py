@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from flask import abort, current_app, g
 from flask_babel import gettext as _
 
-from kb.articles import git as article_git, source as article_source, frontmatter
-from kb.articles.source import Conflict, Invalid, NotFound, Source, SourceError  # noqa: F401 - the callers' errors
+from kb.articles import git as article_git, limits as article_limits, source as article_source, frontmatter
+from kb.articles.source import (Conflict, Invalid, NotFound, Source, SourceError,  # noqa: F401 - the callers' errors
+                                TooLarge)
 from kb.articles.model import Article, Problem, parse
 from kb.errors import ArticleError
 from kb.storage.accounts import EDITORS
@@ -46,9 +47,19 @@ def folder() -> article_source.Folder:
         abort(404, _("Editing needs the articles folder: start the server with `kb serve --articles DIR` "
                      "or set KB_ARTICLES."))
     try:
-        return article_source.Folder(root)
+        return article_source.Folder(root, limits())
     except SourceError as e:
         abort(404, str(e))
+
+
+def limits() -> article_limits.Limits:
+    """What one article may hold (kb.articles.limits), as this app was configured."""
+    return article_limits.Limits.of(current_app.config)
+
+
+def invalid_status(e: Invalid) -> int:
+    """413 for an article over the size limit, 400 for any other error in it."""
+    return 413 if isinstance(e, TooLarge) else 400
 
 
 def hint(article_id: str, lang: str) -> str | None:
