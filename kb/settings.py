@@ -148,7 +148,9 @@ def rate_limit(value) -> limits.RateLimitItem:
 
 
 def host_list(value) -> list[str] | None:
-    """"a.com, .b.org" or a JSON list (["a.com"]); empty: any host."""
+    """"a.com, .b.org" or a JSON list (["a.com"]); "*" (None): any host."""
+    if value is None:
+        return None
     if isinstance(value, str):
         value = value.strip()
         if value.startswith("["):
@@ -160,7 +162,12 @@ def host_list(value) -> list[str] | None:
             value = value.split(",")
     if not isinstance(value, (list, tuple)) or not all(isinstance(h, str) for h in value):
         raise ValueError('expected host names separated by commas, or a JSON list such as ["kb.example.com"]')
-    return [h.strip() for h in value if h.strip()] or None
+    hosts = [h.strip() for h in value if h.strip()]
+    if "*" in hosts:
+        return None
+    if not hosts:
+        raise ValueError('expected host names, or "*" for any host')
+    return hosts
 
 
 def budget(value) -> Budget:
@@ -230,9 +237,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("THREADS", 4, whole(1, 64), "threads serving requests in each process (`--threads`)"),
     Setting("PROXY_FIX", 0, whole(0, 10), "trusted reverse proxies setting X-Forwarded-For/-Proto/-Host (1 behind "
             "nginx)"),
-    Setting("TRUSTED_HOSTS", None, optional(host_list), "host names the site answers to, e.g. "
+    Setting("TRUSTED_HOSTS", "localhost,127.0.0.1", host_list, "host names the site answers to, e.g. "
             "`kb.example.com,.example.org` (a leading dot: any subdomain) or a JSON list; another host gets 400. "
-            "Unset: any host (development only)"),
+            "`*`: any host (development only)"),
     # the help center and contact
     Setting("SITE_NAME", None, _text, "shown in the header; unset: \"Help Center\" in the visitor's language"),
     Setting("CONTACT_URL", None, _text, "where \"contact support\" leads (no-answer page, \"No\" votes); unset: "

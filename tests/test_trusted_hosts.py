@@ -33,6 +33,32 @@ def test_another_host_is_refused_and_never_reflected(hosted_app, route):
     assert r.status_code == 400 and b"evil.example.net" not in r.data
 
 
-def test_without_the_setting_any_host_is_served(make_app):
+@pytest.mark.parametrize("host, status", [("localhost:5000", 200), ("127.0.0.1:8000", 200), ("localhost", 200),
+                                          ("evil.example.net", 400), ("kb.example.com", 400)])
+def test_without_the_setting_only_this_machine_is_served(make_app, host, status):
     client = make_app().test_client()
-    assert client.get("/api/search?q=502", headers={"Host": "localhost:5000"}).status_code == 200
+    assert client.get("/api/search?q=502", headers={"Host": host}).status_code == status
+
+
+def test_a_star_serves_any_host(make_app, monkeypatch, index_dir):
+    assert make_app(TRUSTED_HOSTS="*").test_client().get("/en/", headers={"Host": "x.example"}).status_code == 200
+    monkeypatch.setenv("KB_TRUSTED_HOSTS", "*")
+    monkeypatch.setenv("KB_INDEX", str(index_dir))
+    monkeypatch.setenv("KB_SECRET_KEY", "hosts")
+    assert create_app().config["TRUSTED_HOSTS"] is None
+
+
+def test_an_article_is_rendered_once_whatever_the_host_with_each_hosts_links(make_app, monkeypatch):
+    """A new Host header per request made every view render again (issue #24: 111 s of CPU for 6 requests)."""
+    from kb.articles import render
+
+    calls = []
+    real = render.render
+    monkeypatch.setattr(render, "render", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    client = make_app(TRUSTED_HOSTS="*").test_client()
+    for host in ("a.example", "b.example:8080", "c.example"):
+        html = client.get("/api/articles/cdn-prefetch?lang=en", headers={"Host": host}).get_json()["html"]
+        assert f'href="http://{host}/en/article/' in html and ".invalid" not in html
+    page = client.get("/en/article/cdn-prefetch", headers={"Host": "d.example"})
+    assert page.status_code == 200
+    assert len(calls) == 2  # the API's rendering, and the page's (it resolves links differently)

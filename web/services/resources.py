@@ -162,19 +162,37 @@ def rendered_article(row: ArticleRow, body: str, resolve: render.Resolver, audie
     a newer one (a link to an article made internal since disappears with it).
     """
     ext = current_app.extensions["polykb"]
-    # the page and the API resolve links differently; the UI language names the code blocks
+    # the page and the API resolve links differently; the UI language names the code blocks. Not the Host: a
+    # new Host header per request made every view a miss (6 hosts, 111 s of CPU for one article, issue #24);
+    # the API's absolute links are cached with a placeholder host and given this request's on the way out.
     key = (ext["searcher"].generation().name, row.id, row.lang, row.content_hash, audience, reader,
-           request.endpoint, request.url_root, str(get_locale()))
+           request.endpoint, str(get_locale()))
     with ext["rendered_lock"]:
         found = ext["rendered"].get(key)
     if found is None:
-        found = render.render(body, resolve, code_label=gettext("Code"), labels=admonition_labels(), media=media)
+        found = render.render(body, _host_free(resolve), code_label=gettext("Code"), labels=admonition_labels(),
+                              media=media)
         if fallback.converted(row.lang, reader):  # the sibling script: converted for this reader (zh ↔ zh-Hant)
             found = render.Rendered(chinese.convert_html(found.html, reader),
                                     [dataclasses.replace(t, name=chinese.convert(t.name, reader)) for t in found.toc])
         with ext["rendered_lock"]:
             ext["rendered"][key] = found
+    if ANY_HOST in found.html:
+        found = dataclasses.replace(found, html=found.html.replace(ANY_HOST, request.host_url))
     return found
+
+
+ANY_HOST = "https://any-host.polykb.invalid/"  # stands for this request's scheme and host in cached HTML
+
+
+def _host_free(resolve: render.Resolver) -> render.Resolver:
+    """`resolve` with this request's scheme and host, if a URL starts with them, replaced by ANY_HOST."""
+    def resolved(target, anchor):
+        url = resolve(target, anchor)
+        if url and url.startswith(request.host_url):
+            return ANY_HOST + url[len(request.host_url):]
+        return url
+    return resolved
 
 
 def admonition_labels() -> dict[str, str]:
