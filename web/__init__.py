@@ -41,12 +41,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from web.presentation import errors, i18n
-    from web.services import resources, security
+    from web.services import input_text, resources, security
 
     resources.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    input_text.init_app(app)
 
     from web.blueprints import admin, agent, api, auth, contact, editor, help_center, insights, manager, translating, workitems, writers
 

@@ -14,7 +14,7 @@ from kb.text import languages
 from kb.storage.activity import MARKS
 from kb.storage.accounts import STAFF
 
-from web.services import answers
+from web.services import answers, input_text
 from web.presentation import i18n
 from web.services.resources import count_view, get_activity, get_audit, get_searcher, rendered_article
 from web.services.security import role_required
@@ -33,7 +33,7 @@ def index():
 
 @bp.post("/")
 def suggest():
-    text = request.form.get("text", "")
+    text = input_text.pasted(request.form.get("text", ""))  # a log's control characters: removed, not refused
     customer_lang = request.form.get("customer_lang") or ""
     error = None
     if not text.strip():

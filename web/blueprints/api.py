@@ -15,7 +15,7 @@ from kb.text import languages
 from kb.search.request import blank
 from kb.search.logged import logged_search
 
-from web.services import answers, editing, openapi
+from web.services import answers, editing, input_text, openapi
 from web.presentation import i18n
 from web.presentation.errors import error_body
 from web.services.resources import count_view, get_activity, get_reindexer, get_searcher, outdated_source, rendered_article
@@ -134,7 +134,7 @@ def suggest():
     api_caller()
     check_rate("API")
     data = _json_body({"text", "lang", "k"})
-    text = _field(data, "text", str, required=True)
+    text = input_text.pasted(_field(data, "text", str, required=True))  # a log's control characters: removed
     if blank(text):
         abort(400, "text is empty; send the customer's message")
     if len(text) > answers.MAX_TEXT:
@@ -173,6 +173,7 @@ def put_article_source(article_id, lang):
         text = _field(_json_body({"source"}), "source", str, required=True)
     elif request.mimetype in ("text/markdown", "text/plain"):
         text = request.get_data(as_text=True)
+        input_text.check_fields([("body", text)])
     else:
         abort(415, "send the Markdown as 'Content-Type: text/markdown' or JSON {\"source\": \"...\"}")
     return _saved_response(lambda: editing.save(src, src.rel, text, if_match, article_id, lang, "edit", user))
@@ -307,6 +308,7 @@ def _json_body(allowed: set[str]) -> dict:
     unknown = sorted(set(data) - allowed)
     if unknown:
         abort(400, f"unknown field {unknown[0]!r}; expected {sorted(allowed)}")
+    input_text.check_fields(data.items())
     return data
 
 

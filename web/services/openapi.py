@@ -9,13 +9,18 @@ site's languages, and `q` as long as the app's MAX_QUERY_CHARS.
 from __future__ import annotations
 
 from kb import __version__
-from kb.search.request import NOT_BLANK
+from kb.search.request import BLANK
+
+from web.services.input_text import NO_NUL, PLAIN, REFUSED
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
+TYPED = {"type": "string", "pattern": PLAIN}  # typed by a person: no NUL, control or bidi characters (400)
+
+
 def _param(name, where="query", required=False, schema=None, description=""):
-    return {"name": name, "in": where, "required": required, "schema": schema or {"type": "string"},
+    return {"name": name, "in": where, "required": required, "schema": schema or TYPED,
             "description": description}
 
 
@@ -70,8 +75,11 @@ DETECTED = {"type": "object", "properties": {"lang": {"type": ["string", "null"]
 def spec(langs: list[str], max_query_chars: int, max_text: int) -> dict:
     """The description for a site in these languages (UI languages and those of its public articles)."""
     lang = {"type": "string", "enum": list(langs)}
-    query = {"type": "string", "minLength": 1, "maxLength": max_query_chars, "pattern": NOT_BLANK}
-    return {**SPEC, "paths": _paths(lang, query, {**query, "maxLength": max_text})}
+    query = {"type": "string", "minLength": 1, "maxLength": max_query_chars,
+             "pattern": f"^[^{REFUSED}]*[^{BLANK}{REFUSED}][^{REFUSED}]*$"}  # not blank, and typed
+    # a pasted message loses those characters instead (web.services.input_text.pasted): one other must be left
+    text = {"type": "string", "minLength": 1, "maxLength": max_text, "pattern": f"[^{BLANK}{REFUSED}]"}
+    return {**SPEC, "paths": _paths(lang, query, text)}
 
 
 def _paths(lang: dict, query: dict, text: dict) -> dict:
@@ -83,7 +91,7 @@ def _paths(lang: dict, query: dict, text: dict) -> dict:
                 _param("lang", schema=lang, description="Reader's language; results fall back to other languages"),
                 _param("k", schema={"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
                 _param("offset", schema={"type": "integer", "minimum": 0, "maximum": 1000, "default": 0}),
-                _param("product"), _param("tag", schema={"type": "array", "items": {"type": "string"}},
+                _param("product"), _param("tag", schema={"type": "array", "items": TYPED},
                                           description="Repeatable")],
             "responses": _ok("SearchResponse")}},
         "/api/articles/{id}": {"get": {
@@ -94,9 +102,9 @@ def _paths(lang: dict, query: dict, text: dict) -> dict:
             "summary": "Was this article helpful?",
             "requestBody": _json_body({"type": "object", "required": ["article_id", "lang", "helpful"],
                                        "additionalProperties": False, "properties": {
-                                           "article_id": {"type": "string"}, "lang": lang,
+                                           "article_id": TYPED, "lang": lang,
                                            "helpful": {"type": "boolean"},
-                                           "reason": {"type": "string", "maxLength": 1000}}}),
+                                           "reason": {**TYPED, "maxLength": 1000}}}),
             "responses": {"201": {"description": "Stored"}, "400": _ERROR, "404": _ERROR, "429": _ERROR}}},
         "/api/suggest": {"post": {
             "summary": "Suggested answers for a customer's message (internal articles included)",
@@ -120,10 +128,11 @@ def _paths(lang: dict, query: dict, text: dict) -> dict:
                 "security": [{"bearer": []}, {"session": []}],
                 "parameters": [_param("id", "path", True), _param("lang", "path", True), IF_MATCH],
                 "requestBody": {"required": True, "content": {
-                    "text/markdown": {"schema": {"type": "string"}},
+                    "text/markdown": {"schema": {"type": "string", "pattern": NO_NUL}},
                     "application/json": {"schema": {"type": "object", "required": ["source"],
                                                     "additionalProperties": False,
-                                                    "properties": {"source": {"type": "string"}}}}}},
+                                                    "properties": {"source": {"type": "string",
+                                                                              "pattern": NO_NUL}}}}}},
                 "responses": _SAVED}},
         "/api/articles/{id}/{lang}/reviewed": {"post": {
             "summary": "Mark an article reviewed today (writers): only its `reviewed:` value changes",
