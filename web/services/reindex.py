@@ -10,6 +10,12 @@ covered by one more run after it. The run is `kb index --progress-json` in a
 child process (the web app never imports the indexer; a crash in a run never
 takes the server down); the index's own lock keeps runs of several processes,
 or a `kb index` started by hand, from overlapping: a run waits and retries.
+
+A server killed in the middle (kill -9, a power cut) must not leave an
+acknowledged save unsearchable, or a ticket saying "indexing" forever
+(issue #24): at the first request after a start, `recover` marks the
+progress of a run whose process is gone as failed, and asks for a run if an
+article file is newer than the served generation's start.
 """
 
 from __future__ import annotations
@@ -87,6 +93,7 @@ class Reindexer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _asked: int = 0  # the newest ticket of this process
     _running: bool = False
+    _recovered: bool = False
 
     def request(self) -> int:
         """Ask for a run covering everything saved so far; returns the ticket to poll."""
@@ -98,6 +105,29 @@ class Reindexer:
                 self._running = True
                 threading.Thread(target=self._loop, name="kb-reindex", daemon=True).start()
         return ticket
+
+    def recover(self) -> int | None:
+        """Once per process: a dead run's progress marked failed, and a run asked for (its ticket returned) if an
+        article was saved after the served generation started. Deleted files are not noticed: the next save
+        or `kb index` removes them."""
+        with self._lock:
+            if self._recovered:
+                return None
+            self._recovered = True
+        progress = self._read_progress()
+        if progress.get("stage") and not progress.get("error") and not _alive(progress.get("pid")):
+            self._write_progress({**progress, "stage": "", "error": "the indexing run stopped: its server process "
+                                  "ended (a restart, or a crash); it is indexed again now", "at": _now_iso()})
+        if self.articles is None or _newest_article_us(self.articles) <= self._served_start_us():
+            return None
+        return self.request()
+
+    def _served_start_us(self) -> int:
+        try:
+            manifest = index_format.read_manifest(index_format.current_generation(self.index), verify=False)
+        except KBError:
+            return 0
+        return _us(manifest["started_at"]) if manifest.get("started_at") else 0
 
     def status(self, ticket: int) -> dict:
         """queued | indexing (stage, done, total) | done (searchable_since) | failed (error)."""
@@ -143,7 +173,8 @@ class Reindexer:
                     return
 
     def _report(self, target: int, stage: str, done: int, total: int):
-        self._write_progress({"for": target, "stage": stage, "done": done, "total": total, "at": _now_iso()})
+        self._write_progress({"for": target, "stage": stage, "done": done, "total": total, "at": _now_iso(),
+                              "pid": os.getpid()})
 
     def _write_progress(self, state: dict):
         path = self.index / PROGRESS_FILE
@@ -159,6 +190,33 @@ class Reindexer:
             return json.loads((self.index / PROGRESS_FILE).read_text())
         except (OSError, ValueError):
             return {}
+
+
+def _alive(pid) -> bool:
+    """Whether process `pid` still runs (a progress file without one is from an older release: not alive)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _newest_article_us(articles: Path) -> int:
+    """The newest modification time of a Markdown file under `articles` (hidden folders skipped), in µs."""
+    newest = 0
+    for root, dirs, files in os.walk(articles):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if name.endswith((".md", ".markdown")) and not name.startswith("."):
+                try:
+                    newest = max(newest, os.stat(os.path.join(root, name)).st_mtime_ns // 1000)
+                except OSError:
+                    continue
+    return newest
 
 
 def _now_iso() -> str:

@@ -84,6 +84,10 @@ def init_app(app: Flask):
 
     retention.init_app(app)
 
+    @app.before_request
+    def recover_indexing():  # at the first request, once the app is set up (kb.web.services.reindex)
+        current_app.extensions["polykb"]["reindexer"].recover()
+
 
 def get_searcher() -> Searcher:
     return current_app.extensions["polykb"]["searcher"]
