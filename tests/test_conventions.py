@@ -54,6 +54,7 @@ CONTRACTS = {
     "index": {"articles", "text", "storage", "errors"},
     "search": {"index", "articles", "text", "embeddings", "errors"},
     "contact": {"storage", "errors"},
+    "learning": {"storage", "embeddings", "text", "errors"},
     "importing": {"articles", "text", "errors"},
     "reports": {"search", "index", "articles", "text", "embeddings", "storage", "contact", "errors"},
 }

@@ -1,0 +1,58 @@
+"""What learning may change in a ranking, whatever the log says.
+
+- a score step of at most MAX_BOOST (0.8 of fusion's scale, where the first
+  result is about 1 and one a whole cosine `scale` worse is 0), scaled down
+  while few readers stand behind it;
+- a lift of at most MAX_LIFT ranks;
+- the first three change only on evidence from MIN_ORIGINS distinct readers:
+  a signal from fewer reorders within the first three or within the rest, never
+  across. So 1,000 votes from one address, or from a handful of sessions, can
+  neither lift a wrong article into the first three nor push the right ones out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_BOOST = 0.8
+MAX_LIFT = 10
+MIN_ORIGINS = 10
+TOP = 3
+ORIGIN_HALF = 3.0  # readers at which a signal counts half: confidence = n / (n + ORIGIN_HALF)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """One result after learning: its fused score, the boost feedback gave it, its rank before (0 first)."""
+
+    article_id: str
+    score: float
+    boost: float
+    before: int
+
+
+def boost(value: float, origins: int) -> float:
+    return MAX_BOOST * max(-1.0, min(1.0, value)) * origins / (origins + ORIGIN_HALF)
+
+
+def rerank(ranked: list[tuple[str, float]], learned: dict[str, tuple[float, int]]) -> list[Moved]:
+    """`ranked`: (article id, fused score) best first; `learned`: article id -> (signal -1..1, distinct readers).
+    The ranking with the bounded boosts applied, best first."""
+    items = [Moved(aid, s, boost(*learned[aid]) if aid in learned else 0.0, i) for i, (aid, s) in enumerate(ranked)]
+    trusted = {aid for aid, (_, n) in learned.items() if n >= MIN_ORIGINS}
+    # first the boosts enough readers stand behind, across the whole list; then all, each band on its own
+    order = _place(items, lambda m: m.boost if m.article_id in trusted else 0.0)
+    every = lambda m: m.boost  # noqa: E731
+    return _place(order[:TOP], every) + _place(order[TOP:], every, offset=TOP)
+
+
+def _place(items: list[Moved], step, offset: int = 0) -> list[Moved]:
+    """`items` re-sorted by score plus `step`, none placed more than MAX_LIFT ranks above its rank before
+    learning (`before`); `offset`: the rank the band starts at."""
+    left = sorted(items, key=lambda m: (-(m.score + step(m)), m.before))
+    out = []
+    for pos in range(offset, offset + len(items)):
+        pick = next((m for m in left if m.before - MAX_LIFT <= pos), None) or min(left, key=lambda m: m.before)
+        left.remove(pick)
+        out.append(pick)
+    return out

@@ -1,0 +1,56 @@
+"""One learned model per audience, and what search asks of it.
+
+Public readers' traffic trains the public model, agents' traffic the internal
+one, and neither reads the other's: a customer's clicks never create a signal
+about an internal article (the public model only keeps articles `allowed` for
+the public), and a customer's search only ever consults the public model.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+
+from kb.learning import caps, model as model_mod
+from kb.learning.events import Event, Impression
+from kb.learning.neighbours import QUANTILE, Neighbourhood
+
+AUDIENCES = ("public", "internal")
+
+
+class Learner:
+    """The models search reads; replaced whole by `fit`, so a search never sees half a rebuild."""
+
+    def __init__(self, quantile: float = QUANTILE):
+        self.quantile = quantile
+        self.version = 0  # moves on with every fit: searches cached under an older model are not reused
+        self._hoods: dict[str, Neighbourhood] = {}
+        self._lock = threading.Lock()
+
+    def fit(self, impressions: Iterable[Impression], events: Iterable[Event], now: float,
+            embed: Callable[[list[str]], np.ndarray], since: Mapping[str, float] | None = None,
+            public_ids: set[str] | None = None) -> dict[str, int]:
+        """Rebuild every audience's model from the log; `public_ids`: the articles the public may learn about
+        (None: all). Returns the logged queries per audience."""
+        impressions, events = list(impressions), list(events)
+        hoods = {}
+        for audience in AUDIENCES:
+            allowed = (lambda aid: aid in public_ids) if audience == "public" and public_ids is not None else None
+            m = model_mod.build(impressions, events, audience, now, since, allowed)
+            texts = [m.texts[k] for k in m.queries]
+            vectors = np.asarray(embed(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
+            hoods[audience] = Neighbourhood(m, vectors, self.quantile)
+        with self._lock:
+            self._hoods = hoods
+            self.version += 1
+        return {a: len(h.keys) for a, h in hoods.items()}
+
+    def rerank(self, audience: str, qvec: np.ndarray | None, ranked: list[tuple[str, float]]) -> list[caps.Moved]:
+        """`ranked` ((article id, fused score), best first) with what this audience's readers taught applied."""
+        hood = self._hoods.get(audience)
+        if hood is None or qvec is None or not ranked:
+            return [caps.Moved(aid, s, 0.0, i) for i, (aid, s) in enumerate(ranked)]
+        found = hood.borrowed(qvec, [aid for aid, _ in ranked])
+        return caps.rerank(ranked, {aid: (b.value, len(b.origins)) for aid, b in found.items()})

@@ -1,0 +1,82 @@
+"""Paraphrases: a query borrows the signals of logged queries whose embeddings are near it.
+
+"Near" is read off the log itself: the threshold is a high quantile (98% by
+default) of the cosine similarities between the logged queries, so it adapts
+to the model and the knowledge base (e5 puts unrelated English questions at
+0.75, a FAQ's paraphrases above 0.9) instead of being a constant fitted on
+one dataset. e5 is multilingual, so a Russian query borrows from its English
+paraphrases as it would from English ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.learning.model import Model
+
+QUANTILE = 0.98
+MAX_NEIGHBOURS = 20
+SAMPLE = 2000  # logged queries the quantile is read from: 2M pairs at most
+
+
+@dataclass(frozen=True)
+class Borrowed:
+    """What a query learned for one article: the weighted signal, and the readers behind it."""
+
+    value: float
+    origins: frozenset[str]
+
+
+def threshold(vectors: np.ndarray, quantile: float = QUANTILE, seed: int = 0) -> float:
+    """The cosine above which two logged queries count as paraphrases; exact repeats only with fewer than 3."""
+    n = len(vectors)
+    if n < 3:
+        return 1.0 - 1e-6
+    if n > SAMPLE:
+        vectors = vectors[np.random.default_rng(seed).choice(n, SAMPLE, replace=False)]
+    sims = vectors @ vectors.T
+    pairs = sims[np.triu_indices(len(vectors), k=1)]
+    return float(min(np.quantile(pairs, quantile), 1.0 - 1e-6))
+
+
+class Neighbourhood:
+    """A model's logged queries, embedded, and the threshold between them."""
+
+    def __init__(self, model: Model, vectors: np.ndarray, quantile: float = QUANTILE):
+        """`vectors`: one unit row per `model.queries`, in that order."""
+        self.model = model
+        self.keys = model.queries
+        self.vectors = np.asarray(vectors, dtype=np.float32)
+        if len(self.vectors) != len(self.keys):
+            raise ValueError(f"{len(self.vectors)} query vectors for {len(self.keys)} logged queries")
+        self.tau = threshold(self.vectors, quantile)
+
+    def near(self, qvec: np.ndarray) -> list[tuple[str, float]]:
+        """(logged query, weight 0..1] of the query's paraphrases, the nearest first; an exact repeat weighs 1."""
+        if not self.keys or qvec is None:
+            return []
+        sims = self.vectors @ np.asarray(qvec, dtype=np.float32).reshape(-1)
+        order = np.argsort(-sims)[:MAX_NEIGHBOURS]
+        span = max(1e-6, 1.0 - self.tau)
+        return [(self.keys[i], float(min(1.0, (sims[i] - self.tau) / span))) for i in order if sims[i] > self.tau]
+
+    def borrowed(self, qvec: np.ndarray, article_ids) -> dict[str, Borrowed]:
+        """Per article: its signals in the query's paraphrases, weighted by nearness (an article a paraphrase
+        has no signal on counts as 0 there), and the union of the readers behind them."""
+        near = self.near(qvec)
+        total = sum(w for _, w in near)
+        if total <= 0:
+            return {}
+        out = {}
+        for aid in article_ids:
+            value, origins = 0.0, set()
+            for key, w in near:
+                s = self.model.signals.get(key, {}).get(aid)
+                if s is not None:
+                    value += w * s.value
+                    origins |= s.origins
+            if origins:
+                out[aid] = Borrowed(value / total, frozenset(origins))
+        return out

@@ -1,0 +1,168 @@
+"""kb/learning: the click model, per-reader counting, decay, paraphrases, audiences and the stuffing bound.
+
+Pure logic: the fake embedder (tests/fake_embedder.py) stands in for e5, so a
+"paraphrase" here is a query sharing most of its words with a logged one.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kb.learning import caps
+from kb.learning.events import Event, Impression, once_per_reader_day, with_bounces
+from kb.learning.learner import Learner
+from kb.learning.model import build, decay, theta
+from tests.fake_embedder import HashEmbedder
+
+NOW = 1_800_000_000.0
+DAY = 86_400.0
+EMBED = HashEmbedder().embed_queries
+QUERY = "how do I reset my router password"
+PARAPHRASE = "how do I reset the router password please"
+RANKING = [(f"a{i}", 1.0 - 0.05 * i) for i in range(20)]  # a0 first ... a19 last
+
+
+def shown(query=QUERY, n=10, audience="public", ts=NOW - 60, ids=None):
+    return [Impression(query, aid, i + 1, audience, ts) for i, aid in enumerate(ids or [a for a, _ in RANKING[:n]])]
+
+
+def vote(article, origin, kind="helpful", query=QUERY, audience="public", ts=NOW - 60, rank=None):
+    return Event(query, article, kind, origin, audience, ts, rank)
+
+
+def ranks(moved):
+    return [m.article_id for m in moved]
+
+
+def fitted(impressions, events, **kw) -> Learner:
+    learner = Learner()
+    learner.fit(impressions, events, NOW, EMBED, **kw)
+    return learner
+
+
+def rerank(learner, query=QUERY, audience="public", ranking=RANKING):
+    return ranks(learner.rerank(audience, EMBED([query])[0], ranking))
+
+
+# --- counting -----------------------------------------------------------------------------------------------------
+
+def test_a_reader_counts_once_per_article_and_day_however_often_they_vote():
+    votes = [vote("a9", "addr-1", ts=NOW - 3600 + i) for i in range(1000)]
+    assert len(once_per_reader_day(votes)) == 1
+    assert len(once_per_reader_day(votes + [vote("a9", "addr-1", ts=NOW - 2 * DAY)])) == 2  # another day
+    assert once_per_reader_day([vote("a9", "")]) == []  # no origin: nothing could bound its repeats
+
+
+def test_a_click_followed_soon_by_another_click_of_the_same_search_is_a_bounce():
+    first = Event(QUERY, "a0", "click", "r1", "public", NOW - 100, 1)
+    back = Event(QUERY, "a1", "click", "r1", "public", NOW - 95, 2)
+    stayed = Event(QUERY, "a2", "click", "r2", "public", NOW - 100, 3)
+    kinds = {e.article_id: e.kind for e in with_bounces([(1, first), (1, back), (2, stayed)])}
+    assert kinds == {"a0": "bounce", "a1": "click", "a2": "click"}
+
+
+# --- the click model --------------------------------------------------------------------------------------------
+
+def test_a_click_low_on_the_page_says_more_than_one_at_the_top():
+    assert theta(1) == 1.0 and theta(8) == 1 / 8
+    impressions = shown(n=8) * 20
+    clicks = [Event(QUERY, "a0", "click", f"r{i}", "public", NOW - 60, 1) for i in range(5)]
+    clicks += [Event(QUERY, "a7", "click", f"s{i}", "public", NOW - 60, 8) for i in range(5)]
+    sig = build(impressions, clicks, "public", NOW).signals[QUERY.lower()]
+    assert sig["a7"].value > 2 * sig["a0"].value > 0  # the same clicks, from 1/8 the examinations
+
+
+def test_old_behaviour_fades_with_a_30_day_half_life():
+    assert abs(decay(30 * DAY) - 0.5) < 1e-9
+    fresh = build([], [vote("a5", f"r{i}") for i in range(4)], "public", NOW).signals[QUERY.lower()]["a5"]
+    old = build([], [vote("a5", f"r{i}", ts=NOW - 90 * DAY) for i in range(4)], "public", NOW)
+    assert old.signals[QUERY.lower()]["a5"].value < fresh.value
+
+
+def test_evidence_from_before_an_articles_content_changed_is_forgotten():
+    votes = [vote("a5", f"r{i}", ts=NOW - 5 * DAY) for i in range(12)]
+    assert "a5" in build([], votes, "public", NOW).signals[QUERY.lower()]
+    assert QUERY.lower() not in build([], votes, "public", NOW, since={"a5": NOW - DAY}).signals
+
+
+def test_unhelpful_votes_sink_an_article():
+    votes = [vote("a1", f"r{i}", "unhelpful") for i in range(15)]
+    assert rerank(fitted(shown(), votes)).index("a1") > 1
+
+
+# --- paraphrases ---------------------------------------------------------------------------------------------------
+
+def test_a_paraphrase_borrows_what_readers_taught_an_unrelated_query_does_not():
+    logged = [f"{w} question number {i}" for i, w in enumerate(["alpha", "beta", "gamma", "delta", "omega"])]
+    impressions = shown() + [i for q in logged for i in shown(q)]
+    votes = [vote("a8", f"r{i}") for i in range(15)]
+    learner = fitted(impressions, votes)
+    assert rerank(learner, PARAPHRASE).index("a8") < 8
+    assert rerank(learner, "invoice currency for a refund").index("a8") == 8
+
+
+def test_the_paraphrase_threshold_comes_from_the_logs_own_similarities():
+    from kb.learning.neighbours import threshold
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    spread = rng.normal(size=(200, 16))
+    spread /= np.linalg.norm(spread, axis=1, keepdims=True)
+    bunched = spread * 0.2 + 1.0
+    bunched /= np.linalg.norm(bunched, axis=1, keepdims=True)
+    assert threshold(bunched) > threshold(spread)
+
+
+# --- audiences -----------------------------------------------------------------------------------------------------
+
+def test_public_traffic_never_creates_a_signal_about_an_internal_article():
+    votes = [vote("a9", f"r{i}") for i in range(30)]
+    public_ids = {a for a, _ in RANKING} - {"a9"}
+    learner = fitted(shown(), votes, public_ids=public_ids)
+    assert rerank(learner, audience="public") == [a for a, _ in RANKING]
+    assert rerank(learner, audience="internal") == [a for a, _ in RANKING]  # agents learn from agents only
+
+
+def test_agents_marks_teach_the_internal_model_only():
+    marks = [vote("a9", f"agent{i}", "solved", audience="internal") for i in range(12)]
+    learner = fitted(shown(audience="internal"), marks)
+    assert rerank(learner, audience="internal").index("a9") < 3
+    assert rerank(learner, audience="public") == [a for a, _ in RANKING]
+
+
+# --- the caps and the stuffing bound -----------------------------------------------------------------------------
+
+def test_enough_readers_lift_a_result_into_the_first_three_but_never_further_than_the_caps():
+    learner = fitted(shown(n=20), [vote("a12", f"r{i}") for i in range(40)])
+    moved = learner.rerank("public", EMBED([QUERY])[0], RANKING)
+    a12 = next(m for m in moved if m.article_id == "a12")
+    assert 0 < a12.boost <= caps.MAX_BOOST
+    assert ranks(moved).index("a12") == 12 - caps.MAX_LIFT
+
+
+@given(wrong=st.integers(3, 19), sessions=st.integers(1, caps.MIN_ORIGINS - 1), sink=st.booleans(),
+       days=st.integers(1, 30))
+def test_vote_stuffing_never_lifts_a_wrong_article_into_the_first_three(wrong, sessions, sink, days):
+    """1,000 votes (spread over days, from fewer than ten readers), for the wrong article, and perhaps against
+    the first three as well: the wrong article stays below rank 3, for the query and its paraphrases."""
+    target = f"a{wrong}"
+    votes = [vote(target, f"addr-{i % sessions}", kind, ts=NOW - (i % days) * DAY - i, rank=wrong + 1)
+             for i in range(1000) for kind in ("helpful", "solved", "click")[i % 3:i % 3 + 1]]
+    if sink:
+        votes += [vote(f"a{j}", f"addr-{i % sessions}", "unhelpful", ts=NOW - i) for i in range(300) for j in range(3)]
+    learner = fitted(shown(n=20), votes)
+    for query in (QUERY, PARAPHRASE):
+        assert rerank(learner, query).index(target) >= 3
+
+
+def test_the_same_votes_from_ten_readers_do_lift_it():
+    """The bound above is the origin rule at work, not learning being off."""
+    votes = [vote("a5", f"addr-{i % caps.MIN_ORIGINS}", "helpful", ts=NOW - i) for i in range(1000)]
+    assert rerank(fitted(shown(n=20), votes)).index("a5") < 3
+
+
+def test_no_log_no_change():
+    learner = fitted([], [])
+    assert rerank(learner) == [a for a, _ in RANKING]
+    assert Learner().rerank("public", EMBED([QUERY])[0], RANKING)[0].boost == 0.0
