@@ -252,6 +252,10 @@ SETTINGS: tuple[Setting, ...] = (
             "intake), retried until it accepts"),
     Setting("VIEW_WINDOW_MINUTES", 30, whole(1), "an article view counts once per reader and article in this "
             "window"),
+    Setting("LEARNING", False, boolean, "ranking learns from clicks, votes and agents' marks (kb/learning); off "
+            "until it meets its targets (bench/results/learning.md)"),
+    Setting("LEARN_EVERY", 600, whole(10), "seconds between rebuilds of the learned ranking from the shared log "
+            "(`kb learn` rebuilds once)"),
     # rate limits
     Setting("RATELIMIT_ENABLED", True, boolean, "rate limits on (false: off, for benchmarks)"),
     Setting("RATELIMIT_STORAGE_URI", "memory://", text, "where limits are counted: per process, or shared by all, "

@@ -1,4 +1,9 @@
-"""A search in named phases: understand → retrieve → fuse → judge → fetch → respond.
+"""A search in named phases: understand → retrieve → fuse → learn → judge → fetch → respond.
+
+`learn` (off unless a learner is given: KB_LEARNING) reorders the fused ranking by what
+readers taught (kb/learning) through one method, `rerank(audience, query vector,
+[(article id, fused score)])`, returning items with `.article_id`, `.boost` and `.before`:
+search never imports kb/learning, nor kb/learning search.
 
 Judging comes before fetching: a search that answers shows only the results within
 reach of the first (kb/search/results.within), one that does not shows the closest.
@@ -21,7 +26,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -63,6 +68,8 @@ class Ranked:
     fused: dict[int, float]
     groups: list[tuple[str, list[int]]]  # (article id, its matched version rowids best first)
     answering: list[tuple[str, list[int]]]  # the leading groups within reach of the first (results.within)
+    boosts: dict[str, float] = field(default_factory=dict)  # article id -> what feedback added to its score
+    before: dict[str, int] = field(default_factory=dict)  # article id -> its rank before learning (0 first)
 
     def listed(self, answered: bool) -> list[tuple[str, list[int]]]:
         """The groups a reader is shown, paged from: those that answer when the search answered; else the
@@ -167,6 +174,23 @@ def fuse(gen: Generation, req: SearchRequest, ev: retrieve.Evidence, fusion, deg
         return Ranked(fused, groups, within(groups, score=lambda g: fused[g[1][0]]) if fused_scale else groups)
 
 
+def learn(req: SearchRequest, ev: retrieve.Evidence, ranked: Ranked, learner, timings: dict) -> Ranked:
+    """Phase 3½: the fused ranking reordered by what this audience's readers taught, within learning's caps.
+
+    Only the candidates fusion found are reordered (a public search has no internal one to lift); the cut
+    of what answers is taken again on the learned scores."""
+    if learner is None or ev.qvecs is None or not ranked.groups:
+        return ranked
+    with timed("learn", timings):
+        moved = learner.rerank(req.audience, ev.qvecs[0], [(aid, ranked.fused[rows[0]]) for aid, rows in ranked.groups])
+        rows_of = dict(ranked.groups)
+        groups = [(m.article_id, rows_of[m.article_id]) for m in moved]
+        boosts = {m.article_id: m.boost for m in moved if m.boost}
+        cut = ranked.answering is not ranked.groups
+        answering = within(groups, score=lambda g: ranked.fused[g[1][0]] + boosts.get(g[0], 0.0)) if cut else groups
+        return Ranked(ranked.fused, groups, answering, boosts, {m.article_id: m.before for m in moved})
+
+
 def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evidence, ranked: Ranked, answered: bool,
           render_seconds: float, timings: dict) -> tuple[list[Result], frozenset[str]]:
     """Phase 5: the page's results, each in the reader's language with its best section and snippet."""
@@ -179,7 +203,9 @@ def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evide
                 break
             version, langs = shown_version(gen, req, art_id, rows, q.want)
             chunk = sections.section_to_show(gen, version.rowid, ev)
-            results.append(make_result(gen, art_id, version, langs, ranked.fused[rows[0]], chunk, q.text, q.want))
+            result = make_result(gen, art_id, version, langs, ranked.fused[rows[0]], chunk, q.text, q.want)
+            result.feedback, result.rank_before = ranked.boosts.get(art_id, 0.0), ranked.before.get(art_id)
+            results.append(result)
     return results, degraded
 
 

@@ -34,6 +34,8 @@ class Result:
     updated: str | None = None
     reviewed: str | None = None
     converted: bool = False  # title, section and snippet converted into the reader's script (zh ↔ zh-Hant)
+    feedback: float = 0.0  # what learning (kb/learning) added to the fused score; `kb search --explain` shows it
+    rank_before: int | None = None  # its place (0 first) before learning reordered the results; None: no learning
 
     def to_json(self) -> dict:
         return {"id": self.id, "lang": self.lang, "title": self.title, "section": self.section,

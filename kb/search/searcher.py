@@ -30,15 +30,17 @@ class Searcher:
     def __init__(self, index_dir: Path, model: str | None = None, fusion=None, recheck_seconds: float = 1.0,
                  min_answer_score: float | None = None, budget: Budget | None = None,
                  embedder: CachedEmbedder | None = None, response_cache: int = RESPONSES, correct_typos: bool = True,
-                 calibrated: bool = True):
+                 calibrated: bool = True, learner=None):
         """`embedder`: share one (and its query cache) between searchers; `response_cache`: responses kept (0: none);
         `fusion` and `min_answer_score`: None takes the knowledge base's own (calibrated at index time), else the
         dev-fitted defaults; `calibrated`: False takes the defaults always (`kb eval` compares); `correct_typos`:
-        False for benchmarks."""
+        False for benchmarks; `learner`: what readers taught (kb/learning's Learner, or anything with its `rerank`
+        and `version`), None: no learning (the learning setting off)."""
         self.embedder = embedder or CachedEmbedder(get_embedder(model))
         self.fusion = fusion
         self.min_answer_score = min_answer_score
         self.calibrated = calibrated
+        self.learner = learner
         self.budget = budget or Budget()
         self.responses = ResponseCache(response_cache)
         described = self.embedder.name if model else "the default model"
@@ -57,6 +59,13 @@ class Searcher:
     def notice_new_generation(self):
         """For a publisher in this process (the editor's background index), so "searchable since" is true at once."""
         self._watcher.notice_new_generation()
+
+    def learning_inputs(self) -> tuple[dict[str, str], set[str]]:
+        """(article id -> a hash of all its versions' content, public article ids) of the served generation:
+        what kb/learning needs to reset a changed article and to keep public traffic off internal ones."""
+        gen = self.generation()
+        hashes = {aid: "|".join(sorted(v.content_hash for v in versions)) for aid, versions in gen.groups.items()}
+        return hashes, {aid for aid, versions in gen.groups.items() if any(v.is_public for v in versions)}
 
     @property
     def store(self) -> Store:
@@ -95,7 +104,8 @@ class Searcher:
         queries = [checked_query(q) for q in queries]
         req = SearchRequest(**request).checked()
         gen = self.generation()
-        keys = [self.responses.key(q, gen.name, *self.settings(gen), self.answer_model, req) for q in queries]
+        learned = getattr(self.learner, "version", None)  # a refit model must not serve responses of the last one
+        keys = [self.responses.key(q, gen.name, *self.settings(gen), self.answer_model, req, learned) for q in queries]
         out = [self.responses.get(key) if q else pipeline.nothing(q, req) for q, key in zip(queries, keys)]
         todo = [i for i, r in enumerate(out) if r is None]
         if todo:
@@ -119,7 +129,7 @@ class Searcher:
         out = []
         for query, q, t, (ev, degraded) in zip(queries, understood, timings,
                                                self._retriever.retrieve(gen, req, understood, self.budget, timings)):
-            ranked = pipeline.fuse(gen, req, ev, fusion, degraded, t)
+            ranked = pipeline.learn(req, ev, pipeline.fuse(gen, req, ev, fusion, degraded, t), self.learner, t)
             answered = pipeline.judge(gen, req, q, ev, ranked, self.answer_model, threshold, t)
             results, cut = pipeline.fetch(gen, req, q, ev, ranked, answered, self.budget.render_seconds, t)
             out.append(pipeline.respond(query, req, q, ranked, results, answered, t, degraded | cut))

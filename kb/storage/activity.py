@@ -75,10 +75,12 @@ class Activity:
                 cur.execute(db.sql(_insert_shown(len(results))), params)
         return sid
 
-    def log_click(self, search_id: int | None, article_id: str, lang: str | None, rank: int | None):
+    def log_click(self, search_id: int | None, article_id: str, lang: str | None, rank: int | None,
+                  origin: str | None = None):
+        """`origin`: the reader as a keyed hash (the web layer's `reader_origin`), for learning's per-reader count."""
         with self.db.cursor() as cur:
             cur.execute(self.db.sql(_INSERT_CLICK), {"ts": now(), "search_id": search_id, "article_id": article_id,
-                                                     "lang": lang, "rank": rank})
+                                                     "lang": lang, "rank": rank, "origin": origin})
 
     def log_view(self, article_id: str, lang: str, ui_lang: str | None, audience: str, *,
                  seen_key: str | None = None, keep_seconds: int = 3600) -> bool:
@@ -108,12 +110,13 @@ class Activity:
             c.execute(delete(view_seen).where(view_seen.c.ts < _ago(dt.timedelta(seconds=keep_seconds))))
 
     def add_feedback(self, article_id: str, lang: str, helpful: bool, reason: str | None,
-                     source: str = "visitor") -> int:
+                     source: str = "visitor", *, origin: str | None = None, search_id: int | None = None) -> int:
+        """`search_id`: the search the reader came from, so the vote teaches about that query (kb/learning)."""
         with self.db.cursor() as cur:
             cur.execute(self.db.sql(_INSERT_FEEDBACK), {"ts": now(), "article_id": article_id, "lang": lang,
                                                         "helpful": int(bool(helpful)),
                                                         "reason": (reason or "").strip()[:1000] or None,
-                                                        "source": source})
+                                                        "source": source, "origin": origin, "search_id": search_id})
             return cur.fetchone()[0]
 
     def add_feedback_reason(self, feedback_id: int, reason: str) -> bool:

@@ -59,6 +59,7 @@ clicks = Table(
     Column("article_id", Text, nullable=False),
     Column("lang", Text),
     Column("rank", Integer),
+    Column("origin", Text),  # the reader, as a keyed hash (kb.storage.learning); NULL before 0006
 )
 
 views = Table(
@@ -81,6 +82,8 @@ feedback = Table(
     Column("helpful", Integer, nullable=False),
     Column("reason", Text),
     Column("source", Text, nullable=False),
+    Column("origin", Text),  # the reader, as a keyed hash (kb.storage.learning)
+    Column("search_id", RowId),  # the search the vote came from, when known
 )
 
 agent_marks = Table(
@@ -92,6 +95,15 @@ agent_marks = Table(
     Column("mark", Text, nullable=False),
     Column("query", Text),
     Column("user", Text),
+)
+
+# --- learning (kb.storage.learning): the content each article's learned evidence belongs to ---------------
+
+learned_articles = Table(
+    "learned_articles", metadata,
+    Column("article_id", Text, primary_key=True),
+    Column("content_hash", Text, nullable=False),
+    Column("since", Text, nullable=False),  # when that content was first seen: evidence before it is ignored
 )
 
 # --- accounts (kb.storage.accounts) -----------------------------------------------

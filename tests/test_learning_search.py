@@ -1,0 +1,103 @@
+"""Learning in the search pipeline: the log in the shared database, a rebuild, and the learn phase's effect.
+
+The fake embedder indexes a small router FAQ whose articles all share the
+query's words, so fusion alone ranks them by wording and only feedback can
+move the one readers found helpful.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kb.embeddings import CachedEmbedder, get_embedder
+from kb.learning import caps
+from kb.learning.learner import Learner
+from kb.learning.log import rebuild
+from kb.search.searcher import Searcher
+from kb.storage import open_database, sqlite_url
+from kb.storage.activity import Activity
+from kb.storage.learning import LearningLog
+
+QUERY = "router password reset"
+PARAPHRASE = "reset router password now"
+
+
+def article(aid: str, title: str, body: str, visibility: str = "public") -> str:
+    return f"---\nid: {aid}\nlang: en\ntitle: {title}\nvisibility: {visibility}\n---\n{body}\n"
+
+
+FILES = {f"r{i}.md": article(f"r{i}", f"Router password reset {i}", "Router password reset. " * (8 - i) + f"Step {i}.")
+         for i in range(8)}
+FILES["secret.md"] = article("secret", "Router password reset internal", "Router password reset for agents.",
+                             "internal")
+FILES["other.md"] = article("other", "Invoices", "Invoices and refunds in euros.")
+
+
+@pytest.fixture
+def kb(make_fake_index, tmp_path):
+    _, index, _ = make_fake_index(FILES)
+    db = open_database(sqlite_url(tmp_path / "activity.sqlite"))
+    yield index, db, Activity(db)
+    db.close()
+
+
+def searched(searcher, activity, query, audience="public"):
+    resp = searcher.search(query, audience=audience)
+    sid = activity.log_search(resp.query, "en", "en", audience, "help_center", [(r.id, r.lang, r.score)
+                                                                               for r in resp.results], resp.total)
+    return sid, [r.id for r in resp.results]
+
+
+def taught(index, db, activity, target, readers, kind="helpful", audience="public"):
+    """`readers` readers each search, open `target` and vote on it; then a learner rebuilt from the log."""
+    plain = Searcher(index)
+    for q in ("invoices in euros", "refunds", "router lights", QUERY):
+        searched(plain, activity, q, audience)
+    for i in range(readers):
+        sid, ids = searched(plain, activity, QUERY, audience)
+        origin = f"reader-{i}"
+        activity.log_click(sid, target, "en", ids.index(target) + 1 if target in ids else None, origin=origin)
+        for _ in range(50):  # reloading the vote button changes nothing
+            activity.add_feedback(target, "en", kind == "helpful", None, "help_center", origin=origin, search_id=sid)
+    learner = Learner()
+    embedder = CachedEmbedder(get_embedder())
+    rebuild(learner, db, embedder.embed_queries, *plain.learning_inputs())
+    return plain, Searcher(index, learner=learner)
+
+
+def order(searcher, query, audience="public"):
+    return [r.id for r in searcher.search(query, audience=audience).results]
+
+
+def test_helpful_votes_from_enough_readers_lift_an_article_for_the_query_and_its_paraphrase(kb):
+    plain, learned = taught(*kb, "r5", readers=caps.MIN_ORIGINS + 2)
+    before = order(plain, PARAPHRASE)
+    assert before.index("r5") >= 3
+    after = learned.search(PARAPHRASE)
+    assert [r.id for r in after.results].index("r5") < before.index("r5")
+    lifted = next(r for r in after.results if r.id == "r5")
+    assert 0 < lifted.feedback <= caps.MAX_BOOST and lifted.rank_before == before.index("r5")
+
+
+def test_votes_from_a_few_readers_never_reach_the_first_three(kb):
+    plain, learned = taught(*kb, "r5", readers=5)
+    assert order(learned, QUERY).index("r5") >= 3
+    assert order(learned, PARAPHRASE).index("r5") >= 3
+
+
+def test_public_votes_on_an_internal_article_teach_nothing_and_show_nothing(kb):
+    index, db, activity = kb
+    plain, learned = taught(index, db, activity, "secret", readers=20)
+    assert "secret" not in order(learned, QUERY)
+    assert order(learned, QUERY, "internal") == order(plain, QUERY, "internal")
+
+
+def test_an_article_whose_content_changed_starts_over(kb):
+    index, db, _ = kb
+    log = LearningLog(db)
+    assert log.content_since({"r5": "h1"}) == {"r5": ""}  # first seen: all its evidence counts
+    assert log.content_since({"r5": "h1"}) == {"r5": ""}
+    changed = log.content_since({"r5": "h2"})["r5"]
+    assert changed[:4] == time.strftime("%Y", time.gmtime())
