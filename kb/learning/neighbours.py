@@ -19,6 +19,7 @@ from kb.learning.model import Model
 QUANTILE = 0.98
 MAX_NEIGHBOURS = 20
 SAMPLE = 2000  # logged queries the quantile is read from: 2M pairs at most
+EXACT = 1.0 - 1e-4  # a cosine this close to 1 is the same query (float32 rounding)
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,12 @@ def threshold(vectors: np.ndarray, quantile: float = QUANTILE, seed: int = 0) ->
     """The cosine above which two logged queries count as paraphrases; exact repeats only with fewer than 3."""
     n = len(vectors)
     if n < 3:
-        return 1.0 - 1e-6
+        return EXACT
     if n > SAMPLE:
         vectors = vectors[np.random.default_rng(seed).choice(n, SAMPLE, replace=False)]
     sims = vectors @ vectors.T
     pairs = sims[np.triu_indices(len(vectors), k=1)]
-    return float(min(np.quantile(pairs, quantile), 1.0 - 1e-6))
+    return float(min(np.quantile(pairs, quantile), EXACT))
 
 
 class Neighbourhood:

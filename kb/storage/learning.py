@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from kb.storage.database import Database, now, upsert
 from kb.storage.schema import agent_marks, clicks, feedback, learned_articles, searches, shown
@@ -44,10 +44,14 @@ class LearningLog:
         return self._rows(stmt)
 
     def votes(self, since: str) -> list[tuple]:
-        """(query, article id, helpful, audience, ts, origin) of votes cast from a search's results."""
-        q = searches.c
-        stmt = (select(q.query, feedback.c.article_id, feedback.c.helpful, q.audience, feedback.c.ts, feedback.c.origin)
-                .join(searches, q.id == feedback.c.search_id).where(feedback.c.ts >= since, q.query != ""))
+        """(query, article id, helpful, audience, ts, origin) of votes cast from a search's results: only by a
+        reader who opened the article from that search (the search id comes from the reader's form, and
+        naming another search's id must not carry a vote to its query)."""
+        q, f = searches.c, feedback.c
+        opened = exists().where(clicks.c.search_id == f.search_id, clicks.c.article_id == f.article_id,
+                                clicks.c.origin == f.origin)
+        stmt = (select(q.query, f.article_id, f.helpful, q.audience, f.ts, f.origin)
+                .join(searches, q.id == f.search_id).where(f.ts >= since, q.query != "", opened))
         return self._rows(stmt)
 
     def marks(self, since: str) -> list[tuple]:

@@ -18,6 +18,7 @@ from kb.text import chinese, fallback
 
 from web.presentation import i18n
 from web.services import media
+from web.services.learning import reader_origin
 from web.services.resources import count_view, get_activity, get_searcher, outdated_source, rendered_article
 from web.services.security import rate_limit, safe_next
 
@@ -162,11 +163,11 @@ def article(article_id):
     count_view(article_id, row.lang, g.lang, AUDIENCE)
     search_id, rank = _int_arg("s"), _int_arg("r")
     if search_id is not None:
-        get_activity().log_click(search_id, article_id, row.lang, rank)
+        get_activity().log_click(search_id, article_id, row.lang, rank, origin=reader_origin())
     said_no = request.args.get("feedback") == "no" and _vote_id(request.args.get("fb", "")) is not None
     return render_template("article.html", row=row, html=rendered.html, toc=rendered.toc, versions=versions,
                            related=related, fallback=row.lang != g.lang, outdated=outdated_source(row, versions),
-                           converted=converted, title=chinese.convert(row.title, g.lang) if converted else row.title,
+                           converted=converted, search_id=search_id, title=chinese.convert(row.title, g.lang) if converted else row.title,
                            topics=browse.topics_of(row), thanks=request.args.get("feedback") == "thanks",
                            said_no=said_no, vote_token=request.args.get("fb") if said_no else None,
                            contact_url=_contact_url(subject=row.title, article=article_id) if said_no else None)
@@ -194,7 +195,8 @@ def feedback(article_id):
     if lang not in versions:
         abort(400, _("This article has no version in that language."))
     reason = request.form.get("reason", "")[:1000]
-    vote = get_activity().add_feedback(article_id, lang, helpful == "yes", reason, source="help_center")
+    vote = get_activity().add_feedback(article_id, lang, helpful == "yes", reason, source="help_center",
+                                       origin=reader_origin(), search_id=_int_form("s"))
     if helpful == "no" and not reason.strip():  # then ask what was missing, and offer help
         return redirect(url_for(".article", article_id=article_id, feedback="no", fb=_vote_token(vote),
                                 _anchor="feedback"), 303)
@@ -247,6 +249,11 @@ def _page(value: str) -> int:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def _int_form(name: str) -> int | None:
+    value = request.form.get(name, "")
     return int(value) if value.isdigit() and len(value) < 12 else None
 
 

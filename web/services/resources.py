@@ -39,7 +39,7 @@ from kb.storage.workitems import WorkItems
 from kb.search.searcher import Searcher
 from kb.index.store import ArticleRow
 
-from web.services import retention
+from web.services import learning, retention
 from web.services.reindex import Reindexer
 
 SECRET_FILE = "secret_key"
@@ -83,6 +83,7 @@ def init_app(app: Flask):
             return response
 
     retention.init_app(app)
+    learning.init_app(app)
 
     @app.before_request
     def recover_indexing():  # at the first request, once the app is set up (kb.web.services.reindex)
