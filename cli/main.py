@@ -11,6 +11,7 @@ from cli.articles import hash_cmd, index, lint
 from cli.db import db
 from cli.demo import simulate_traffic
 from cli.importing import import_cmd
+from cli.learn import learn
 from cli.reports import report
 from cli.search import eval_cmd, search
 from cli.serve import serve
@@ -23,7 +24,7 @@ def cli():
 
 
 for _command in (index, lint, hash_cmd, import_cmd, search, eval_cmd, report, simulate_traffic, serve, db, user, token, audit,
-                 purge):
+                 purge, learn):
     cli.add_command(_command)
 
 

@@ -10,6 +10,7 @@ import click
 
 from cli.options import (MODES, first_index_option, index_option, mode_option, model_option, reports_errors,
                          searcher_for)
+from kb import settings
 from kb.errors import KBError
 
 
@@ -25,15 +26,23 @@ from kb.errors import KBError
 @click.option("--tag", "tags", multiple=True, help="Only articles with this tag (repeatable).")
 @click.option("--internal", is_flag=True, help="Include internal articles (agents only).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--explain", is_flag=True, help="Learn from the activity log first and show how much of each "
+              "result's rank came from feedback (whether or not KB_LEARNING is on).")
 @click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Batch: a queries.jsonl file; prints one JSON line per query.")
 @mode_option
 @reports_errors
-def search(query, articles_dir, index_dir, model, lang, ui_lang, k, product, tags, internal, as_json, queries, mode):
+def search(query, articles_dir, index_dir, model, lang, ui_lang, k, product, tags, internal, as_json, explain, queries,
+           mode):
     """Search the index: `kb search "ошибка 502"` (indexes --articles first if there is no index yet)."""
     if bool(query) == bool(queries):
         raise click.UsageError("give either a QUERY or --queries FILE")
-    searcher = searcher_for(index_dir, model, articles_dir)
+    if explain or settings.current()["LEARNING"]:
+        from cli.learn import learned_searcher
+
+        searcher, _ = learned_searcher(index_dir, model, articles_dir)
+    else:
+        searcher = searcher_for(index_dir, model, articles_dir)
     opts = dict(lang=lang, ui_lang=ui_lang, k=k, product=product, tags=list(tags),
                 audience="internal" if internal else "public", mode=mode)
     if queries:
@@ -60,7 +69,18 @@ def search(query, articles_dir, index_dir, model, lang, ui_lang, k, product, tag
                                      f"[{r.lang} only: not in {resp.lang}]" if r.fallback else "") if f)
         where = f" › {r.section}" if r.section else ""
         click.echo(f"{i:2}. {r.title}{where}  ({r.id}#{r.anchor} {r.lang}, {r.score:.3f}) {flags}".rstrip())
+        if explain:
+            click.echo("    " + _feedback(r, i))
         click.echo("    " + _terminal_snippet(r.snippet))
+
+
+def _feedback(r, rank: int) -> str:
+    """How much of the result's place came from feedback (kb/learning): its boost and where it stood before."""
+    if r.rank_before is None:
+        return "feedback: none (learning had nothing for this query)"
+    was = r.rank_before + 1
+    moved = "unchanged" if was == rank else f"was #{was}"
+    return f"feedback: {r.feedback:+.3f} on a fused score of {r.score:.3f}, rank {rank} ({moved})"
 
 
 def _terminal_snippet(snippet_html: str) -> str:

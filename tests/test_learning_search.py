@@ -101,3 +101,24 @@ def test_an_article_whose_content_changed_starts_over(kb):
     assert log.content_since({"r5": "h1"}) == {"r5": ""}
     changed = log.content_since({"r5": "h2"})["r5"]
     assert changed[:4] == time.strftime("%Y", time.gmtime())
+
+
+def test_kb_learn_and_search_explain_show_what_feedback_did(make_fake_index, fake_model):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    _, index, _ = make_fake_index(FILES)
+    db = open_database(sqlite_url(index / "activity.sqlite"))
+    try:
+        taught(index, db, Activity(db), "r5", readers=caps.MIN_ORIGINS + 2)
+    finally:
+        db.close()
+    runner = CliRunner()
+    learned = runner.invoke(cli, ["learn", "--index", str(index), "--model", fake_model])
+    assert learned.exit_code == 0, learned.output
+    assert "public: learned from 4 logged queries" in learned.output and "learning is off" in learned.output
+    out = runner.invoke(cli, ["search", QUERY, "--index", str(index), "--model", fake_model, "--explain"]).output
+    line = next(ln for ln in out.splitlines() if "(r5#" in ln)
+    explained = out.splitlines()[out.splitlines().index(line) + 1]
+    assert "feedback: +0." in explained and "(was #6)" in explained

@@ -1,0 +1,39 @@
+"""`kb learn`: rebuild the learned ranking from the shared log once and say what it learned (KB_LEARNING)."""
+
+from __future__ import annotations
+
+import click
+
+from cli.options import database, first_index_option, index_option, model_option, reports_errors, searcher_for
+from kb import settings
+
+
+def learned_searcher(index_dir, model, articles_dir=None):
+    """A batch searcher with the learned ranking rebuilt from the index's shared database; (searcher, counts)."""
+    from kb.learning.learner import Learner
+    from kb.learning.log import rebuild
+
+    searcher = searcher_for(index_dir, model, articles_dir)
+    learner = Learner()
+    db = database(index_dir)
+    try:
+        counts = rebuild(learner, db, searcher.embedder.embed_queries, *searcher.learning_inputs())
+    finally:
+        db.close()
+    searcher.learner = learner
+    return searcher, counts
+
+
+@click.command()
+@first_index_option
+@index_option
+@model_option
+@reports_errors
+def learn(articles_dir, index_dir, model):
+    """Rebuild the learned ranking from the activity log (the web app does it every KB_LEARN_EVERY seconds) and
+    print how many logged queries each audience learned from; `kb search --explain` shows its effect."""
+    _, counts = learned_searcher(index_dir, model, articles_dir)
+    state = "on" if settings.current()["LEARNING"] else "off (KB_LEARNING): searches do not use it yet"
+    for audience, n in counts.items():
+        click.echo(f"{audience}: learned from {n} logged queries")
+    click.echo(f"learning is {state}")
