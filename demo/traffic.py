@@ -116,12 +116,13 @@ class Simulation:
         if opened is not None:
             rank, r = opened
             later = at + dt.timedelta(seconds=self.rng.randint(2, 40))
+            reader = f"demo-visitor-{self.counts['searches']}"  # each visit a reader of its own (kb/learning)
             with clock(later):
-                self.activity.log_click(sid, r.id, r.lang, rank)
+                self.activity.log_click(sid, r.id, r.lang, rank, origin=reader)
                 self.activity.log_view(r.id, r.lang, lang, "public")
             self.counts["clicks"] += 1
             if self.rng.random() < VOTE_SHARE:
-                self._vote(r, q, lang, later + dt.timedelta(minutes=2))
+                self._vote(r, q, lang, later + dt.timedelta(minutes=2), reader, sid)
         elif self.rng.random() < CONTACT_SHARE:
             self.contact_form(q, lang, at + dt.timedelta(minutes=1))
 
@@ -132,10 +133,11 @@ class Simulation:
                 return rank, r
         return None
 
-    def _vote(self, r, q: Question, lang: str, at: dt.datetime):
+    def _vote(self, r, q: Question, lang: str, at: dt.datetime, reader: str, search_id: int):
         helpful = self.rng.random() < (0.82 if r.id in q.relevant else 0.3)
         with clock(at):
-            vote = self.activity.add_feedback(r.id, r.lang, helpful, None, source="help_center")
+            vote = self.activity.add_feedback(r.id, r.lang, helpful, None, source="help_center", origin=reader,
+                                              search_id=search_id)
             if not helpful and self.rng.random() < 0.4:
                 self.activity.add_feedback_reason(vote, self.rng.choice(REASONS.get(lang, REASONS["en"])))
         self.counts["votes"] += 1

@@ -122,3 +122,31 @@ def test_kb_learn_and_search_explain_show_what_feedback_did(make_fake_index, fak
     line = next(ln for ln in out.splitlines() if "(r5#" in ln)
     explained = out.splitlines()[out.splitlines().index(line) + 1]
     assert "feedback: +0." in explained and "(was #6)" in explained
+
+
+@pytest.mark.slow
+def test_helpful_votes_change_a_paraphrases_ranking_through_the_real_model(sample_index, tmp_path):
+    """e5 on the sample: readers vote for a result of one question; after a rebuild a paraphrase of it, never
+    searched, in another language, ranks that article higher."""
+    index = sample_index[1]
+    query, paraphrase = "the cdn returns 502 bad gateway", "ошибка 502 bad gateway на CDN"
+    db = open_database(sqlite_url(tmp_path / "activity.sqlite"))
+    activity, plain = Activity(db), Searcher(index)
+    try:
+        for q in ("reset my password", "add a sub-user to my account", "lost my 2fa phone", "invoice currency",
+                  "live stream latency"):
+            searched(plain, activity, q)
+        before = [r.id for r in plain.search(paraphrase, k=10).results]
+        target = before[-1]
+        assert len(before) > 1
+        for i in range(caps.MIN_ORIGINS + 2):
+            sid, ids = searched(plain, activity, query)
+            rank = ids.index(target) + 1 if target in ids else 10
+            activity.log_click(sid, target, "en", rank, origin=f"reader-{i}")
+            activity.add_feedback(target, "en", True, None, "help_center", origin=f"reader-{i}", search_id=sid)
+        learner = Learner()
+        rebuild(learner, db, plain.embedder.embed_queries, *plain.learning_inputs())
+        after = [r.id for r in Searcher(index, learner=learner).search(paraphrase, k=10).results]
+    finally:
+        db.close()
+    assert after.index(target) < before.index(target), (before, after)
