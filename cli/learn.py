@@ -17,7 +17,7 @@ def learned_searcher(index_dir, model, articles_dir=None):
     learner = Learner()
     db = database(index_dir)
     try:
-        counts = rebuild(learner, db, searcher.embedder.embed_queries, *searcher.learning_inputs())
+        counts = rebuild(learner, db, searcher.embedder.inner.embed_queries, *searcher.learning_inputs())
     finally:
         db.close()
     searcher.learner = learner

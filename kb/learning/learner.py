@@ -27,6 +27,7 @@ class Learner:
         self.quantile = quantile
         self.version = 0  # moves on with every fit: searches cached under an older model are not reused
         self._hoods: dict[str, Neighbourhood] = {}
+        self._vectors: dict[str, np.ndarray] = {}  # logged query text -> its vector, kept between fits
         self._lock = threading.Lock()
 
     def fit(self, impressions: Iterable[Impression], events: Iterable[Event], now: float,
@@ -39,13 +40,22 @@ class Learner:
         for audience in AUDIENCES:
             allowed = (lambda aid: aid in public_ids) if audience == "public" and public_ids is not None else None
             m = model_mod.build(impressions, events, audience, now, since, allowed)
-            texts = [m.texts[k] for k in m.queries]
-            vectors = np.asarray(embed(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
-            hoods[audience] = Neighbourhood(m, vectors, self.quantile)
+            hoods[audience] = Neighbourhood(m, self._embedded([m.texts[k] for k in m.queries], embed), self.quantile)
         with self._lock:
             self._hoods = hoods
             self.version += 1
         return {a: len(h.keys) for a, h in hoods.items()}
+
+    def _embedded(self, texts: list[str], embed) -> np.ndarray:
+        """The texts' vectors, embedding only those no earlier fit embedded: a rebuild every few minutes costs
+        the new queries' embeddings, not the whole log's."""
+        new = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if new:
+            self._vectors.update(zip(new, np.asarray(embed(new), dtype=np.float32)))
+        if len(self._vectors) > 2 * max(1, len(texts)) + 1000:  # forget queries that left the log's window
+            keep = set(texts)
+            self._vectors = {t: v for t, v in self._vectors.items() if t in keep}
+        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
     def rerank(self, audience: str, qvec: np.ndarray | None, ranked: list[tuple[str, float]]) -> list[caps.Moved]:
         """`ranked` ((article id, fused score), best first) with what this audience's readers taught applied."""

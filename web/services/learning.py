@@ -55,7 +55,7 @@ def relearn(app: Flask) -> dict[str, int] | None:
     ext = app.extensions["polykb"]
     searcher = ext["searcher"]
     try:
-        return rebuild(ext["learner"], ext["db"], searcher.embedder.embed_queries, *searcher.learning_inputs())
+        return rebuild(ext["learner"], ext["db"], searcher.embedder.inner.embed_queries, *searcher.learning_inputs())
     except Exception:
         log.exception("learning: rebuilding the learned ranking failed")
         return None
