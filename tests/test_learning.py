@@ -141,11 +141,12 @@ def test_enough_readers_lift_a_result_into_the_first_three_but_never_further_tha
     assert ranks(moved).index("a12") == 12 - caps.MAX_LIFT
 
 
-@given(wrong=st.integers(3, 19), sessions=st.integers(1, caps.MIN_ORIGINS - 1), sink=st.booleans(),
+@given(wrong=st.integers(1, 19), sessions=st.integers(1, caps.MIN_ORIGINS - 1), sink=st.booleans(),
        days=st.integers(1, 30))
 def test_vote_stuffing_never_lifts_a_wrong_article_into_the_first_three(wrong, sessions, sink, days):
     """1,000 votes (spread over days, from fewer than ten readers), for the wrong article, and perhaps against
-    the first three as well: the wrong article stays below rank 3, for the query and its paraphrases."""
+    the first three as well: the wrong article does not rise into the first three, nor within them, for the
+    query and its paraphrases."""
     target = f"a{wrong}"
     votes = [vote(target, f"addr-{i % sessions}", kind, ts=NOW - (i % days) * DAY - i, rank=wrong + 1)
              for i in range(1000) for kind in ("helpful", "solved", "click")[i % 3:i % 3 + 1]]
@@ -153,7 +154,7 @@ def test_vote_stuffing_never_lifts_a_wrong_article_into_the_first_three(wrong, s
         votes += [vote(f"a{j}", f"addr-{i % sessions}", "unhelpful", ts=NOW - i) for i in range(300) for j in range(3)]
     learner = fitted(shown(n=20), votes)
     for query in (QUERY, PARAPHRASE):
-        assert rerank(learner, query).index(target) >= 3
+        assert rerank(learner, query).index(target) >= min(wrong, caps.TOP)
 
 
 def test_the_same_votes_from_ten_readers_do_lift_it():

@@ -5,9 +5,10 @@
   while few readers stand behind it;
 - a lift of at most MAX_LIFT ranks;
 - the first three change only on evidence from MIN_ORIGINS distinct readers:
-  a signal from fewer reorders within the first three or within the rest, never
-  across. So 1,000 votes from one address, or from a handful of sessions, can
-  neither lift a wrong article into the first three nor push the right ones out.
+  a signal from fewer reorders the results below them, never the first three
+  nor across. So 1,000 votes from one address, or from a handful of sessions,
+  can neither lift a wrong article into the first three (or up within them)
+  nor push the right ones out.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ def rerank(ranked: list[tuple[str, float]], learned: dict[str, tuple[float, int]
     The ranking with the bounded boosts applied, best first."""
     items = [Moved(aid, s, boost(*learned[aid]) if aid in learned else 0.0, i) for i, (aid, s) in enumerate(ranked)]
     trusted = {aid for aid, (_, n) in learned.items() if n >= MIN_ORIGINS}
-    # first the boosts enough readers stand behind, across the whole list; then all, each band on its own
-    order = _place(items, lambda m: m.boost if m.article_id in trusted else 0.0)
-    every = lambda m: m.boost  # noqa: E731
-    return _place(order[:TOP], every) + _place(order[TOP:], every, offset=TOP)
+    # first the boosts enough readers stand behind, across the whole list; then all of them below the first three
+    only_trusted = lambda m: m.boost if m.article_id in trusted else 0.0  # noqa: E731
+    order = _place(items, only_trusted)
+    return order[:TOP] + _place(order[TOP:], lambda m: m.boost, offset=TOP)
 
 
 def _place(items: list[Moved], step, offset: int = 0) -> list[Moved]:
