@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kb.learning import caps
-from kb.learning.events import Event, Impression, once_per_reader_day, with_bounces
+from kb.learning.events import Event, Impression, once_per_reader, with_bounces
 from kb.learning.learner import Learner
 from kb.learning.model import build, decay, theta
 from tests.fake_embedder import HashEmbedder
@@ -47,11 +47,11 @@ def rerank(learner, query=QUERY, audience="public", ranking=RANKING):
 
 # --- counting -----------------------------------------------------------------------------------------------------
 
-def test_a_reader_counts_once_per_article_and_day_however_often_they_vote():
-    votes = [vote("a9", "addr-1", ts=NOW - 3600 + i) for i in range(1000)]
-    assert len(once_per_reader_day(votes)) == 1
-    assert len(once_per_reader_day(votes + [vote("a9", "addr-1", ts=NOW - 2 * DAY)])) == 2  # another day
-    assert once_per_reader_day([vote("a9", "")]) == []  # no origin: nothing could bound its repeats
+def test_a_reader_counts_once_per_query_and_article_however_often_and_on_however_many_days_they_vote():
+    votes = [vote("a9", "addr-1", ts=NOW - (i % 30) * DAY - i) for i in range(1000)]
+    assert once_per_reader(votes) == [max(votes, key=lambda e: e.ts)]  # the latest, for the decay
+    assert len(once_per_reader(votes + [vote("a9", "addr-1", "unhelpful")])) == 2  # another kind
+    assert once_per_reader([vote("a9", "")]) == []  # no origin: nothing could bound its repeats
 
 
 def test_a_click_followed_soon_by_another_click_of_the_same_search_is_a_bounce():
@@ -155,6 +155,15 @@ def test_vote_stuffing_never_lifts_a_wrong_article_into_the_first_three(wrong, s
     learner = fitted(shown(n=20), votes)
     for query in (QUERY, PARAPHRASE):
         assert rerank(learner, query).index(target) >= min(wrong, caps.TOP)
+
+
+def test_readers_who_bounced_off_an_article_do_not_count_towards_a_stuffers_lift():
+    """Twelve readers who came straight back from the wrong article are twelve readers against it, not twelve
+    readers behind the one address that votes for it a thousand times."""
+    bounced = [vote("a5", f"reader-{i}", "bounce", rank=6) for i in range(12)]
+    stuffed = [vote("a5", "addr-1", kind, ts=NOW - (i % 30) * DAY - i)
+               for i in range(1000) for kind in ("helpful", "solved")]
+    assert rerank(fitted(shown(n=20), bounced + stuffed)).index("a5") >= caps.TOP
 
 
 def test_the_same_votes_from_ten_readers_do_lift_it():

@@ -1,9 +1,12 @@
-"""What the model learns from: impressions, clicks, votes and marks, counted once per reader, article and day.
+"""What the model learns from: impressions, clicks, votes and marks, each reader counted once.
 
 A reader is an `origin`: a keyed hash of the signed-in user or the client
 address (the web layer makes it; no address is stored). One reader counts at
-most once per article, query, kind and day, so reloading or repeating a vote
-a thousand times weighs what one vote weighs.
+most once per query, article and kind over the whole log (their latest), not
+once a day: a reader who votes every day for a month would otherwise weigh
+thirty readers, and add that weight to the genuine readers who clicked the
+same article for a paraphrase (bench/results/learning.md found such stuffed
+articles reaching the first three).
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-DAY = 86_400.0
 POSITIVE = {"click": 1.0, "helpful": 1.0, "solved": 2.0}  # a vote or a solved ticket says more than a click
 NEGATIVE = {"unhelpful": 1.0, "not_relevant": 2.0, "bounce": 0.5}
 KINDS = set(POSITIVE) | set(NEGATIVE)
@@ -47,18 +49,17 @@ def query_key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def once_per_reader_day(events: Iterable[Event]) -> list[Event]:
-    """The first event of each (reader, query, article, kind, day); events without an origin are dropped,
-    since nothing could bound how often they repeat."""
-    seen, out = set(), []
-    for e in sorted(events, key=lambda e: e.ts):
+def once_per_reader(events: Iterable[Event]) -> list[Event]:
+    """The latest event of each (reader, query, article, kind); events without an origin are dropped, since
+    nothing could bound how often they repeat."""
+    latest: dict[tuple, Event] = {}
+    for e in events:
         if e.kind not in KINDS or not e.origin:
             continue
-        unit = (e.origin, query_key(e.query), e.article_id, e.kind, int(e.ts // DAY))
-        if unit not in seen:
-            seen.add(unit)
-            out.append(e)
-    return out
+        unit = (e.origin, query_key(e.query), e.article_id, e.kind)
+        if unit not in latest or e.ts > latest[unit].ts:
+            latest[unit] = e
+    return sorted(latest.values(), key=lambda e: e.ts)
 
 
 def with_bounces(clicks: list[tuple[int, Event]]) -> list[Event]:

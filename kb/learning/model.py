@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kb.learning.events import NEGATIVE, POSITIVE, Event, Impression, once_per_reader_day, query_key
+from kb.learning.events import NEGATIVE, POSITIVE, Event, Impression, once_per_reader, query_key
 
 HALF_LIFE_DAYS = 30.0
 CLICK_PRIOR = 2.0  # pseudo-examinations: a few clicks on a rarely shown article are not yet a rate
@@ -38,13 +38,16 @@ def decay(age_seconds: float, half_life_days: float = HALF_LIFE_DAYS) -> float:
 
 @dataclass
 class Evidence:
-    """One (query, article): decayed clicks, expected examinations, votes for and against, who gave them."""
+    """One (query, article): decayed clicks, expected examinations, votes for and against, who gave them
+    (readers for and readers against apart: an attacker's votes must not borrow the count of the readers
+    who bounced off the same article)."""
 
     clicks: float = 0.0
     examined: float = 0.0
     good: float = 0.0
     bad: float = 0.0
-    origins: set[str] = field(default_factory=set)
+    lifting: set[str] = field(default_factory=set)
+    sinking: set[str] = field(default_factory=set)
 
     def signal(self, base_rate: float) -> float:
         """-1..1: clicks above the query's rate for the examinations it got, plus the votes' balance."""
@@ -56,7 +59,8 @@ class Evidence:
 @dataclass(frozen=True)
 class Signal:
     value: float  # -1..1
-    origins: frozenset[str]  # distinct readers behind it
+    lifting: frozenset[str]  # distinct readers who clicked, voted helpful or solved with it
+    sinking: frozenset[str]  # distinct readers who bounced, voted unhelpful or marked it not relevant
 
 
 @dataclass
@@ -89,7 +93,7 @@ def build(impressions: Iterable[Impression], events: Iterable[Event], audience: 
             texts.setdefault(key, imp.query)
             ev = table.setdefault(key, {}).setdefault(imp.article_id, Evidence())
             ev.examined += theta(imp.rank) * decay(now - imp.ts, half_life_days)
-    for e in once_per_reader_day(events):
+    for e in once_per_reader(events):
         if e.audience != audience or not keep(e.article_id, e.ts):
             continue
         key = query_key(e.query)
@@ -102,12 +106,13 @@ def build(impressions: Iterable[Impression], events: Iterable[Event], audience: 
             ev.good += POSITIVE[e.kind] * w
         else:
             ev.bad += NEGATIVE[e.kind] * w
-        ev.origins.add(e.origin)
+        (ev.lifting if e.kind in POSITIVE else ev.sinking).add(e.origin)
     model = Model(texts=texts)
     for key, arts in table.items():
         examined = sum(ev.examined for ev in arts.values())
         rate = min(1.0, sum(ev.clicks for ev in arts.values()) / examined) if examined > 0 else 0.0
-        sig = {aid: Signal(ev.signal(rate), frozenset(ev.origins)) for aid, ev in arts.items() if ev.origins}
+        sig = {aid: Signal(ev.signal(rate), frozenset(ev.lifting), frozenset(ev.sinking))
+               for aid, ev in arts.items() if ev.lifting or ev.sinking}
         if sig:
             model.signals[key] = {a: s for a, s in sig.items() if s.value != 0.0}
     return model

@@ -24,10 +24,16 @@ EXACT = 1.0 - 1e-4  # a cosine this close to 1 is the same query (float32 roundi
 
 @dataclass(frozen=True)
 class Borrowed:
-    """What a query learned for one article: the weighted signal, and the readers behind it."""
+    """What a query learned for one article: the weighted signal, and the readers behind its direction."""
 
     value: float
-    origins: frozenset[str]
+    lifting: frozenset[str]
+    sinking: frozenset[str]
+
+    @property
+    def support(self) -> int:
+        """Distinct readers on the side the signal points to: only they count towards the caps' MIN_ORIGINS."""
+        return len(self.lifting if self.value > 0 else self.sinking)
 
 
 def threshold(vectors: np.ndarray, quantile: float = QUANTILE, seed: int = 0) -> float:
@@ -65,19 +71,20 @@ class Neighbourhood:
 
     def borrowed(self, qvec: np.ndarray, article_ids) -> dict[str, Borrowed]:
         """Per article: its signals in the query's paraphrases, weighted by nearness (an article a paraphrase
-        has no signal on counts as 0 there), and the union of the readers behind them."""
+        has no signal on counts as 0 there), and the readers behind them, for and against."""
         near = self.near(qvec)
         total = sum(w for _, w in near)
         if total <= 0:
             return {}
         out = {}
         for aid in article_ids:
-            value, origins = 0.0, set()
+            value, lifting, sinking = 0.0, set(), set()
             for key, w in near:
                 s = self.model.signals.get(key, {}).get(aid)
                 if s is not None:
                     value += w * s.value
-                    origins |= s.origins
-            if origins:
-                out[aid] = Borrowed(value / total, frozenset(origins))
+                    lifting |= s.lifting
+                    sinking |= s.sinking
+            if lifting or sinking:
+                out[aid] = Borrowed(value / total, frozenset(lifting), frozenset(sinking))
         return out
