@@ -4,11 +4,15 @@
   result is about 1 and one a whole cosine `scale` worse is 0), scaled down
   while few readers stand behind it;
 - a lift of at most MAX_LIFT ranks;
-- the first three change only on evidence from MIN_ORIGINS distinct readers:
-  a signal from fewer reorders the results below them, never the first three
-  nor across. So 1,000 votes from one address, or from a handful of sessions,
-  can neither lift a wrong article into the first three (or up within them)
-  nor push the right ones out.
+- the first three change only on evidence from MIN_ORIGINS distinct readers,
+  and only as far as the signal reaches without its strongest MIN_ORIGINS - 1
+  readers (`robust`): a signal from fewer readers reorders the results below
+  them, never the first three nor across. So 1,000 votes from one address, or
+  from a handful of sessions, can neither lift a wrong article into the first
+  three (or up within them) nor push the right ones out, even when genuine
+  readers of a paraphrase clicked it too. The limit of the rule: when genuine
+  readers also *voted* for it, and just too few to lift it, m stuffers weigh
+  what m more genuine readers would (tests/test_learning.py).
 """
 
 from __future__ import annotations
@@ -36,13 +40,14 @@ def boost(value: float, origins: int) -> float:
     return MAX_BOOST * max(-1.0, min(1.0, value)) * origins / (origins + ORIGIN_HALF)
 
 
-def rerank(ranked: list[tuple[str, float]], learned: dict[str, tuple[float, int]]) -> list[Moved]:
-    """`ranked`: (article id, fused score) best first; `learned`: article id -> (signal -1..1, distinct readers).
-    The ranking with the bounded boosts applied, best first."""
-    items = [Moved(aid, s, boost(*learned[aid]) if aid in learned else 0.0, i) for i, (aid, s) in enumerate(ranked)]
-    trusted = {aid for aid, (_, n) in learned.items() if n >= MIN_ORIGINS}
-    # first the boosts enough readers stand behind, across the whole list; then all of them below the first three
-    only_trusted = lambda m: m.boost if m.article_id in trusted else 0.0  # noqa: E731
+def rerank(ranked: list[tuple[str, float]], learned: dict[str, tuple[float, int, float]]) -> list[Moved]:
+    """`ranked`: (article id, fused score) best first; `learned`: article id -> (signal -1..1, distinct readers
+    on its side, the signal without its strongest few readers). The ranking with the bounded boosts applied,
+    best first."""
+    items = [Moved(aid, s, boost(*learned[aid][:2]) if aid in learned else 0.0, i) for i, (aid, s) in enumerate(ranked)]
+    robust = {aid: boost(r, n) for aid, (_, n, r) in learned.items() if n >= MIN_ORIGINS}
+    # first what holds without any few readers, across the whole list; then every boost, below the first three
+    only_trusted = lambda m: robust.get(m.article_id, 0.0)  # noqa: E731
     order = _place(items, only_trusted)
     return order[:TOP] + _place(order[TOP:], lambda m: m.boost, offset=TOP)
 

@@ -63,4 +63,4 @@ class Learner:
         if hood is None or qvec is None or not ranked:
             return [caps.Moved(aid, s, 0.0, i) for i, (aid, s) in enumerate(ranked)]
         found = hood.borrowed(qvec, [aid for aid, _ in ranked])
-        return caps.rerank(ranked, {aid: (b.value, b.support) for aid, b in found.items()})
+        return caps.rerank(ranked, {aid: (b.value, b.support, b.robust) for aid, b in found.items()})

@@ -48,6 +48,20 @@ class Evidence:
     bad: float = 0.0
     lifting: set[str] = field(default_factory=set)
     sinking: set[str] = field(default_factory=set)
+    readers: dict[str, list[float]] = field(default_factory=dict)  # origin -> [clicks, good, bad]
+
+    def add(self, origin: str, kind: str, w: float):
+        mine = self.readers.setdefault(origin, [0.0, 0.0, 0.0])
+        if kind == "click":
+            self.clicks += w
+            mine[0] += w
+        elif kind in POSITIVE:
+            self.good += POSITIVE[kind] * w
+            mine[1] += POSITIVE[kind] * w
+        else:
+            self.bad += NEGATIVE[kind] * w
+            mine[2] += NEGATIVE[kind] * w
+        (self.lifting if kind in POSITIVE else self.sinking).add(origin)
 
     def signal(self, base_rate: float) -> float:
         """-1..1: clicks above the query's rate for the examinations it got, plus the votes' balance."""
@@ -55,12 +69,19 @@ class Evidence:
         vote = (self.good - self.bad) / (self.good + self.bad + VOTE_PRIOR)
         return max(-1.0, min(1.0, click + vote))
 
+    def parts(self) -> dict[str, float]:
+        """Each reader's share of the signal (its clicks' and votes' terms): what the caps take out to see
+        whether a result's move holds without its strongest few readers."""
+        click_den, vote_den = self.examined + CLICK_PRIOR, self.good + self.bad + VOTE_PRIOR
+        return {r: c / click_den + (g - b) / vote_den for r, (c, g, b) in self.readers.items()}
+
 
 @dataclass(frozen=True)
 class Signal:
     value: float  # -1..1
     lifting: frozenset[str]  # distinct readers who clicked, voted helpful or solved with it
     sinking: frozenset[str]  # distinct readers who bounced, voted unhelpful or marked it not relevant
+    parts: dict[str, float] = field(default_factory=dict)  # reader -> their share of `value`
 
 
 @dataclass
@@ -99,19 +120,12 @@ def build(impressions: Iterable[Impression], events: Iterable[Event], audience: 
         key = query_key(e.query)
         texts.setdefault(key, e.query)
         ev = table.setdefault(key, {}).setdefault(e.article_id, Evidence())
-        w = decay(now - e.ts, half_life_days)
-        if e.kind == "click":
-            ev.clicks += w
-        elif e.kind in POSITIVE:
-            ev.good += POSITIVE[e.kind] * w
-        else:
-            ev.bad += NEGATIVE[e.kind] * w
-        (ev.lifting if e.kind in POSITIVE else ev.sinking).add(e.origin)
+        ev.add(e.origin, e.kind, decay(now - e.ts, half_life_days))
     model = Model(texts=texts)
     for key, arts in table.items():
         examined = sum(ev.examined for ev in arts.values())
         rate = min(1.0, sum(ev.clicks for ev in arts.values()) / examined) if examined > 0 else 0.0
-        sig = {aid: Signal(ev.signal(rate), frozenset(ev.lifting), frozenset(ev.sinking))
+        sig = {aid: Signal(ev.signal(rate), frozenset(ev.lifting), frozenset(ev.sinking), ev.parts())
                for aid, ev in arts.items() if ev.lifting or ev.sinking}
         if sig:
             model.signals[key] = {a: s for a, s in sig.items() if s.value != 0.0}

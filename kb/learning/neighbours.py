@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kb.learning import caps
 from kb.learning.model import Model
 
 QUANTILE = 0.98
@@ -29,6 +30,7 @@ class Borrowed:
     value: float
     lifting: frozenset[str]
     sinking: frozenset[str]
+    robust: float = 0.0  # `value` without its strongest MIN_ORIGINS - 1 readers' shares (kb/learning/caps.py)
 
     @property
     def support(self) -> int:
@@ -46,6 +48,15 @@ def threshold(vectors: np.ndarray, quantile: float = QUANTILE, seed: int = 0) ->
     sims = vectors @ vectors.T
     pairs = sims[np.triu_indices(len(vectors), k=1)]
     return float(min(np.quantile(pairs, quantile), EXACT))
+
+
+def without_strongest(value: float, parts: dict[str, float], few: int = caps.MIN_ORIGINS - 1) -> float:
+    """`value` with the `few` readers who pushed it hardest in its direction taken out, not past 0: a move of
+    the first three must hold without any few readers (five sessions' votes ride on the genuine readers of a
+    paraphrase otherwise: bench/results/learning.md)."""
+    sign = 1.0 if value > 0 else -1.0
+    strongest = sorted((sign * p for p in parts.values() if sign * p > 0), reverse=True)[:few]
+    return sign * max(0.0, sign * value - sum(strongest))
 
 
 class Neighbourhood:
@@ -78,13 +89,16 @@ class Neighbourhood:
             return {}
         out = {}
         for aid in article_ids:
-            value, lifting, sinking = 0.0, set(), set()
+            value, lifting, sinking, parts = 0.0, set(), set(), {}
             for key, w in near:
                 s = self.model.signals.get(key, {}).get(aid)
                 if s is not None:
                     value += w * s.value
                     lifting |= s.lifting
                     sinking |= s.sinking
+                    for reader, part in s.parts.items():
+                        parts[reader] = parts.get(reader, 0.0) + w * part / total
             if lifting or sinking:
-                out[aid] = Borrowed(value / total, frozenset(lifting), frozenset(sinking))
+                value /= total
+                out[aid] = Borrowed(value, frozenset(lifting), frozenset(sinking), without_strongest(value, parts))
         return out
