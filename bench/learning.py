@@ -265,10 +265,10 @@ def report(sessions, n_logged, n_unlogged, base, rows, stuffed, ablation, t_base
               f"{default[0.3][1]:+.3f}: {'no loss' if min(default[0.3]) >= 0 else 'LOSS'}; stuffing "
               f"{'met (0)' if stuffs == 0 else f'MISSED ({stuffs})'}. KB_LEARNING stays off by default until the "
               "first target is met."]
-    cached = "read from bench/.work/learning; computing them took 529 s on the shared machine"
+    cached = ("read from bench/.work/learning; computing them took 529 s on the shared machine" if t_base < 5
+              else "computed, then cached")
     lines += ["", f"Targets (issue #26): never logged +0.03 with 5,000 sessions; noisy: no loss; stuffing: 0. "
-              f"Baseline rankings and query vectors: {t_base:.0f} s ({cached if t_base < 5 else 'computed, then cached'});"
-              f" whole run {total:.0f} s.", ""]
+              f"Baseline rankings and query vectors: {t_base:.0f} s ({cached}); whole run {total:.0f} s.", ""]
     return "\n".join(lines)
 
 
