@@ -4,10 +4,11 @@ A reader's `origin` is an HMAC of the signed-in user, else the client address,
 under the app's secret: no address is stored, the same reader gets the same
 key on every replica (they share KB_SECRET_KEY), and one address is one reader
 however many browsers or sessions it opens, which is what bounds vote stuffing
-(kb/learning/caps.py). The model is rebuilt from the shared log at start and
-then by the first request after each KB_LEARN_EVERY seconds, in a background
-thread, so no visitor waits for it; every replica rebuilds from the same
-database and so learns the same ranking.
+(kb/learning/caps.py). The model is built from the shared log at start and
+rebuilt by the first request after each KB_LEARN_EVERY seconds, both in a
+background thread, so neither the start nor a visitor waits for the logged
+queries to be embedded (until the first build, searches are not reordered);
+every replica rebuilds from the same database and so learns the same ranking.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ def init_app(app: Flask):
         return
     ext = app.extensions["polykb"]
     ext["learner"] = Learner()
-    ext["learning"] = {"last": time.monotonic(), "lock": threading.Lock(), "running": False}
-    relearn(app)
+    ext["learning"] = {"last": time.monotonic(), "lock": threading.Lock(), "running": True, "fit": threading.Lock()}
     ext["searcher"].learner = ext["learner"]
+    threading.Thread(target=relearn, args=(app,), name="kb-learn", daemon=True).start()
 
     @app.before_request
     def relearn_when_due():
@@ -51,11 +52,14 @@ def init_app(app: Flask):
 
 
 def relearn(app: Flask) -> dict[str, int] | None:
-    """Rebuild the learned model now; a failure keeps the last model (the next period tries again)."""
+    """Rebuild the learned model now, after any rebuild under way (so the last to start reads the newest log);
+    a failure keeps the last model (the next period tries again)."""
     ext = app.extensions["polykb"]
     searcher = ext["searcher"]
     try:
-        return rebuild(ext["learner"], ext["db"], searcher.embedder.inner.embed_queries, *searcher.learning_inputs())
+        with ext["learning"]["fit"]:
+            return rebuild(ext["learner"], ext["db"], searcher.embedder.inner.embed_queries,
+                           *searcher.learning_inputs())
     except Exception:
         log.exception("learning: rebuilding the learned ranking failed")
         return None
