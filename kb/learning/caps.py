@@ -10,9 +10,10 @@
   them, never the first three nor across. So 1,000 votes from one address, or
   from a handful of sessions, can neither lift a wrong article into the first
   three (or up within them) nor push the right ones out, even when genuine
-  readers of a paraphrase clicked it too. The limit of the rule: when genuine
-  readers also *voted* for it, and just too few to lift it, m stuffers weigh
-  what m more genuine readers would (tests/test_learning.py).
+  readers of a paraphrase clicked it too. The limit of the rule: a stuffer is
+  one more reader, so where ten or more genuine readers already back an
+  article, just too few to lift it, m stuffers tip it as m more genuine
+  readers would (tests/test_learning.py); repeating themselves adds nothing.
 """
 
 from __future__ import annotations

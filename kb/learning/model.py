@@ -69,11 +69,19 @@ class Evidence:
         vote = (self.good - self.bad) / (self.good + self.bad + VOTE_PRIOR)
         return max(-1.0, min(1.0, click + vote))
 
-    def parts(self) -> dict[str, float]:
-        """Each reader's share of the signal (its clicks' and votes' terms): what the caps take out to see
-        whether a result's move holds without its strongest few readers."""
+    def parts(self, base_rate: float) -> dict[str, float]:
+        """Each reader's share of the signal (their clicks' and votes' terms, scaled down with it where it is
+        clipped at ±1): what the caps take out to see whether a result's move holds without its strongest
+        few readers."""
         click_den, vote_den = self.examined + CLICK_PRIOR, self.good + self.bad + VOTE_PRIOR
-        return {r: c / click_den + (g - b) / vote_den for r, (c, g, b) in self.readers.items()}
+        parts = {r: c / click_den + (g - b) / vote_den for r, (c, g, b) in self.readers.items()}
+        expected = -base_rate * self.examined / click_den  # the part no reader owns: the clicks position explains
+        raw = expected + sum(parts.values())
+        value = self.signal(base_rate)
+        if raw != value and raw != expected:
+            scale = (value - expected) / (raw - expected)
+            parts = {r: p * scale for r, p in parts.items()}
+        return parts
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,7 @@ def build(impressions: Iterable[Impression], events: Iterable[Event], audience: 
     for key, arts in table.items():
         examined = sum(ev.examined for ev in arts.values())
         rate = min(1.0, sum(ev.clicks for ev in arts.values()) / examined) if examined > 0 else 0.0
-        sig = {aid: Signal(ev.signal(rate), frozenset(ev.lifting), frozenset(ev.sinking), ev.parts())
+        sig = {aid: Signal(ev.signal(rate), frozenset(ev.lifting), frozenset(ev.sinking), ev.parts(rate))
                for aid, ev in arts.items() if ev.lifting or ev.sinking}
         if sig:
             model.signals[key] = {a: s for a, s in sig.items() if s.value != 0.0}

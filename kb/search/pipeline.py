@@ -177,18 +177,19 @@ def fuse(gen: Generation, req: SearchRequest, ev: retrieve.Evidence, fusion, deg
 def learn(req: SearchRequest, ev: retrieve.Evidence, ranked: Ranked, learner, timings: dict) -> Ranked:
     """Phase 3½: the fused ranking reordered by what this audience's readers taught, within learning's caps.
 
-    Only the candidates fusion found are reordered (a public search has no internal one to lift); the cut
-    of what answers is taken again on the learned scores."""
+    Only the candidates fusion found are reordered (a public search has no internal one to lift). What
+    answers keeps fusion's reach: the learned order down to the last article fusion's cut kept, so an
+    article learning lifted joins them and a boosted first result does not push the others out of reach."""
     if learner is None or ev.qvecs is None or not ranked.groups:
         return ranked
     with timed("learn", timings):
         moved = learner.rerank(req.audience, ev.qvecs[0], [(aid, ranked.fused[rows[0]]) for aid, rows in ranked.groups])
         rows_of = dict(ranked.groups)
         groups = [(m.article_id, rows_of[m.article_id]) for m in moved]
-        boosts = {m.article_id: m.boost for m in moved if m.boost}
-        cut = ranked.answering is not ranked.groups
-        answering = within(groups, score=lambda g: ranked.fused[g[1][0]] + boosts.get(g[0], 0.0)) if cut else groups
-        return Ranked(ranked.fused, groups, answering, boosts, {m.article_id: m.before for m in moved})
+        kept = {aid for aid, _ in ranked.answering}
+        reach = max((i for i, (aid, _) in enumerate(groups) if aid in kept), default=-1) + 1
+        return Ranked(ranked.fused, groups, groups[:reach], {m.article_id: m.boost for m in moved if m.boost},
+                      {m.article_id: m.before for m in moved})
 
 
 def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evidence, ranked: Ranked, answered: bool,
