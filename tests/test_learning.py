@@ -102,6 +102,15 @@ def test_a_paraphrase_borrows_what_readers_taught_an_unrelated_query_does_not():
     assert rerank(learner, "invoice currency for a refund").index("a8") == 8
 
 
+def test_a_paraphrase_searched_without_any_click_or_vote_does_not_dilute_what_others_taught():
+    """The paraphrase itself was searched once and nobody did anything: no evidence about any article, so it
+    does not weigh the readers of the question near it down to half."""
+    logged = [f"{w} question number {i}" for i, w in enumerate(["alpha", "beta", "gamma", "delta", "omega"])]
+    impressions = shown(n=20) + shown(PARAPHRASE, n=20) + [i for q in logged for i in shown(q)]
+    votes = [vote("a3", f"r{i}") for i in range(3 * caps.MIN_ORIGINS)]
+    assert rerank(fitted(impressions, votes), PARAPHRASE).index("a3") == 0
+
+
 def test_the_paraphrase_threshold_comes_from_the_logs_own_similarities():
     from kb.learning.neighbours import threshold
     import numpy as np

@@ -81,9 +81,10 @@ class Neighbourhood:
         return [(self.keys[i], float(min(1.0, (sims[i] - self.tau) / span))) for i in order if sims[i] > self.tau]
 
     def borrowed(self, qvec: np.ndarray, article_ids) -> dict[str, Borrowed]:
-        """Per article: its signals in the query's paraphrases, weighted by nearness (an article a paraphrase
-        has no signal on counts as 0 there), and the readers behind them, for and against."""
-        near = self.near(qvec)
+        """Per article: its signals in the query's paraphrases, weighted by nearness, and the readers behind
+        them, for and against. An article a paraphrase has no signal on counts as 0 there, when its readers
+        did something else; a paraphrase nobody clicked or voted on at all says nothing and is left out."""
+        near = [(key, w) for key, w in self.near(qvec) if key in self.model.signals]
         total = sum(w for _, w in near)
         if total <= 0:
             return {}
