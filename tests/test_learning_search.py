@@ -125,6 +125,8 @@ def test_kb_learn_and_search_explain_show_what_feedback_did(make_fake_index, fak
     learned = runner.invoke(cli, ["learn", "--index", str(index), "--model", fake_model])
     assert learned.exit_code == 0, learned.output
     assert "public: learned from 4 logged queries" in learned.output and "learning is off" in learned.output
+    assert "lifts r5 (+" in learned.output and f"{caps.MIN_ORIGINS + 2} readers) for 'router password reset'" \
+        in learned.output
     out = runner.invoke(cli, ["search", QUERY, "--index", str(index), "--model", fake_model, "--explain"]).output
     line = next(ln for ln in out.splitlines() if "(r5#" in ln)
     explained = out.splitlines()[out.splitlines().index(line) + 1]

@@ -46,6 +46,16 @@ class Learner:
             self.version += 1
         return {a: len(h.keys) for a, h in hoods.items()}
 
+    def strongest(self, audience: str, n: int = 10) -> list[tuple[str, str, float, int]]:
+        """(logged query, article id, signal -1..1, readers behind it) of the strongest signals, lifts and sinks
+        alike: what the loop is teaching search, for `kb learn` to show."""
+        hood = self._hoods.get(audience)
+        if hood is None:
+            return []
+        found = [(hood.model.texts[key], aid, s.value, len(s.lifting if s.value > 0 else s.sinking))
+                 for key, arts in hood.model.signals.items() for aid, s in arts.items()]
+        return sorted(found, key=lambda f: (-abs(f[2]) * f[3], f[0], f[1]))[:n]
+
     def _embedded(self, texts: list[str], embed) -> np.ndarray:
         """The texts' vectors, embedding only those no earlier fit embedded: a rebuild every few minutes costs
         the new queries' embeddings, not the whole log's."""
