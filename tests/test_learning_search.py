@@ -159,3 +159,35 @@ def test_helpful_votes_change_a_paraphrases_ranking_through_the_real_model(web_i
     finally:
         db.close()
     assert after.index(target) < before.index(target), (before, after)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def engine_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "activity.sqlite")
+    return request.getfixturevalue("postgres_url")
+
+
+def test_on_both_engines_the_log_reads_back_as_learning_reads_it(engine_url):
+    from kb.storage import migrate
+    from kb.storage.database import Database
+
+    fresh = Database(engine_url)
+    migrate.upgrade(fresh)
+    fresh.close()
+    db = open_database(engine_url)
+    try:
+        activity, log = Activity(db), LearningLog(db)
+        sid = activity.log_search("router password reset", "en", "en", "public", "help_center",
+                                  [("r0", "en", 0.9), ("r5", "en", 0.5)], 2)
+        activity.log_click(sid, "r5", "en", 2, origin="reader-1")
+        activity.add_feedback("r5", "en", True, None, "help_center", origin="reader-1", search_id=sid)
+        activity.add_feedback("r0", "en", True, None, "help_center", origin="reader-2", search_id=sid)  # not opened
+        since = "2000-01-01"
+        assert [(q, a, r) for q, a, r, _, _ in log.impressions(since)] == [("router password reset", "r0", 1),
+                                                                           ("router password reset", "r5", 2)]
+        assert [(a, r, o) for _, _, a, r, _, _, o in log.clicks(since)] == [("r5", 2, "reader-1")]
+        assert [(a, h, o) for _, a, h, _, _, o in log.votes(since)] == [("r5", 1, "reader-1")]
+        assert log.content_since({"r5": "h1"}) == {"r5": ""}
+    finally:
+        db.close()
