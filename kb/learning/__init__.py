@@ -3,8 +3,9 @@
 The log's events (`events`) become per-query signals under a position-based
 click model (`model`); a new query borrows the signals of logged queries near it
 in embedding space (`neighbours`); and what any of it may change in a ranking is
-bounded (`caps`): a score step of at most ±0.8, a lift of a few ranks, and no
-entry into (or exit from) the first three without ten distinct readers behind it.
+bounded (`caps`): a score step of at most ±0.8, a lift of at most ten ranks, and
+no change of the first three unless ten or more distinct readers back it and it
+holds without the strongest nine of them.
 `learner.Learner` holds one model per audience and rebuilds it from the shared
 database; search asks it for boosts through one method (kb/search/pipeline.learn)
 and never imports this package, nor this package search.
