@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MAX_BOOST = 0.8
 MAX_LIFT = 10
@@ -29,7 +29,8 @@ ORIGIN_HALF = 3.0  # readers at which a signal counts half: confidence = n / (n 
 
 @dataclass(frozen=True)
 class Moved:
-    """One result after learning: its fused score, the boost feedback gave it, its rank before (0 first)."""
+    """One result after learning: its fused score, the boost feedback gave it (in the first three, the part that
+    holds without the strongest few readers), its rank before (0 first)."""
 
     article_id: str
     score: float
@@ -50,7 +51,8 @@ def rerank(ranked: list[tuple[str, float]], learned: dict[str, tuple[float, int,
     # first what holds without any few readers, across the whole list; then every boost, below the first three
     only_trusted = lambda m: robust.get(m.article_id, 0.0)  # noqa: E731
     order = _place(items, only_trusted)
-    return order[:TOP] + _place(order[TOP:], lambda m: m.boost, offset=TOP)
+    first = [replace(m, boost=only_trusted(m)) for m in order[:TOP]]  # the boost that placed them, for --explain
+    return first + _place(order[TOP:], lambda m: m.boost, offset=TOP)
 
 
 def _place(items: list[Moved], step, offset: int = 0) -> list[Moved]:
