@@ -28,11 +28,11 @@ class LearningLog:
             return [tuple(r) for r in c.execute(stmt)]
 
     def impressions(self, since: str) -> list[tuple]:
-        """(query, article id, rank, audience, ts) of every result shown by an answered search since `since`."""
+        """(query, article id, rank, audience, ts) of every result a search showed since `since`, the closest
+        articles of one that did not answer included: they were shown, and clicked or not like the others."""
         q = searches.c
         stmt = (select(q.query, shown.c.article_id, shown.c.rank, q.audience, q.ts)
-                .join(searches, q.id == shown.c.search_id)
-                .where(q.ts >= since, q.query != "", (q.answered.is_(None)) | (q.answered != 0)))
+                .join(searches, q.id == shown.c.search_id).where(q.ts >= since, q.query != ""))
         return self._rows(stmt)
 
     def clicks(self, since: str) -> list[tuple]:
