@@ -221,6 +221,13 @@ def main(argv=None):
             fit_s = time.perf_counter() - t
             rows.append((noise, quantile, score(ds, ranked, vecs, unlogged, learner),
                          score(ds, ranked, vecs, logged, learner), fit_s, len(events)))
+    seeds = []  # the same run under other splits and simulated readers: how much the gain moves by chance
+    for seed in (1, 2, 3):
+        lg, ul = split(ds, seed)
+        impressions, events = simulate(ds, ranked, lg, args.sessions, 0.0, seed)
+        learner = fit(ds, vecs, impressions, events, 0.98)
+        seeds.append((score(ds, ranked, vecs, ul, learner) - score(ds, ranked, vecs, ul, None),
+                      score(ds, ranked, vecs, lg, learner) - score(ds, ranked, vecs, lg, None)))
     more = []  # how the gain grows with traffic, at the default quantile
     for sessions in (1000, 20_000):
         impressions, events = simulate(ds, ranked, logged, sessions, 0.0)
@@ -230,12 +237,12 @@ def main(argv=None):
     clean_imp, clean_ev = simulate(ds, ranked, logged, args.sessions, 0.0)
     stuffed = {n: stuffing(ds, ranked, vecs, logged, unlogged, clean_imp, clean_ev, n, 0.98) for n in (1, 5)}
     ablation = without_robust_rule(ds, ranked, vecs, logged, unlogged, clean_imp, clean_ev, base)
-    args.out.write_text(report(args.sessions, len(logged), len(unlogged), base, rows, more, stuffed, ablation,
-                               t_base, time.perf_counter() - t0), encoding="utf-8")
+    args.out.write_text(report(args.sessions, len(logged), len(unlogged), base, rows, seeds, more, stuffed,
+                               ablation, t_base, time.perf_counter() - t0), encoding="utf-8")
     print(args.out.read_text())
 
 
-def report(sessions, n_logged, n_unlogged, base, rows, more, stuffed, ablation, t_base, total) -> str:
+def report(sessions, n_logged, n_unlogged, base, rows, seeds, more, stuffed, ablation, t_base, total) -> str:
     lines = [
         "# Learning from simulated readers (bench/learning.py)", "",
         f"{dt.date.today().isoformat()}. StackFAQ (../shared/bench/stackfaq): {n_logged} logged paraphrases, "
@@ -250,6 +257,8 @@ def report(sessions, n_logged, n_unlogged, base, rows, more, stuffed, ablation, 
     for noise, quantile, unl, log, fit_s, n_events in rows:
         lines.append(f"| {'noisy (30% random)' if noise else 'clean'} | {quantile} | {unl:.3f} | {unl - base[0]:+.3f} "
                      f"| {log:.3f} | {log - base[1]:+.3f} | {n_events:,} | {fit_s:.1f} |")
+    lines += ["", "Other seeds (another half of the paraphrases logged, other simulated readers; clean, 0.98): "
+              + "; ".join(f"never logged {u:+.3f}, logged {g:+.3f}" for u, g in seeds) + "."]
     lines += ["", "Other amounts of traffic (clean clicks, quantile 0.98): " + "; ".join(
         f"{n:,} sessions: never logged {unl:+.3f}, logged {log:+.3f}" for n, unl, log in more) + "."]
     lines += ["", "Vote stuffing: 100 questions, an irrelevant answer at rank 10 of a logged paraphrase given 1,000 "
