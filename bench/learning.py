@@ -276,8 +276,8 @@ def report(sessions, n_logged, n_unlogged, base, rows, seeds, true_theta, more, 
               + "; ".join(f"never logged {u:+.3f}, logged {g:+.3f}" for u, g in seeds) + "."]
     lines += ["", "The model's examination curve is 1/k; given the simulated readers' own, 1/(1 + 0.6(k-1)), "
               f"instead: never logged {true_theta[0]:+.3f}, logged {true_theta[1]:+.3f}. The click model's "
-              "propensities are not what limits the gain (an EM estimate of θ from this log, tried outside the bench, gave "
-              "+0.014)."]
+              "propensities are not what limits the gain (an EM estimate of θ from this log, tried outside the "
+              "bench, gave +0.014)."]
     lines += ["", "Other amounts of traffic (clean clicks, quantile 0.98): " + "; ".join(
         f"{n:,} sessions: never logged {unl:+.3f}, logged {log:+.3f}" for n, unl, log in more) + "."]
     lines += ["", "Vote stuffing: 100 questions, an irrelevant answer at rank 10 of a logged paraphrase given 1,000 "
