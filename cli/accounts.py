@@ -216,9 +216,11 @@ def purge(days, audit_days, index_dir):
     from kb.storage.activity import Activity
     from kb.storage.audit import Audit
     from kb.storage.contact import ContactStore
+    from kb.storage.learning import LearningLog
 
     db = _db(index_dir)
     counts = Activity(db).forget_text(days)
     counts.update(ContactStore(db).forget_text(days))
+    counts.update(LearningLog(db).forget_readers(days))
     gone = Audit(db).purge(audit_days)
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()) + f"; {gone} audit events deleted")

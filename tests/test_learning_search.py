@@ -193,3 +193,18 @@ def test_on_both_engines_the_log_reads_back_as_learning_reads_it(engine_url):
         assert log.content_since({"r5": "h1"}) == {"r5": ""}
     finally:
         db.close()
+
+
+def test_retention_forgets_reader_keys_with_the_text_and_the_rows_stay(kb):
+    _, db, activity = kb
+    sid = activity.log_search(QUERY, "en", "en", "public", "help_center", [("r5", "en", 0.5)], 1)
+    activity.log_click(sid, "r5", "en", 1, origin="reader-old")
+    activity.add_feedback("r5", "en", True, None, "help_center", origin="reader-old", search_id=sid)
+    activity.log_click(sid, "r5", "en", 1, origin="reader-new")
+    with db.write() as c:  # the first click and the vote, 40 days ago
+        for table, row in (("clicks", 1), ("feedback", 1)):
+            c.exec_driver_sql(f"UPDATE {table} SET ts = '2000-01-01T00:00:00+00:00' WHERE id = {row}")
+    assert LearningLog(db).forget_readers(30) == {"reader keys": 2}
+    with db.read() as c:
+        assert [r[0] for r in c.exec_driver_sql("SELECT origin FROM clicks ORDER BY id")] == [None, "reader-new"]
+        assert [r[0] for r in c.exec_driver_sql("SELECT origin FROM feedback")] == [None]

@@ -6,7 +6,9 @@ generations, so it survives re-indexing. Free text (queries, pasted tickets,
 feedback reasons) is removed after the retention period by `forget_text`,
 the rows staying for the counts. A view is counted once per reader, article and
 window: the web layer passes a keyed hash of the three (`seen_key`), kept only
-while its window lasts.
+while its window lasts. Clicks and votes carry the reader as a keyed hash
+(`origin`) for learning to count readers by (kb/storage/learning.py), removed
+with the text after the retention period.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ nothing bounds how often they repeat.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 
 from kb.storage.database import Database, now, upsert
 from kb.storage.schema import agent_marks, clicks, feedback, learned_articles, searches, shown
@@ -60,6 +61,15 @@ class LearningLog:
         stmt = select(m.query, m.article_id, m.mark, m.ts, m.user).where(m.ts >= since, m.query.is_not(None),
                                                                             m.query != "")
         return self._rows(stmt)
+
+    def forget_readers(self, older_than_days: int) -> dict[str, int]:
+        """Remove the reader keys of clicks and votes older than this many days, with the rest of the old text
+        (KB_RETENTION_DAYS): a keyed hash links one reader's rows, so it goes when the text does; the rows
+        stay, and no longer count towards learning."""
+        cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=older_than_days)).isoformat(timespec="seconds")
+        with self.db.write() as c:
+            return {"reader keys": sum(c.execute(update(t).where(t.c.ts < cutoff, t.c.origin.is_not(None))
+                                                 .values(origin=None)).rowcount for t in (clicks, feedback))}
 
     def content_since(self, hashes: Mapping[str, str]) -> dict[str, str]:
         """Article id -> since when its evidence counts: for an article whose content (`hashes`: id -> content

@@ -1,4 +1,5 @@
-"""Forgetting old text: KB_RETENTION_DAYS (query and ticket text) and KB_AUDIT_RETENTION_DAYS (audit events).
+"""Forgetting old text: KB_RETENTION_DAYS (query and ticket text, readers' keys) and KB_AUDIT_RETENTION_DAYS
+(audit events).
 
 Done at start and then at most hourly, by the first request after the hour,
 so a server left running keeps forgetting without a cron job (`kb purge` does
@@ -12,6 +13,8 @@ import threading
 import time
 
 from flask import Flask
+
+from kb.storage.learning import LearningLog
 
 log = logging.getLogger(__name__)
 EVERY_SECONDS = 3600
@@ -37,6 +40,7 @@ def purge(app: Flask) -> dict[str, int]:
     if cfg.get("RETENTION_DAYS"):
         counts = ext["activity"].forget_text(cfg["RETENTION_DAYS"])
         counts.update(ext["contacts"].forget_text(cfg["RETENTION_DAYS"]))
+        counts.update(LearningLog(ext["db"]).forget_readers(cfg["RETENTION_DAYS"]))
     if cfg.get("AUDIT_RETENTION_DAYS"):
         counts["audit events"] = ext["audit"].purge(cfg["AUDIT_RETENTION_DAYS"])
     if any(counts.values()):
