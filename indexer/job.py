@@ -172,7 +172,8 @@ def _build(result: Scan, index_dir: Path, build: Path, embedder: CachedEmbedder,
                    if path not in wanted or sha != result.shas[path]]
         for rowid in deleted:
             store.delete_article(rowid)
-        chunked = [(a, chunking.chunk(a)) for a in changed]
+        cap = limits.Limits.of(settings.current()).max_chunks  # the lint warned (too-many-chunks)
+        chunked = [(a, chunking.chunk(a)[:cap]) for a in changed]
         texts = [c.embed_text for _, cs in chunked for c in cs]
         misses_before = embedder.misses
         with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=None if progress is None else not progress,

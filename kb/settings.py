@@ -213,6 +213,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTICLE_MAX_HEADINGS", 500, whole(1), "most headings in one article"),
     Setting("ARTICLE_MAX_TABLE_COLUMNS", 64, whole(1), "most columns in one table row"),
     Setting("ARTICLE_MAX_REFERENCES", 2_000, whole(0), "most character references (`&#x41;`, `&amp;`) in one article"),
+    Setting("MAX_CHUNKS_PER_ARTICLE", 100, whole(1), "chunks embedded of one article (the rest is not searchable; "
+            "the lint warns)"),
     # the shared database and replicas
     Setting("DATABASE_URL", None, _text, "shared state (activity, accounts, published generations, embedding "
             "cache), e.g. `postgresql://user:password@host/db`; unset: `sqlite:///<index>/activity.sqlite`"),

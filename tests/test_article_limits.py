@@ -123,3 +123,25 @@ def test_the_indexer_skips_an_article_over_a_limit_with_its_line_and_serves_the_
     searcher = Searcher(index)
     assert searcher.versions("cdn-huge", "internal") == []
     assert searcher.search("502 bad gateway").results
+
+
+# --- chunks: one save never holds the indexer for minutes -------------------------------------------------
+
+def test_an_article_over_the_chunk_cap_is_indexed_in_part_with_a_warning(make_fake_index, monkeypatch):
+    import sqlite3
+
+    from kb.index import format as index_format
+
+    articles, index, _ = make_fake_index(SMALL_KB)
+    monkeypatch.setenv("KB_MAX_CHUNKS_PER_ARTICLE", "5")
+    body = "Intro.\n\n" + "".join(f"## Part {n}\n\nThe okapi note number {n}.\n\n" for n in range(12))
+    write_tree(articles, {"cdn/long.en.md": article("cdn-long", "en", "Long", body)})
+    summary = job.run(articles, index, progress=False)
+    [warned] = [p for p in summary.warnings if p.code == "too-many-chunks"]
+    assert warned.path == "cdn/long.en.md" and "13 chunks" in warned.message and "KB_MAX_CHUNKS_PER_ARTICLE" in warned.message
+    db = sqlite3.connect(index_format.current_generation(index) / "kb.sqlite")
+    counts = dict(db.execute("SELECT a.id || '/' || a.lang, count(*) FROM chunks c JOIN articles a ON a.rowid = c.article "
+                             "GROUP BY a.rowid"))
+    db.close()
+    assert counts["cdn-long/en"] == 5 and max(counts.values()) == 5
+    assert Searcher(index).article("cdn-long", "en", "internal")  # the article itself is served whole

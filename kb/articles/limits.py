@@ -33,12 +33,13 @@ class Limits:
     max_headings: int = 500
     max_table_columns: int = 64
     max_references: int = 2_000
+    max_chunks: int = 100  # not refused: the indexer embeds this many and the lint warns (KB_MAX_CHUNKS_PER_ARTICLE)
 
     @classmethod
     def of(cls, values) -> Limits:
         """From the parsed settings (or an app's config, which holds them by the same names)."""
         return cls(values["ARTICLE_MAX_BYTES"], values["ARTICLE_MAX_HEADINGS"], values["ARTICLE_MAX_TABLE_COLUMNS"],
-                   values["ARTICLE_MAX_REFERENCES"])
+                   values["ARTICLE_MAX_REFERENCES"], values["MAX_CHUNKS_PER_ARTICLE"])
 
 
 DEFAULT = Limits()

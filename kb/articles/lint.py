@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from kb.articles import blocks, frontmatter, limits as article_limits, links, render
+from kb.articles import blocks, chunking, frontmatter, limits as article_limits, links, render
 from kb.articles.labels import Labels, load as load_labels, unlabelled
 from kb.articles.model import MAX_BYTES, Article, Problem, decode, is_article_candidate, parse
 from kb.errors import ArticleError, KBError
@@ -114,6 +114,19 @@ def bounded(s: Subject, kb: KnowledgeBase) -> list[Problem]:
     return article_limits.exceeded(s.article.body, s.rel, s.limits, s.article.body_line)
 
 
+def chunk_capped(s: Subject, kb: KnowledgeBase) -> list[Problem]:
+    """More chunks than the indexer embeds of one article: one save must not hold the indexer for minutes (a
+    900 KB article was 1,024 chunks, 842 s), so the rest of the text is not searchable. Chunking is cheap
+    (a fifth of a millisecond an article), so every lint counts them."""
+    if article_limits.too_large(s.text, s.rel, s.limits) is not None:
+        return []  # refused already; chunking a 2 MB hostile file is what costs
+    n = len(chunking.chunk(s.article))
+    if n <= s.limits.max_chunks:
+        return []
+    return [Problem(s.rel, s.article.body_line, "warning", f"{n} chunks: only the first {s.limits.max_chunks} are "
+                    "searchable (KB_MAX_CHUNKS_PER_ARTICLE); split the article", "too-many-chunks")]
+
+
 def renderable(s: Subject, kb: KnowledgeBase) -> list[Problem]:
     """Text the page would show as written instead of formatting it."""
     if not render.too_costly(s.article.body):
@@ -134,7 +147,7 @@ def linked(s: Subject, kb: KnowledgeBase) -> list[Problem]:
     return links.check_article(s.article, kb.targets(), kb.files)
 
 
-CHECKS: list[Check] = [duplicate, key_kept, bounded, renderable, constructs, linked]
+CHECKS: list[Check] = [duplicate, key_kept, bounded, chunk_capped, renderable, constructs, linked]
 
 
 @dataclass(frozen=True)
