@@ -106,3 +106,15 @@ def test_large_collections_use_hnsw_and_still_find_the_answer(make_index, monkey
 
     assert isinstance(faiss.downcast_index(s.generation().all.index), faiss.IndexHNSWFlat)
     assert s.search("OBS 推流密钥").results[0].id == "live-obs"
+
+
+def test_a_symlinked_article_leaving_the_folder_is_refused(make_fake_index, tmp_path):
+    """The editor refused it, the indexer published it (issue #24): a file outside the folder, on every page."""
+    articles, index, _ = make_fake_index(SMALL_KB)
+    outside = tmp_path / "secret.md"
+    outside.write_text(article("leaked", "en", "Leaked", "Text from outside the articles folder."))
+    (articles / "cdn" / "leaked.en.md").symlink_to(outside)
+    summary = job.run(articles, index, progress=False)
+    [refused] = [p for p in summary.skipped if p.path == "cdn/leaked.en.md"]
+    assert refused.code == "symlink-outside" and "outside the articles folder" in refused.message
+    assert Searcher(index).versions("leaked", "internal") == []

@@ -212,6 +212,10 @@ class Read:
 def read(root: Path, path: Path) -> Read:
     """Read and parse one article file; its errors become problems (an unreadable file included)."""
     rel = path.relative_to(root).as_posix()
+    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        return Read(rel, None, 0, 0, "", None, [Problem(rel, 1, "error", "a symlink to a file outside the articles "
+                                                        "folder: not indexed (the editor refuses it too); copy the "
+                                                        "file in instead", "symlink-outside")])
     try:
         st = path.stat()
         raw = path.read_bytes()
