@@ -232,3 +232,13 @@ def test_each_save_is_a_commit_by_the_writer_touching_only_that_file(folder):
 
 def test_no_repository_no_commit(folder):
     assert article_git.commit(folder.root, "cdn/purge.en.md", "x", "a") == article_git.Commit(None)
+
+
+@pytest.mark.parametrize("article_id", ["cdn-purge\n", "cdn\n-purge", "cdn-purge\r"])
+def test_an_id_with_a_line_break_is_refused(article_id):
+    """`^...$` accepted a trailing newline (issue #24)."""
+    from kb.articles.model import ID_PATTERN
+
+    assert not ID_PATTERN.match(article_id)
+    with pytest.raises(article_source.SourceError):
+        article_source.check_key(article_id, "en")

@@ -26,7 +26,7 @@ from kb.text import languages
 from kb.errors import ArticleError, QueryError
 
 VISIBILITIES = ("public", "internal")
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+ID_PATTERN = re.compile(r"\A[a-z0-9][a-z0-9._-]{0,127}\Z")  # \Z: `$` matched before a trailing newline
 MAX_BYTES = 2_000_000  # a 2 MB Markdown file is a mistake (a pasted log, a binary), not an article
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 KNOWN_KEYS = {
