@@ -46,6 +46,11 @@ def _no_user(name: str) -> str:
     return f"no user {name!r}; `kb user list` shows them"
 
 
+def _printable(text: str) -> str:
+    """`text` with control, bidi and other unprintable characters as `\x1b`-style escapes."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def _password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -53,8 +58,9 @@ def _password(password_stdin: bool) -> str:
 
 
 def _table(rows: list[dict], columns: list[str]):
-    """A plain aligned table; `-` for empty cells."""
-    cells = [[str(r.get(c) if r.get(c) not in (None, "") else "-") for c in columns] for r in rows]
+    """A plain aligned table; `-` for empty cells; control characters shown escaped (a user name typed at the
+    sign-in form as `\x1b]0;...` must not drive the admin's terminal)."""
+    cells = [[_printable(str(r.get(c) if r.get(c) not in (None, "") else "-")) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
     for row in cells:

@@ -76,6 +76,15 @@ def test_kb_audit_prints_the_log_filtered(activity, index_dir):
     assert bad.exit_code == 2 and "login_failed" in bad.output
 
 
+def test_kb_audit_escapes_control_characters_of_what_it_prints(activity, index_dir):
+    """A name typed at the sign-in form reaches the admin's terminal: its escape sequences must not act there
+    (issue #24)."""
+    Audit(activity.db).log("login_failed", "evil\x1b]0;pwned\x07\u202eeman", "from \x1b[31mred")
+    out = CliRunner().invoke(cli, ["audit", "--event", "login_failed", "--index", str(index_dir)]).output
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "evil\\x1b]0;pwned\\x07\\u202eeman" in out and "from \\x1b[31mred" in out
+
+
 # --- retention ------------------------------------------------------------------------
 
 def old_and_new_rows(activity: Activity):
