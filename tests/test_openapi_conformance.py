@@ -95,3 +95,22 @@ def test_a_repeated_scalar_parameter_is_refused_not_first_value_wins(api_app, qu
 def test_repeated_tags_still_filter_together(api_app):
     app, _ = api_app
     assert app.test_client().get("/api/search?q=cdn&tag=cdn&tag=errors").status_code == 200
+
+
+# --- what schemathesis flagged in issue #24: the description and the server agree ---------------------------
+
+def test_the_description_lists_what_the_server_answers_for_source_suggest_and_if_match(api_app):
+    import re
+
+    app, token = api_app
+    client = app.test_client()
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    source = paths["/api/articles/{id}/{lang}/source"]
+    assert {"400", "429"} <= set(source["get"]["responses"])
+    assert "403" in paths["/api/suggest"]["post"]["responses"]
+    assert "language" in paths["/api/feedback"]["post"]["responses"]["400"]["description"]
+    if_match = next(p for p in source["put"]["parameters"] if p["name"] == "If-Match")["schema"]
+    assert if_match["minLength"] == 1 and not re.search(if_match["pattern"], "  ") and re.search(if_match["pattern"], '"x"')
+    writer = {"Authorization": f"Bearer {(app.extensions['polykb']['accounts']).add_token('spec-writer', role='writer')}"}
+    r = client.put("/api/articles/cdn-purge-cache/en/source", json={"source": "x"}, headers={**writer, "If-Match": "  "})
+    assert r.status_code == 428

@@ -33,7 +33,8 @@ def _ok(ref: str, status="200") -> dict:
             "400": _ERROR, "429": _ERROR, "503": _ERROR}
 
 
-IF_MATCH = _param("If-Match", "header", True, description="The ETag from GET …/source (quotes included)")
+IF_MATCH = _param("If-Match", "header", True, {"type": "string", "minLength": 1, "pattern": "[^ \t]"},
+                  "The ETag from GET …/source (quotes included); missing or blank: 428")
 _SOURCE_OK = {"description": "The file, with its ETag (also in the ETag header)", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Source"}}}}
 _SAVED = {
@@ -105,7 +106,9 @@ def _paths(lang: dict, query: dict, text: dict) -> dict:
                                            "article_id": TYPED, "lang": lang,
                                            "helpful": {"type": "boolean"},
                                            "reason": {**TYPED, "maxLength": 1000}}}),
-            "responses": {"201": {"description": "Stored"}, "400": _ERROR, "404": _ERROR, "429": _ERROR}}},
+            "responses": {"201": {"description": "Stored"}, "400": {**_ERROR, "description": (
+                "Bad input, or a language the article has no public version in (the message lists those)")},
+                          "404": _ERROR, "429": _ERROR}}},
         "/api/suggest": {"post": {
             "summary": "Suggested answers for a customer's message (internal articles included)",
             "security": [{"bearer": []}, {"session": []}],
@@ -113,13 +116,17 @@ def _paths(lang: dict, query: dict, text: dict) -> dict:
                                        "properties": {"text": text, "lang": {"anyOf": [lang, {"type": "null"}]},
                                                       "k": {"type": ["integer", "null"], "minimum": 1,
                                                             "maximum": 50}}}),
-            "responses": {**_ok("Suggestions"), "401": _ERROR, "503": _ERROR}}},
+            "responses": {**_ok("Suggestions"), "401": _ERROR,
+                          "403": {**_ERROR, "description": "Signed in, but not as an agent, writer or admin"},
+                          "503": _ERROR}}},
         "/api/articles/{id}/{lang}/source": {
             "get": {
                 "summary": "An article file's Markdown and its ETag (writers)",
                 "security": [{"bearer": []}, {"session": []}],
                 "parameters": [_param("id", "path", True), _param("lang", "path", True)],
-                "responses": {"200": _SOURCE_OK, "401": _ERROR, "403": _ERROR, "404": _ERROR}},
+                "responses": {"200": _SOURCE_OK, "400": {**_ERROR, "description": "A malformed id, or a language "
+                                                         "code not in its normal form (`zh`, not `ZH`)"},
+                              "401": _ERROR, "403": _ERROR, "404": _ERROR, "429": _ERROR}},
             "put": {
                 "summary": "Replace an article file (writers); refused if it changed since the ETag",
                 "description": ("Linted first: any error is a 400 naming the line, and the file is untouched. "
