@@ -36,6 +36,16 @@ def _help_settings(ctx: click.Context, _param, value):
     ctx.exit()
 
 
+def _warn_untrusted(host: str):
+    """Listening beyond this machine with the default KB_TRUSTED_HOSTS answers only `localhost`: say so at once."""
+    from kb import settings
+
+    if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("KB_TRUSTED_HOSTS", "").strip():
+        click.echo(f"note: listening on {host}, but only requests for localhost and 127.0.0.1 are answered "
+                   f"(KB_TRUSTED_HOSTS={settings.BY_NAME['TRUSTED_HOSTS'].default}); set KB_TRUSTED_HOSTS to the "
+                   "site's host names, or '*' for any host", err=True)
+
+
 @click.command()
 @articles_option
 @index_option
@@ -54,6 +64,7 @@ def serve(articles_dir, index_dir, model, host, port, workers, threads, dev):
     """Serve the help center, agent assist and JSON API (indexes the articles first if there is no index)."""
     _sync_replica(index_dir)
     ensure_index(articles_dir, index_dir, model)
+    _warn_untrusted(host)
     if dev:
         click.echo(f"polykb serving {index_dir} on http://{host}:{port}/ (dev server)")
         _web_app(index_dir, model, articles_dir).run(host=host, port=port, debug=True, use_reloader=True)

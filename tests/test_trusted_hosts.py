@@ -62,3 +62,16 @@ def test_an_article_is_rendered_once_whatever_the_host_with_each_hosts_links(mak
     page = client.get("/en/article/cdn-prefetch", headers={"Host": "d.example"})
     assert page.status_code == 200
     assert len(calls) == 2  # the API's rendering, and the page's (it resolves links differently)
+
+
+def test_kb_serve_says_so_when_it_listens_beyond_this_machine_with_the_default(monkeypatch, capsys):
+    from cli.serve import _warn_untrusted
+
+    monkeypatch.delenv("KB_TRUSTED_HOSTS", raising=False)
+    _warn_untrusted("127.0.0.1")
+    assert capsys.readouterr().err == ""
+    _warn_untrusted("0.0.0.0")
+    assert "KB_TRUSTED_HOSTS" in capsys.readouterr().err
+    monkeypatch.setenv("KB_TRUSTED_HOSTS", "kb.example.com")
+    _warn_untrusted("0.0.0.0")
+    assert capsys.readouterr().err == ""
