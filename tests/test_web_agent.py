@@ -230,11 +230,15 @@ def test_an_unanswered_ticket_lists_no_internal_runbooks(agent_client, monkeypat
 UNCOVERED_TICKETS = {t["id"]: t for t in map(__import__("json").loads, (
     __import__("pathlib").Path(__file__).parent / "data" / "uncovered_tickets.jsonl").read_text(encoding="utf-8")
     .splitlines())}
-# answered today with billing-invoices (ru-tenge, en-tenge) and account-reset-password (zh-stamp): their answer
-# signals (probability 0.19-0.24, best cosine 0.84-0.88, the keyword side agreeing) sit among the sample's answered
-# tickets' (q-agent-ru-01 0.13/0.84, q-agent-ru-07 0.21/0.86, q-agent-zh-05 0.23/0.89), so no cut-off on them
-# makes these weak without refusing answered ones; the fix needs a signal the answer model does not have yet
-STILL_ANSWERED = {"q-uncovered-ru-tenge", "q-uncovered-en-tenge", "q-uncovered-zh-stamp"}
+# Twenty tickets nothing in the sample covers: 9 are still answered (covered tickets: 31 of 32), e.g. tenge
+# billing with billing-invoices then unrelated runbooks, a DPA or a Terraform provider with the HKG incident
+# runbook. Their answer probability (0.11-0.42) and best cosine (0.84-0.89) sit among the answered covered
+# tickets' (q-agent-ru-01 0.13/0.84, q-agent-zh-01 0.14/0.86, q-agent-ru-07 0.21/0.86), the keyword side often
+# agreeing: no cut-off on today's signals makes them weak without refusing answered ones. Strict: one that
+# turns weak must leave this list.
+STILL_ANSWERED = {"q-uncovered-ru-tenge", "q-uncovered-en-tenge", "q-uncovered-zh-stamp", "q-uncovered-en-sso",
+                  "q-uncovered-en-dpa", "q-uncovered-en-terraform", "q-uncovered-en-owner", "q-uncovered-ru-sso",
+                  "q-uncovered-zh-domain"}
 
 
 @pytest.mark.slow
@@ -242,7 +246,8 @@ STILL_ANSWERED = {"q-uncovered-ru-tenge", "q-uncovered-en-tenge", "q-uncovered-z
     pytest.param(t, marks=pytest.mark.xfail(strict=True, reason="uncovered ticket still answered: see STILL_ANSWERED"))
     if t in STILL_ANSWERED else t for t in UNCOVERED_TICKETS])
 def test_a_ticket_the_sample_does_not_cover_gets_weak_matches_and_no_runbooks(agent_client, ticket_id):
-    """Tenge billing and stamped paper contracts: nothing in the sample covers them (tests/data/uncovered_tickets)."""
+    """Tenge billing, stamped paper contracts, SSO, a DPA...: nothing in the sample covers them
+    (tests/data/uncovered_tickets.jsonl)."""
     html = page(ask(agent_client, UNCOVERED_TICKETS[ticket_id]["text"]))
     assert "No confident answer." in html and 'class="badge badge-weak"' in html
     assert "answer-internal" not in html
