@@ -54,7 +54,8 @@ def test_the_sample_traffics_uncovered_needs_are_grouped_apart_from_every_other_
 
     rows = [(q["text"], q["lang"], q.get("need") or q["relevant"][0]) for name in ("sample_queries", "uncovered_queries")
             for q in map(json.loads, (DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines())]
-    uncovered = {need for _, _, need in rows[-15:]}
+    uncovered = {json.loads(line)["need"] for line in (DATA / "uncovered_queries.jsonl").read_text(encoding="utf-8")
+                 .splitlines()}
     vecs = get_embedder().embed_queries([text for text, _, _ in rows])
     for group in gaps.cluster(vecs, [lang for _, lang, _ in rows]):
         needs = {rows[i][2] for i in group}
