@@ -8,8 +8,11 @@ the best keyword hit contains, which tells fusion how far to trust it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
+
+import numpy as np
 
 from kb.search import fusion
 from kb.text import languages
@@ -67,6 +70,9 @@ class Evidence:
     keyword: fusion.KeywordEvidence  # article version rowid → best chunk bm25, and how far to trust it
     known: float = 1.0  # share of the query's keyword tokens the index has at all (keyboard mash: 0)
     qvecs: object = None  # the query's vectors (None in keyword mode), to score sections that matched nothing
+    # the same evidence with the typo-corrected query's vector beside the typed one's: what the answered decision
+    # reads (pipeline.judge); None when no typo was corrected
+    judged: Evidence | None = None
 
 
 def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang: str | None,
@@ -125,7 +131,16 @@ def dense_side(gen: Generation, req: SearchRequest, qvecs) -> dict[int, float]:
 
 
 def collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide, query_lang: str | None = None,
-            timings: dict[str, float] | None = None) -> Evidence:
+            timings: dict[str, float] | None = None, spelled=None) -> Evidence:
+    """Both sides' evidence for ranking; with `spelled` (the typo-corrected query's vector), also `judged`."""
+    ev = _collect(gen, req, qvecs, kw, query_lang, timings)
+    if spelled is None or qvecs is None:
+        return ev
+    return dataclasses.replace(ev, judged=_collect(gen, req, np.vstack([qvecs, spelled]), kw, query_lang, None))
+
+
+def _collect(gen: Generation, req: SearchRequest, qvecs, kw: KeywordSide, query_lang: str | None,
+             timings: dict[str, float] | None) -> Evidence:
     """Both sides' chunks, grouped by the article versions the request may see; the sides' seconds go to `timings`."""
     t = time.perf_counter()
     chunk_dense = dense_side(gen, req, qvecs)

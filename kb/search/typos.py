@@ -57,7 +57,7 @@ HAN_WINDOWS = (2, 3, 4)  # lengths of the Han words a run's windows are looked u
 CHECKED = 5  # candidates checked for a chunk shared with the rest of the query
 CONTEXT = 6  # the query's rarest known tokens used for that check
 WILDCARD = "?"
-DENSE_MIN_LETTERS = 6  # shortest typed word whose correction the dense side embeds too (see Vocabulary._spelled)
+DENSE_MIN_LETTERS = 6  # shortest typed word whose correction is embedded too (see Vocabulary._spelled)
 DISCOUNT = 0.8  # weight of a corrected token relative to a typed one, for callers that weigh tokens
 _LETTERS = re.compile(r"^[^\W\d_]+$")
 _WORDS = re.compile(r"[^\W\d_]+")
@@ -145,16 +145,17 @@ class Vocabulary:
 
         The dense side embeds text, not tokens: "推流失拜" embedded as typed is
         far from the article on push failures that "推流失败" is about, so the
-        search refused its own best result. A corrected stem is written back
-        as a word the index has it from (`ошибк` → "ошибка", from a chunk that
-        has it); a Chinese run as corrected.
+        search refused its own best result (the answered decision reads this
+        text's cosine too: kb/search/pipeline.py). A corrected stem is written
+        back as a word the index has it from (`ошибк` → "ошибка", from a chunk
+        that has it); a Chinese run as corrected.
 
         Only the surest corrections are written: a Han run whose replacements
         sound the same, a word of DENSE_MIN_LETTERS or more one edit from its
-        replacement. The keyword side weighs a correction down (DISCOUNT) but
-        the dense side takes the best cosine of the two texts, so a wrong one
-        ("cant" → "can", "twitch" → "switch", 怎么调 → 怎么办: real words
-        the articles lack) would make an off-topic question look answered.
+        replacement. The keyword side weighs a correction down (DISCOUNT), but
+        the answered decision takes the best cosine of the two texts, so a
+        wrong one ("cant" → "can", "twitch" → "switch": real words the
+        articles lack) would make an off-topic question look answered.
         """
         out = unicodedata.normalize("NFKC", text).lower()
         changed = False
