@@ -11,7 +11,10 @@ machine changes far less than wall time (also shown).
 Typical: the sample's customer queries wrapped as pasted tickets
 (bench/tickets.py) for /api/suggest, the bare queries for /api/search.
 Adversarial: what one client may send in one request. /api/search refuses
-more than 500 characters, so it gets 500-character versions.
+more than 500 characters, so it gets 500-character versions. And what one
+writer may save (issue 24): articles at the edge of each limit of
+kb/articles/limits.py, added to the sample before indexing, then read
+uncached by anyone (the API, the page) and found by an agent's ticket.
 
     python bench/request_cost.py --before 934d255     # writes bench/results/request_cost.md
 """
@@ -58,6 +61,33 @@ def adversarial(n: int, seed: int) -> dict[str, str]:
     }
 
 
+WRITER_WORD = "zebrafishbench"  # in every writer-saved article, so a ticket finds them all
+
+
+def writer_articles(max_bytes: int = 200_000) -> dict[str, str]:
+    """id -> file text: public articles a writer may save, each as costly as one of the default limits allows."""
+    def filled(id_: str, body: str, filler: str) -> str:
+        head = (f"---\nid: {id_}\nlang: en\ntitle: {WRITER_WORD} {id_}\nproduct: cdn\nvisibility: public\n---\n"
+                f"{WRITER_WORD} article.\n\n")
+        room = max_bytes - len(head.encode()) - len(body.encode()) - 1
+        return head + body + (filler * (room // len(filler) + 1))[:max(room, 0)] + "\n"
+
+    prose = f"The {WRITER_WORD} cache refresh note for word number seven. "
+    heading = "## {n} " + WRITER_WORD + "\n\n" + prose * 5 + "\n\n"
+    headings = "".join(heading.format(n=n) for n in range(499))
+    row = "|" + " x |" * 64 + "\n"
+    table = "|" + " h |" * 64 + "\n|" + "---|" * 64 + "\n"
+    return {
+        "writer-references": filled("writer-references", "&#x41;" * 2_000 + "\n\n", prose),
+        "writer-headings": filled("writer-headings", headings[:max_bytes - 300], prose),
+        "writer-table": filled("writer-table", table, row),
+        "writer-backticks": filled("writer-backticks", "", "`"),
+        "writer-brackets": filled("writer-brackets", "", "["),
+        "writer-nested": filled("writer-nested", "", "> - *[](" * 3 + "\n"),
+        "writer-emphasis": filled("writer-emphasis", "", "*a _b "),
+    }
+
+
 def typical(limit: int) -> tuple[list[str], list[str]]:
     """(tickets for /api/suggest, queries for /api/search): the first `limit` of each, in file order."""
     sys.path.insert(0, str(REPO))
@@ -86,14 +116,19 @@ def child(tree: Path, index: Path):
         for forget in (ext["searcher"].responses.clear, ext["searcher"].embedder.forget_queries, ext["rendered"].clear):
             forget()  # every request is a first one
         cpu, wall = time.process_time(), time.perf_counter()
-        if ask["route"] == "suggest":
+        if ask["route"] == "article":
+            r = client.get(f"/api/articles/{ask['text']}", query_string={"lang": "en"})
+        elif ask["route"] == "page":
+            r = client.get(f"/en/article/{ask['text']}")
+        elif ask["route"] == "suggest":
             r = client.post("/api/suggest", json={"text": ask["text"], "k": ask.get("k", 5)},
                             headers={"Authorization": f"Bearer {token}"})
         else:
             r = client.get("/api/search", query_string={"q": ask["text"], "k": ask.get("k", 10)})
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         body = r.get_json(silent=True) or {}
-        print(json.dumps({"cpu": cpu, "wall": wall, "status": r.status_code, "results": len(body.get("results", [])),
+        print(json.dumps({"cpu": cpu, "wall": wall, "status": r.status_code,
+                          "results": len(body.get("results", [])) if isinstance(body, dict) else 0,
                           "degraded": body.get("degraded_stages", [])}), flush=True)
         time.sleep(0.05)  # let a degraded request's background embedding finish outside the next measurement
 
@@ -121,12 +156,17 @@ class Tree:
 
 
 def build_index(tree: Path, source_index: Path, into: Path) -> Path:
-    """The sample indexed by `tree`'s own indexer (index layouts differ between versions), embeddings reused."""
+    """The sample and the writer-saved articles indexed by `tree`'s own indexer (index layouts differ between
+    versions), embeddings reused."""
     into.mkdir(parents=True)
     cache = source_index / "embeddings.sqlite"
     if cache.exists():
         shutil.copy(cache, into / "embeddings.sqlite")
-    subprocess.run([sys.executable, "-c", "from cli.main import cli; cli()", "index", "--articles", str(tree / "articles"),
+    articles = into.parent / f"articles-{into.name}"
+    shutil.copytree(tree / "articles", articles)
+    for id_, text in writer_articles().items():
+        (articles / "cdn" / f"{id_}.en.md").write_text(text, encoding="utf-8")
+    subprocess.run([sys.executable, "-c", "from cli.main import cli; cli()", "index", "--articles", str(articles),
                     "--index", str(into), "--quiet"], cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)), check=True)
     return into
 
@@ -145,6 +185,8 @@ def measure(trees: list[Tree], route: str, texts: list[str], k: int | None = Non
 
 
 def cases(route: str, repeats: int, n_typical: int) -> list[tuple[str, list[str], int | None]]:
+    if route in ("article", "page"):  # each writer-saved article read uncached, `repeats` times
+        return [(f"{id_} (200,000 bytes)", [id_] * repeats, None) for id_ in writer_articles()]
     tickets, queries = typical(n_typical)
     n = 20_000 if route == "suggest" else 500
     rows = [("typical " + ("ticket" if route == "suggest" else "query"), tickets if route == "suggest" else queries,
@@ -152,6 +194,10 @@ def cases(route: str, repeats: int, n_typical: int) -> list[tuple[str, list[str]
     variants = [adversarial(n, seed) for seed in range(repeats)]
     rows += [(f"{name} ({n:,} chars)", [v[name] for v in variants], None) for name in variants[0]]
     rows.append(("typical, k=50", (tickets if route == "suggest" else queries)[:repeats], 50))
+    if route == "suggest":
+        rows.append(("finding the writer-saved articles, k=50",
+                     [f"Hello, the {WRITER_WORD} cache refresh note fails for word number {i}" for i in range(repeats)],
+                     50))
     return rows
 
 
@@ -173,7 +219,8 @@ def table(results: dict, names: list[str]) -> list[str]:
                     notes.add(f"{n}: HTTP {r['status']}")
                 if r["degraded"]:
                     notes.add(f"{n}: degraded {'+'.join(r['degraded'])}")
-        lines.append(f"| /api/{route} | {case} | " + " | ".join(cells) + f" | {'; '.join(sorted(notes))} |")
+        path = {"article": "/api/articles/ID", "page": "/en/article/ID"}.get(route, f"/api/{route}")
+        lines.append(f"| {path} | {case} | " + " | ".join(cells) + f" | {'; '.join(sorted(notes))} |")
     lines.append("| | **worst ratio to a typical ticket** | " + " | ".join(f"| **{worst[n]:.1f}** |" for n in names)
                  + " |")
     return lines
@@ -202,7 +249,7 @@ def main():
     try:
         trees = [Tree(name, tree, build_index(tree, args.index, work / f"index-{name}")) for name, tree in specs]
         results = {}
-        for route in ("suggest", "search"):
+        for route in ("suggest", "search", "article", "page"):
             for case, texts, k in cases(route, args.repeats, args.typical):
                 limits = {"before": args.before_repeats} if args.before_repeats and not case.startswith("typical") \
                     else None
