@@ -145,3 +145,15 @@ def test_an_article_over_the_chunk_cap_is_indexed_in_part_with_a_warning(make_fa
     db.close()
     assert counts["cdn-long/en"] == 5 and max(counts.values()) == 5
     assert Searcher(index).article("cdn-long", "en", "internal")  # the article itself is served whole
+
+
+def test_a_suggested_answer_renders_at_most_the_first_part_of_a_huge_section():
+    """A 200 KB section was rendered twice per answer: 2.6 s of CPU for one ticket (issue #24)."""
+    from web.services.answers import MAX_SECTION_CHARS, _bounded
+
+    short = "| a | b |\n|---|---|\n| 1 | 2 |\n"
+    assert _bounded(short) == short
+    table = "| a | b |\n|---|---|\n" + "| 1 | 2 |\n" * 30_000
+    cut = _bounded(table)
+    assert len(cut) <= MAX_SECTION_CHARS + 4 and cut.endswith("\n\n…\n") and table.startswith(cut[:-4].rstrip())
+    assert _bounded("x" * 50_000) == "x" * MAX_SECTION_CHARS + "\n\n…\n"  # one line: cut where the limit is

@@ -135,7 +135,7 @@ def _answer(searcher: Searcher, r: Result, want: str | None) -> Answer | None:
             return url_for("agent.article", article_id=article_id, lang=lang, _anchor=target_anchor)
         return None
 
-    md = render.section_markdown(body, anchor) or ""
+    md = _bounded(render.section_markdown(body, anchor) or "")
     # a public answer links only to public articles; an internal one may point agents to runbooks
     text = render.plain_text(md, resolve_external)
     preview = render.render(md, resolve_agent).html
@@ -152,6 +152,19 @@ def _answer(searcher: Searcher, r: Result, want: str | None) -> Answer | None:
             "agent_url": url_for("agent.article", article_id=r.id, lang=outdated.source_lang)},
         drift=None if outdated is None else _section_drift(searcher, r.id, outdated.source_lang, body, anchor,
                                                            resolve_external))
+
+
+MAX_SECTION_CHARS = 20_000  # of one answer's section: text to paste into a reply, not a whole manual
+
+
+def _bounded(md: str) -> str:
+    """The section's first MAX_SECTION_CHARS, cut at a line break, then "…": a writer's 200 KB section (one long
+    table, 2,000 character references) was rendered twice per answer, 2.6 s of CPU for one ticket (issue #24);
+    the agent's link opens the whole article."""
+    if len(md) <= MAX_SECTION_CHARS:
+        return md
+    cut = md.rfind("\n", 0, MAX_SECTION_CHARS)
+    return md[:cut if cut > 0 else MAX_SECTION_CHARS].rstrip() + "\n\n…\n"
 
 
 def _section_drift(searcher: Searcher, article_id: str, source_lang: str, body: str, anchor: str,
