@@ -235,6 +235,8 @@ def main():
     ap.add_argument("--before-repeats", type=int, help="variants of each adversarial input sent to the before tree "
                     "(default: --repeats; 20,000 `[` took 33 s there)")
     ap.add_argument("--typical", type=int, default=15, help="typical tickets and queries measured")
+    ap.add_argument("--built", type=Path, help="an index this script built before (its index-after folder), to "
+                    "measure again without indexing the writer-saved articles again")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -247,7 +249,8 @@ def main():
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before], check=True)
         specs.insert(0, ("before", before))
     try:
-        trees = [Tree(name, tree, build_index(tree, args.index, work / f"index-{name}")) for name, tree in specs]
+        trees = [Tree(name, tree, args.built if args.built and name == "after" else
+                      build_index(tree, args.index, work / f"index-{name}")) for name, tree in specs]
         results = {}
         for route in ("suggest", "search", "article", "page"):
             for case, texts, k in cases(route, args.repeats, args.typical):
