@@ -212,6 +212,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTICLE_MAX_BYTES", 200_000, whole(1, unit="bytes"), "largest article file (a save over it: 413)"),
     Setting("ARTICLE_MAX_HEADINGS", 500, whole(1), "most headings in one article"),
     Setting("ARTICLE_MAX_TABLE_COLUMNS", 64, whole(1), "most columns in one table row"),
+    Setting("ARTICLE_MAX_TABLE_CELLS", 10_000, whole(1), "most table cells in one article, all tables"),
     Setting("ARTICLE_MAX_REFERENCES", 2_000, whole(0), "most character references (`&#x41;`, `&amp;`) in one article"),
     Setting("MAX_CHUNKS_PER_ARTICLE", 100, whole(1), "chunks embedded of one article (the rest is not searchable; "
             "the lint warns)"),

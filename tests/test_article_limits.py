@@ -37,6 +37,15 @@ def test_each_limit_is_reported_at_the_line_it_is_first_exceeded(text, code, lin
     assert setting in problem.message
 
 
+def test_table_cells_are_counted_over_every_table_of_the_article():
+    """A 200 KB table of 64 columns (50,000 cells) rendered in 1 s, ten typical tickets (bench/request_cost.py)."""
+    table = "| a | b | c |\n|---|---|---|\n" + "| 1 | 2 | 3 |\n" * 2
+    assert codes(table + "\ntext\n\n" + table, Limits(max_table_cells=24)) == []
+    [problem] = article_limits.exceeded(table + "\ntext\n\n" + table + "| 4 | 5 | 6 |\n", "a.md",
+                                        Limits(max_table_cells=24))
+    assert problem.code == "too-many-cells" and problem.line == 12 and "KB_ARTICLE_MAX_TABLE_CELLS" in problem.message
+
+
 def test_headings_and_pipes_in_fenced_code_do_not_count():
     code = "```sh\n" + "# a comment\n" * 10 + "a | b | c | d | e | f\n```\n"
     assert codes(code) == []

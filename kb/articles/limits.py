@@ -33,13 +33,15 @@ class Limits:
     max_headings: int = 500
     max_table_columns: int = 64
     max_references: int = 2_000
+    max_table_cells: int = 10_000  # every table row's cells, summed: 50,000 cells rendered in 1 s
     max_chunks: int = 100  # not refused: the indexer embeds this many and the lint warns (KB_MAX_CHUNKS_PER_ARTICLE)
 
     @classmethod
     def of(cls, values) -> Limits:
         """From the parsed settings (or an app's config, which holds them by the same names)."""
         return cls(values["ARTICLE_MAX_BYTES"], values["ARTICLE_MAX_HEADINGS"], values["ARTICLE_MAX_TABLE_COLUMNS"],
-                   values["ARTICLE_MAX_REFERENCES"], values["MAX_CHUNKS_PER_ARTICLE"])
+                   values["ARTICLE_MAX_REFERENCES"], values["ARTICLE_MAX_TABLE_CELLS"],
+                   values["MAX_CHUNKS_PER_ARTICLE"])
 
 
 DEFAULT = Limits()
@@ -62,7 +64,7 @@ def exceeded(text: str, rel: str, limits: Limits, first_line: int = 1) -> list[P
     if problem is not None:
         return [problem]
     found: dict[str, Problem] = {}
-    headings = references = 0
+    headings = references = cells = 0
     fence = ""
     previous = ""
     for n, line in enumerate(text.split("\n"), first_line):
@@ -85,6 +87,10 @@ def exceeded(text: str, rel: str, limits: Limits, first_line: int = 1) -> list[P
                 found["headings"] = Problem(rel, n, "error", f"over {limits.max_headings:,} headings "
                                             "(KB_ARTICLE_MAX_HEADINGS); split the article", "too-many-headings")
         columns = _columns(line)
+        cells += columns
+        if cells > limits.max_table_cells and "cells" not in found:
+            found["cells"] = Problem(rel, n, "error", f"over {limits.max_table_cells:,} table cells in the article "
+                                     "(KB_ARTICLE_MAX_TABLE_CELLS); split the table or the article", "too-many-cells")
         if columns > limits.max_table_columns and "columns" not in found:
             found["columns"] = Problem(rel, n, "error", f"a table row of {columns:,} columns, over "
                                        f"{limits.max_table_columns} (KB_ARTICLE_MAX_TABLE_COLUMNS)",
