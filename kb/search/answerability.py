@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kb.search import novelty
 from kb.text import languages
 
 FEATURES = ("top", "margin", "known", "coverage", "agree", "lift", "cross_script", "centred")
@@ -89,6 +90,9 @@ class AnswerModel:
     weights: tuple[float, ...]
     bias: float
     threshold: float = 0.5
+    # how far a question's vector moves without the words the index lacks before they carry it
+    # (kb/search/novelty.py): a share of e5's cosine, so None for another model
+    novel_share: float | None = None
 
     def probability(self, s: Signals) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, s.vector()))
@@ -112,7 +116,7 @@ class AnswerModel:
 # Fitted on all ten dev sets by bench/answers_fit.py (features top, lift, centred, agree; the others weigh 0):
 # bench/results/answerability.md has the rates, left-out and in-sample.
 DEFAULT = AnswerModel(weights=(15.104, 0.0, 0.0, 0.0, 1.2696, -6.403, 0.0, 42.7371), bias=-17.1702,
-                      threshold=0.1133)
+                      threshold=0.1133, novel_share=novelty.NOVEL_SHARE)
 FITTED_FOR = "e5:"  # cosines of another embedding model mean other things: only the no-known-word rule holds
 RULE_ONLY = AnswerModel(weights=(0.0,) * len(FEATURES), bias=50.0, threshold=0.5)
 

@@ -22,6 +22,7 @@ through search, snippets or counts.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kb.embeddings import CachedEmbedder
-from kb.search import answerability, retrieve, sections
+from kb.search import answerability, novelty, retrieve, sections
 from kb.search.budget import DENSE, KEYWORD, RENDER, Budget, EmbeddingSlots
 from kb.search.generation import Generation
 from kb.search.query_text import bounded, embedding_pieces, prose, within_tokens
@@ -107,29 +108,32 @@ class Retriever:
         qvecs = qvecs or [None] * len(queries)
         embed_seconds = (time.perf_counter() - t0) / len(queries)
         sides = [_keyword_result(kw, t0 + budget.keyword_seconds) for kw in keyword]
-        spelled = [None] * len(queries)
+        spelled = bare = [None] * len(queries)
         if DENSE not in degraded and req.mode != "keyword":
-            spelled = self._spelled([side for side, _ in sides], budget)
+            spelled, bare = self._rewritten([side for side, _ in sides], budget)
         out = []
-        for q, qv, (side, late), sv, t in zip(queries, qvecs, sides, spelled, timings):
+        for q, qv, (side, late), sv, bv, t in zip(queries, qvecs, sides, spelled, bare, timings):
             t["embed"] = embed_seconds
-            out.append((retrieve.collect(gen, req, qv, side, q.detected.lang, t, sv), degraded | late))
+            ev = retrieve.collect(gen, req, qv, side, q.detected.lang, t, sv)
+            out.append((dataclasses.replace(ev, bare=bv) if bv is not None else ev, degraded | late))
         return out
 
-    def _spelled(self, sides: list[retrieve.KeywordSide], budget: Budget) -> list:
-        """Per query, the vector of its typo-corrected text where the keyword side corrected a typo (else None).
+    def _rewritten(self, sides: list[retrieve.KeywordSide], budget: Budget) -> tuple[list, list]:
+        """Per query, the vectors of its typo-corrected text where the keyword side corrected a typo, and of
+        the typed question without the words the index lacks (kb/search/novelty.py), each None where there is
+        none; both serve the answered decision only, and only such queries pay the embedding (~15 ms each).
 
-        It serves the answered decision only: "推流失拜" embedded as typed is far
-        from the push-failure article it ranks first, and was refused. Ranking
-        stays on the typed text: a correction is sometimes wrong (with any of its
-        readings a character "sounds like" many), and 1-12% of the clean queries of
-        the dev sets get one (300 a set: cmrc2018 1%, xquad-mono-ru 12%).
-        Only queries with a typo pay the embedding (~15 ms)."""
-        out: list = [None] * len(sides)
-        todo = [i for i, side in enumerate(sides) if side.spelled]
-        vecs = self._embed([sides[i].spelled for i in todo], budget) if todo else None
-        for i, v in zip(todo, vecs or ()):
-            out[i] = v[:1]
+        Ranking stays on the typed text: a correction is sometimes wrong (with any
+        of its readings a character "sounds like" many), and 1-12% of the clean
+        queries of the dev sets get one (300 a set: cmrc2018 1%, xquad-mono-ru 12%);
+        but "推流失拜" embedded as typed is far from the push-failure article it ranks
+        first, and was refused."""
+        texts = [(i, kind, text) for i, side in enumerate(sides)
+                 for kind, text in ((0, side.spelled), (1, side.bare)) if text]
+        out: tuple[list, list] = ([None] * len(sides), [None] * len(sides))
+        vecs = self._embed([text for _, _, text in texts], budget) if texts else None
+        for (i, kind, _), v in zip(texts, vecs or ()):
+            out[kind][i] = v[:1]
         return out
 
     def _embed(self, queries: list[str], budget: Budget) -> list[np.ndarray] | None:
@@ -220,7 +224,7 @@ def judge(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evide
             return False
         if req.mode == "keyword" or ev.qvecs is None:  # no cosine to judge by: words the index has at all
             return ev.known > 0
-        ev = ev.judged or ev  # with the typo-corrected query's vector, if a typo was corrected
+        typed, ev = ev, ev.judged or ev  # with the typo-corrected query's vector, if a typo was corrected
         top = sorted(ev.dense, key=ev.dense.get, reverse=True)[:answerability.RAW_CANDIDATES]
         chunk_group = {ev.best_chunk[a]: gen.articles[a].id for a in top}
         vectors = {ev.best_chunk[a]: gen.chunk_vector(a, ev.best_chunk[a]) for a in top}
@@ -233,7 +237,24 @@ def judge(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evide
         signals = answerability.signals([art_id for art_id, _ in ranked.groups], raw, kw_best, ev.keyword.coverage,
                                         ev.known, answerability.cross_script(text, gen.articles[best[0]].lang),
                                         centred, answerability.script_in(text, gen.languages(req.public)))
-        return model.answered(signals, min_score)
+        if not model.answered(signals, min_score):
+            return False
+        return not _novel(gen, typed, best, q.detected.lang, model)
+
+
+def _novel(gen: Generation, ev: retrieve.Evidence, best: list[int], lang: str | None,
+           model: answerability.AnswerModel) -> bool:
+    """Whether words the index lacks carry the question away from the best article (kb/search/novelty.py).
+
+    Only where the best article is written in the question's language: a Chinese question about a page that
+    exists in English alone uses Chinese words no page has ("windows 清除DNS缓存"), and is answered."""
+    if ev.bare is None or model.novel_share is None or ev.qvecs is None:
+        return False
+    same = [v for v in best if gen.articles[v].lang == lang]
+    if not same:
+        return False
+    article = np.vstack([gen.sections(v)[2] for v in same])
+    return novelty.carries(ev.qvecs[0], ev.bare[0], article, model.novel_share)
 
 
 def respond(query: str, req: SearchRequest, q: Understood, ranked: Ranked, results: list[Result], answered: bool,

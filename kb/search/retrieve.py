@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kb.search import fusion
+from kb.search import fusion, novelty
 from kb.text import languages
 from kb.index import vectors
 from kb.search.generation import Generation
@@ -42,6 +42,7 @@ class KeywordSide:
     known: float = 1.0  # share of the query's tokens (by count) that occur anywhere in the index
     ticket: bool = False  # a pasted message rather than a typed question (kb/query_text.is_ticket)
     spelled: str = ""  # the query with its typos corrected, for the dense side to embed too ("" if none)
+    bare: str = ""  # a typed question without the words the index lacks (kb/search/novelty.py; "" if none)
 
 
 NO_KEYWORDS = KeywordSide({}, 0.0, [])
@@ -73,6 +74,7 @@ class Evidence:
     # the same evidence with the typo-corrected query's vector beside the typed one's: what the answered decision
     # reads (pipeline.judge); None when no typo was corrected
     judged: Evidence | None = None
+    bare: np.ndarray | None = None  # the vector of the typed question without the words the index lacks, if any
 
 
 def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang: str | None,
@@ -85,20 +87,33 @@ def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang:
     """
     t = time.perf_counter()
     allowed = ArticleFilter(req.public, req.lang, req.product, tuple(req.tags or ()))
-    tokens, weights, common, known, spelled = keyword_tokens(gen, keyword_text(query), detected_lang, req.public,
-                                                             correct_typos)
+    tokens, weights, common, known, spelled, unknown = keyword_tokens(gen, keyword_text(query), detected_lang,
+                                                                      req.public, correct_typos)
     store = gen.keywords(req.public)  # public searches: statistics of public chunks only
     chunks = dict(store.keyword_search(tokens, allowed, req.depth, common))
     coverage = 0.0
     if chunks:
         coverage = _coverage(store, max(chunks, key=chunks.get), weights)
-    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, is_ticket(query), spelled)
+    ticket = is_ticket(query)
+    bare = "" if ticket else _bare(store, query, detected_lang, unknown)
+    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, ticket, spelled, bare)
+
+
+def _bare(store: Store, query: str, lang: str | None, unknown: frozenset[str]) -> str:
+    """The typed question without the words no chunk has ("" when it has none, or only those)."""
+    def known(word: str) -> bool:
+        tokens = languages.tokenize(word, lang)
+        return len(tokens) == 1 and bool(store.term_counts(tokens).get(tokens[0]))
+
+    words = novelty.unknown_words(query, lang, set(unknown), known)
+    return novelty.without(query, words) if words else ""
 
 
 def keyword_tokens(gen: Generation, query: str, lang: str | None, public: bool = False, correct_typos: bool = True
-                   ) -> tuple[list[str], dict[str, float], list[str], float, str]:
+                   ) -> tuple[list[str], dict[str, float], list[str], float, str, frozenset[str]]:
     """(tokens, their IDF weights, the common ones, which only score (see COMMON_SHARE), share known, the query
-    with its typos corrected or ""), from the statistics of the chunks the audience may see; `correct_typos` False keeps every word as typed (benchmarks)."""
+    with its typos corrected or "", the tokens no chunk has even so), from the statistics of the chunks the
+    audience may see; `correct_typos` False keeps every word as typed (benchmarks)."""
     tokens = list(dict.fromkeys(languages.tokenize(query, lang)))
     n_chunks = gen.chunk_total(public)
     df = gen.keywords(public).term_counts(tokens)  # the vocab copy: FTS5's vocabulary table scans (2 ms at 100k)
@@ -106,7 +121,8 @@ def keyword_tokens(gen: Generation, query: str, lang: str | None, public: bool =
     fixed = vocab.correct(query, tokens, df, lang)  # words no chunk has, matched to words it has
     tokens = fixed.tokens
     df.update(fixed.df)
-    known = sum(1 for t in tokens if df.get(t)) / len(tokens) if tokens else 0.0
+    unknown = frozenset(t for t in tokens if not df.get(t))
+    known = (len(tokens) - sum(1 for t in tokens if t in unknown)) / len(tokens) if tokens else 0.0
     weights = {t: fusion.idf(df.get(t, 0), n_chunks) * fixed.weight(t) for t in tokens}
     if len(tokens) > MAX_KEYWORD_TOKENS:
         present = [t for t in tokens if df.get(t)]
@@ -114,7 +130,7 @@ def keyword_tokens(gen: Generation, query: str, lang: str | None, public: bool =
         weights = {t: weights[t] for t in tokens}
     common = ([t for t in tokens if df.get(t, 0) > COMMON_SHARE * n_chunks]
               if n_chunks >= COMMON_FROM_CHUNKS else [])
-    return tokens, weights, common, known, fixed.text
+    return tokens, weights, common, known, fixed.text, unknown
 
 
 def dense_side(gen: Generation, req: SearchRequest, qvecs) -> dict[int, float]:

@@ -307,6 +307,11 @@ def _stem(word: str, latin_lang: str) -> str:
     return st.stemWord(word) if st else word
 
 
+def han_words(run: str) -> list[str]:
+    """A Han run cut into the words a reader sees (jieba's default mode, not search mode's overlapping parts)."""
+    return [w for w in _jieba().cut(run) if w.strip()]
+
+
 def tokenize(text: str, lang: str | None = None) -> list[str]:
     """Keyword tokens: Han runs cut by jieba in search mode, other words stemmed by script.
 
