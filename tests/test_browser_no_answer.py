@@ -49,6 +49,23 @@ def test_no_answer_page_offers_the_closest_articles_and_the_contact_link(page, s
     assert page.locator("h1").inner_text() == title
 
 
+@pytest.mark.parametrize("lang, query, said", [
+    ("zh", "支持比特币付款吗", "我们的文章都没有提到“比特币”。"),
+    ("ru", "можно оплатить криптовалютой", "Ни в одной нашей статье не упоминается «криптовалютой»."),
+    ("en", "do you have cdn nodes in brazil", "None of our articles mentions “brazil”.")])
+def test_a_question_about_a_word_no_article_uses_says_which_word(page, shoot, lang, query, said):
+    """Refused by the real decision (kb/search/novelty.py), not by `refuse`: the reader learns what is not covered."""
+    page.goto(f"/{lang}/")
+    page.fill("#q-big", query)
+    page.press("#q-big", "Enter")
+    page.wait_for_url(re.compile(rf"/{lang}/search"))
+    assert page.locator("h1").all_inner_texts() == [TITLE[lang]]
+    missing = page.locator(".no-answer-missing")
+    assert missing.inner_text() == said and missing.is_visible()
+    assert page.locator(".contact a").is_visible()
+    shoot(page, f"missing-word-{lang}")
+
+
 def test_results_page_heading_names_the_query(page, shoot):
     page.goto("/ru/search?q=кэш не очищается")
     assert page.locator("h1").all_inner_texts() == ["Результаты по запросу «кэш не очищается»"]

@@ -8,6 +8,7 @@ import pytest
 
 from kb.search import novelty
 from kb.search.searcher import Searcher
+from tests.support import csrf_token
 
 INDEXED = {"cdn", "support", "connect", "corona", "verdacht", "haus", "geburt", "the", "does"}
 
@@ -79,3 +80,26 @@ def test_slang_the_sample_never_uses_still_finds_its_answer(sample_index, text, 
     """"протухают" (go stale), "外放" (loudspeaker): words no article has, which lead toward the answer."""
     resp = Searcher(sample_index[1]).search(text)
     assert resp.answered and resp.results[0].id == article, text
+
+
+def test_the_words_are_shown_as_a_reader_names_them():
+    assert novelty.shown("支持比特币付款吗", "zh", ["比特", "币", "吗"]) == ("比特币",)  # joined again, no filler
+    assert novelty.shown("CDN 支持 WebSocket 吗", "zh", ["WebSocket", "吗"]) == ("WebSocket",)
+    assert novelty.shown("flutter or Flutter", "en", ["flutter", "Flutter"]) == ("flutter", "Flutter")
+
+
+@pytest.mark.slow
+def test_the_reader_and_the_agent_are_told_which_word_no_article_uses(client, agent_client):
+    """What the help center, the API and the agent page say of a question refused for its word (real model)."""
+    q = "does the CDN support websocket connections"
+    api = client.get("/api/search", query_string={"q": q}).get_json()
+    assert api["answered"] is False and api["missing"] == ["websocket"]
+    assert client.get("/api/search", query_string={"q": "purge cache"}).get_json()["missing"] == []
+    page = client.get("/en/search", query_string={"q": q}).get_data(as_text=True)
+    assert "None of our articles mentions “websocket”." in page
+    page = client.get("/zh/search", query_string={"q": "支持比特币付款吗"}).get_data(as_text=True)
+    assert "我们的文章都没有提到“比特币”。" in page
+    agent_client.set_cookie("kb_lang", "en")  # the agent pages' UI language (the zh search above set zh)
+    token = csrf_token(agent_client, "/agent/")
+    agent = agent_client.post("/agent/", data={"csrf_token": token, "text": "can I pay my invoice with bitcoin"})
+    assert "No article mentions “bitcoin”." in agent.get_data(as_text=True)

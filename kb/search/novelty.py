@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kb.text import languages
+from kb.text import fillers, languages
 
 # e5-small's 1 - cosine between a question with and without its unknown words at which the words carry the
 # question: the sample's answerable questions reach 0.037, its near-topic out-of-scope ones 0.044-0.083
@@ -72,6 +72,19 @@ def compound(word: str, lang: str | None, known: Callable[[str], bool], least: i
         if known(tail) and (known(head) or (head.endswith("s") and len(head) > least and known(head[:-1]))):
             return True
     return False
+
+
+def shown(text: str, lang: str | None, unknown: list[str]) -> tuple[str, ...]:
+    """The unknown words as a reader would name them: Han words jieba cut apart joined again where they stand
+    together in the text ("比特" + "币": "比特币"), fillers ("吗", "the") left out."""
+    out: list[str] = []
+    for w in unknown:
+        if out and languages.HAN_RUN.fullmatch(w) and languages.HAN_RUN.fullmatch(out[-1]) and out[-1] + w in text:
+            out[-1] += w
+        else:
+            out.append(w)
+    filler = fillers.tokens(lang)
+    return tuple(dict.fromkeys(w for w in out if not set(languages.tokenize(w, lang)) <= filler))
 
 
 def without(text: str, unknown: list[str]) -> str:

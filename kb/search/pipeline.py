@@ -115,7 +115,7 @@ class Retriever:
         for q, qv, (side, late), sv, bv, t in zip(queries, qvecs, sides, spelled, bare, timings):
             t["embed"] = embed_seconds
             ev = retrieve.collect(gen, req, qv, side, q.detected.lang, t, sv)
-            out.append((dataclasses.replace(ev, bare=bv) if bv is not None else ev, degraded | late))
+            out.append((dataclasses.replace(ev, bare=bv, novel=side.novel) if bv is not None else ev, degraded | late))
         return out
 
     def _rewritten(self, sides: list[retrieve.KeywordSide], budget: Budget) -> tuple[list, list]:
@@ -216,14 +216,20 @@ def fetch(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evide
     return results, degraded
 
 
+@dataclass(frozen=True)
+class Verdict:
+    answered: bool
+    missing: tuple[str, ...] = ()  # not answered because the question rests on these words no article uses
+
+
 def judge(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evidence, ranked: Ranked,
-          model: answerability.AnswerModel, min_score: float | answerability.Cut | None, timings: dict) -> bool:
+          model: answerability.AnswerModel, min_score: float | answerability.Cut | None, timings: dict) -> Verdict:
     """Phase 4: whether the best result is likely to answer the query (kb/search/answerability.py)."""
     with timed("answered", timings):
         if not ranked.groups:
-            return False
+            return Verdict(False)
         if req.mode == "keyword" or ev.qvecs is None:  # no cosine to judge by: words the index has at all
-            return ev.known > 0
+            return Verdict(ev.known > 0)
         typed, ev = ev, ev.judged or ev  # with the typo-corrected query's vector, if a typo was corrected
         top = sorted(ev.dense, key=ev.dense.get, reverse=True)[:answerability.RAW_CANDIDATES]
         chunk_group = {ev.best_chunk[a]: gen.articles[a].id for a in top}
@@ -238,8 +244,10 @@ def judge(gen: Generation, req: SearchRequest, q: Understood, ev: retrieve.Evide
                                         ev.known, answerability.cross_script(text, gen.articles[best[0]].lang),
                                         centred, answerability.script_in(text, gen.languages(req.public)))
         if not model.answered(signals, min_score):
-            return False
-        return not _novel(gen, typed, best, q.detected.lang, model)
+            return Verdict(False)
+        if _novel(gen, typed, best, q.detected.lang, model):
+            return Verdict(False, typed.novel)
+        return Verdict(True)
 
 
 def _novel(gen: Generation, ev: retrieve.Evidence, best: list[int], lang: str | None,
@@ -257,11 +265,13 @@ def _novel(gen: Generation, ev: retrieve.Evidence, best: list[int], lang: str | 
     return novelty.carries(ev.qvecs[0], ev.bare[0], article, model.novel_share)
 
 
-def respond(query: str, req: SearchRequest, q: Understood, ranked: Ranked, results: list[Result], answered: bool,
+def respond(query: str, req: SearchRequest, q: Understood, ranked: Ranked, results: list[Result], verdict: Verdict,
             timings: dict, degraded: frozenset[str]) -> Response:
     """Phase 6: the response as callers get it."""
+    answered = verdict.answered
     return Response(query=query, detected=q.detected, lang=q.want, results=tuple(results), total=len(ranked.listed(answered)),
-                    mode=req.mode, timings=dict(timings), answered=answered, degraded=tuple(sorted(degraded)))
+                    mode=req.mode, timings=dict(timings), answered=answered, degraded=tuple(sorted(degraded)),
+                    missing=verdict.missing)
 
 
 def nothing(query: str, req: SearchRequest) -> Response:

@@ -59,6 +59,9 @@ class Response:
     # stages skipped or cut short to stay within the request's budget (kb/search/budget.py): "dense" (keyword-only
     # results), "keyword" (dense-only), "render" (the results rendered before time ran out)
     degraded: tuple[str, ...] = ()
+    # not answered because the question rests on these words, which no article the caller may see uses
+    # (kb/search/novelty.py): "websocket" in "does the CDN support websocket connections"
+    missing: tuple[str, ...] = ()
 
 
 def rank_groups(gen: Generation, fused: dict[int, float]) -> list[tuple[str, list[int]]]:

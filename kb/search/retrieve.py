@@ -43,6 +43,7 @@ class KeywordSide:
     ticket: bool = False  # a pasted message rather than a typed question (kb/query_text.is_ticket)
     spelled: str = ""  # the query with its typos corrected, for the dense side to embed too ("" if none)
     bare: str = ""  # a typed question without the words the index lacks (kb/search/novelty.py; "" if none)
+    novel: tuple[str, ...] = ()  # those words, as typed
 
 
 NO_KEYWORDS = KeywordSide({}, 0.0, [])
@@ -75,6 +76,7 @@ class Evidence:
     # reads (pipeline.judge); None when no typo was corrected
     judged: Evidence | None = None
     bare: np.ndarray | None = None  # the vector of the typed question without the words the index lacks, if any
+    novel: tuple[str, ...] = ()  # those words
 
 
 def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang: str | None,
@@ -95,18 +97,20 @@ def keyword_side(gen: Generation, req: SearchRequest, query: str, detected_lang:
     if chunks:
         coverage = _coverage(store, max(chunks, key=chunks.get), weights)
     ticket = is_ticket(query)
-    bare = "" if ticket else _bare(store, query, detected_lang, unknown)
-    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, ticket, spelled, bare)
+    bare, novel = ("", ()) if ticket else _bare(store, query, detected_lang, unknown)
+    return KeywordSide(chunks, coverage, tokens, time.perf_counter() - t, known, ticket, spelled, bare, novel)
 
 
-def _bare(store: Store, query: str, lang: str | None, unknown: frozenset[str]) -> str:
-    """The typed question without the words no chunk has ("" when it has none, or only those)."""
+def _bare(store: Store, query: str, lang: str | None, unknown: frozenset[str]) -> tuple[str, tuple[str, ...]]:
+    """The typed question without the words no chunk has, and those words (("", ()) when it has none, or only
+    those)."""
     def known(word: str) -> bool:
         tokens = languages.tokenize(word, lang)
         return len(tokens) == 1 and bool(store.term_counts(tokens).get(tokens[0]))
 
     words = novelty.unknown_words(query, lang, set(unknown), known)
-    return novelty.without(query, words) if words else ""
+    bare = novelty.without(query, words) if words else ""
+    return (bare, novelty.shown(query, lang, words)) if bare else ("", ())
 
 
 def keyword_tokens(gen: Generation, query: str, lang: str | None, public: bool = False, correct_typos: bool = True

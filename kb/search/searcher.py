@@ -130,8 +130,8 @@ class Searcher:
         for query, q, t, (ev, degraded) in zip(queries, understood, timings,
                                                self._retriever.retrieve(gen, req, understood, self.budget, timings)):
             ranked = pipeline.learn(req, ev, pipeline.fuse(gen, req, ev, fusion, degraded, t), self.learner, t)
-            answered = pipeline.judge(gen, req, q, ev, ranked, self.answer_model, threshold, t)
-            results, cut = pipeline.fetch(gen, req, q, ev, ranked, answered, self.budget.render_seconds, t)
-            out.append(pipeline.respond(query, req, q, ranked, results, answered, t, degraded | cut))
+            verdict = pipeline.judge(gen, req, q, ev, ranked, self.answer_model, threshold, t)
+            results, cut = pipeline.fetch(gen, req, q, ev, ranked, verdict.answered, self.budget.render_seconds, t)
+            out.append(pipeline.respond(query, req, q, ranked, results, verdict, t, degraded | cut))
         return out
 

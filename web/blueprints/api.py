@@ -54,7 +54,7 @@ def search():
                     "detected": {"lang": resp.detected.lang, "confidence": round(resp.detected.confidence, 3),
                                  "reason": resp.detected.reason},
                     "lang": resp.lang, "total": resp.total, "offset": offset, "answered": resp.answered,
-                    **_degraded(resp.degraded), "results": results})
+                    "missing": list(resp.missing), **_degraded(resp.degraded), "results": results})
 
 
 @bp.get("/autocomplete")

@@ -63,6 +63,10 @@ ANSWERED = {"type": "boolean", "description": (
     "false when nothing found is likely to answer the question: the results are then the closest articles, "
     "to be shown as such (the help center shows its no-answer page with the contact link)")}
 
+MISSING = {"type": "array", "items": {"type": "string"}, "description": (
+    "with answered false: the words the question rests on that no article uses (\"websocket\" in \"does the CDN "
+    "support websocket connections\"), to tell the reader what is not covered; empty otherwise")}
+
 DEGRADED = {
     "degraded": {"type": "boolean", "description": (
         "true when the request hit its cost budget and was answered in part: see degraded_stages")},
@@ -197,7 +201,8 @@ SPEC = {
             "SearchResponse": {"type": "object", "required": ["query", "answered", "results"], "properties": {
                 "query": {"type": "string"}, "search_id": {"type": "integer"}, "detected": DETECTED,
                 "lang": {"type": ["string", "null"]}, "total": {"type": "integer"}, "offset": {"type": "integer"},
-                "answered": ANSWERED, **DEGRADED, "results": {"type": "array", "items": RESULT}}},
+                "answered": ANSWERED, "missing": MISSING, **DEGRADED,
+                "results": {"type": "array", "items": RESULT}}},
             "Article": {"type": "object", "properties": {
                 "id": {"type": "string"}, "lang": {"type": "string"}, "title": {"type": "string"},
                 "product": {"type": ["string", "null"]}, "tags": {"type": "array", "items": {"type": "string"}},
