@@ -80,7 +80,8 @@ class Neighbourhood:
         if len(self.vectors) != len(self.keys):
             raise ValueError(f"{len(self.vectors)} query vectors for {len(self.keys)} logged queries")
         self.tau = threshold(self.vectors, quantile)
-        self.question = dict(zip(self.keys, questions.group(model, self.keys, self.vectors, self.tau)))
+        self.row = {key: i for i, key in enumerate(self.keys)}
+        self.endorsed = questions.endorsed(model)
 
     def near(self, qvec: np.ndarray) -> list[tuple[str, float]]:
         """(logged query, weight 0..1] of the query's paraphrases, the nearest first; an exact repeat weighs 1."""
@@ -94,30 +95,42 @@ class Neighbourhood:
     def borrowed(self, qvec: np.ndarray, article_ids) -> dict[str, Borrowed]:
         """Per article: the signal of the query's question, pooled from its paraphrases' evidence, each counted
         at its nearness (the nearest in full), and the readers behind it, for and against. The paraphrases are
-        the neighbours of the question weighing most among them (kb/learning/questions.py): a neighbour asking
-        another question neither dilutes the answer's readers nor lends its own answers. A paraphrase nobody
-        clicked or voted on at all says nothing and is left out."""
+        the neighbours asking the question weighing most among them (kb/learning/questions.py): a neighbour
+        asking another question neither dilutes the answer's readers nor lends its own answers. A paraphrase
+        nobody clicked or voted on at all says nothing and is left out."""
         near = [(key, w) for key, w in self.near(qvec) if key in self.model.evidence]
         if not near:
             return {}
-        weight: dict[int, float] = {}
-        for key, w in near:
-            weight[self.question[key]] = weight.get(self.question[key], 0.0) + w
-        best = max(weight, key=lambda q: (weight[q], q == self.question[near[0][0]]))
-        near = [(key, w) for key, w in near if self.question[key] == best]
-        top = max(w for _, w in near)
-        if top <= 0:
-            return {}
-        near = [(key, w / top) for key, w in near]
-        signals = model_mod.signals(model_mod.pooled((self.model.evidence[key], w) for key, w in near))
+        keys = [k for k, _ in near]
+        rows = [self.row[k] for k in keys]
+        sims = self.vectors[rows] @ self.vectors[rows].T
+        ends = [self.endorsed.get(k, frozenset()) for k in keys]
+        signals, pool = self._pooled(near, questions.group(ends, sims, self.tau))
         out = {}
         for aid in article_ids:
             s = signals.get(aid)
             if s is None:
                 continue
             nearness: dict[str, float] = {}
-            for key, w in near:
+            for key, w in pool:
                 for reader in self.model.evidence[key].get(aid, _NONE).readers:
                     nearness[reader] = max(w, nearness.get(reader, 0.0))
-            out[aid] = Borrowed(s.value, s.lifting, s.sinking, without_strongest(s.value, s.parts), nearness)
+            robust = without_strongest(s.value, s.parts)
+            if robust > 0:  # and without the links only a few of its readers make (kb/learning/questions.py)
+                for few in questions.forgers(self.model.evidence, keys, ends, aid, s.parts):
+                    fewer = questions.without(self.model.evidence, keys, ends, few)
+                    if fewer != ends:
+                        other = self._pooled(near, questions.group(fewer, sims, self.tau))[0].get(aid)
+                        robust = min(robust, 0.0 if other is None else max(
+                            0.0, without_strongest(other.value, other.parts)))
+            out[aid] = Borrowed(s.value, s.lifting, s.sinking, robust, nearness)
         return out
+
+    def _pooled(self, near: list[tuple[str, float]], labels: list[int]):
+        """(signals pooled from the neighbours asking the question weighing most, those neighbours with their
+        weights relative to the nearest of them)."""
+        best = questions.asked([w for _, w in near], labels)
+        asking = [(key, w) for (key, w), q in zip(near, labels) if q == best]
+        top = max(w for _, w in asking) or 1.0
+        asking = [(key, w / top) for key, w in asking]
+        return model_mod.signals(model_mod.pooled((self.model.evidence[key], w) for key, w in asking)), asking

@@ -1,28 +1,31 @@
-"""Questions: logged queries whose readers found the same answers, so a paraphrase learns from its own question.
+"""Questions: which of a query's neighbours ask its question, read off what their readers found.
 
 Embedding similarity alone puts a FAQ's neighbouring questions among a
 query's paraphrases (StackFAQ: of a never-logged query's ~10 neighbours above
 the threshold, ~6 ask another question), and their readers' clicks dilute and
-misdirect what the query borrows. Two logged queries are one question when
-they are neighbours (above the paraphrase threshold, one among the other's
-MAX_NEIGHBOURS nearest) and at least half of the articles one's readers
-endorse (positive signal), counted on the side endorsing fewer, the other's
-readers endorse too; a question is a connected group of such links.
+misdirect what the query learns. Two of a query's neighbours ask one question
+when they are near each other too (above the paraphrase threshold) and at
+least half of the articles one's readers endorse (positive signal), counted on
+the side endorsing fewer, the other's readers endorse too; a question is a
+connected group of such links among the neighbours, and the query asks the
+question weighing most among them (kb/learning/neighbours.py).
 
-The grouping only ever *drops* neighbours of a query (kb/learning/neighbours.py
-keeps those of the question weighing most among them): a query's evidence is
-never carried to a query it is not itself near, so a stuffed query that links
-two questions cannot hand one question's readers to the other's paraphrases.
+A link is made by readers, so a few readers can make one: five sessions voting
+a neighbouring question's answer on one paraphrase link the two questions, and
+the neighbouring question's readers would lift that answer for every
+paraphrase of the first. So what moves the first three must hold without its
+strongest readers *and the links only they make* (`without`): the caps' rule
+(kb/learning/caps.py) applied to the grouping as well as to the signal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
+from kb.learning import caps
 from kb.learning.model import Model
-
-MAX_NEIGHBOURS = 20
-CHUNK = 1024  # rows of the similarity matrix held at once: 1024 x n floats
 
 
 def endorsed(model: Model) -> dict[str, frozenset[str]]:
@@ -35,11 +38,10 @@ def agree(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a) and bool(b) and 2 * len(a & b) >= min(len(a), len(b))
 
 
-def group(model: Model, keys: list[str], vectors: np.ndarray, tau: float) -> list[int]:
-    """A question label per key (`keys` and `vectors` aligned, unit rows); a key without endorsements is a
-    question of its own."""
-    ends = endorsed(model)
-    parent = list(range(len(keys)))
+def group(ends: list[frozenset[str]], sims: np.ndarray, tau: float) -> list[int]:
+    """A question label per neighbour: `ends[i]` the articles neighbour i's readers endorse, `sims` the
+    neighbours' cosine similarities to each other."""
+    parent = list(range(len(ends)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -47,15 +49,33 @@ def group(model: Model, keys: list[str], vectors: np.ndarray, tau: float) -> lis
             i = parent[i]
         return i
 
-    active = np.array([bool(ends.get(k)) for k in keys], dtype=bool)
-    for start in range(0, len(keys), CHUNK):
-        sims = vectors[start:start + CHUNK] @ vectors.T
-        sims[:, ~active] = -np.inf
-        for row, i in enumerate(range(start, min(start + CHUNK, len(keys)))):
-            if not active[i]:
-                continue
-            near = np.argpartition(-sims[row], min(MAX_NEIGHBOURS, len(keys) - 1))[:MAX_NEIGHBOURS + 1]
-            for j in near:
-                if j != i and sims[row, j] > tau and agree(ends[keys[i]], ends[keys[j]]):
-                    parent[find(i)] = find(int(j))
-    return [find(i) for i in range(len(keys))]
+    for i in range(len(ends)):
+        for j in range(i + 1, len(ends)):
+            if sims[i, j] > tau and agree(ends[i], ends[j]):
+                parent[find(i)] = find(j)
+    return [find(i) for i in range(len(ends))]
+
+
+def asked(weights: list[float], labels: list[int]) -> int:
+    """The question weighing most among the neighbours (nearest first; a tie goes to the nearest's)."""
+    total: dict[int, float] = {}
+    for w, q in zip(weights, labels):
+        total[q] = total.get(q, 0.0) + w
+    return max(total, key=lambda q: (total[q], q == labels[0]))
+
+
+def forgers(evidence: Mapping[str, Mapping], keys: list[str], ends: list[frozenset[str]], aid: str,
+            parts: Mapping[str, float], few: int = caps.MIN_ORIGINS - 1) -> list[frozenset[str]]:
+    """Sets of at most `few` readers who could have made the links that lift `aid`: its strongest `few`
+    readers, and, at every neighbour where `few` or fewer readers lifted it, those readers."""
+    out = {frozenset(sorted(parts, key=parts.get, reverse=True)[:few])}
+    for key, e in zip(keys, ends):
+        if aid in e and len(evidence[key][aid].lifting) <= few:
+            out.add(frozenset(evidence[key][aid].lifting))
+    return sorted(out, key=sorted)
+
+
+def without(evidence: Mapping[str, Mapping], keys: list[str], ends: list[frozenset[str]],
+            readers: frozenset[str]) -> list[frozenset[str]]:
+    """The endorsements with `readers` gone: a neighbour no longer endorses an article only they lifted."""
+    return [frozenset(a for a in e if not evidence[k][a].lifting <= readers) for k, e in zip(keys, ends)]
