@@ -278,13 +278,14 @@ def test_a_neighbour_asking_another_question_lends_it_no_answer():
     assert moved["a9"] == 0.0 and moved["a4"] > 0
 
 
-@given(sessions=st.integers(1, caps.MIN_ORIGINS - 1), also=st.booleans(), days=st.integers(1, 30))
+@given(sessions=st.integers(1, caps.MIN_ORIGINS - 1), also=st.booleans(), split=st.booleans(),
+       days=st.integers(1, 30))
 def test_stuffers_cannot_link_their_paraphrase_to_a_neighbouring_question_to_borrow_its_readers(sessions, also,
-                                                                                                days):
+                                                                                                split, days):
     """A neighbouring question's sixty readers found a9 (its answer); a handful of sessions vote a9 (and
-    perhaps its other answer a8 too) on one paraphrase of this question. Their paraphrase now endorses the
-    neighbour's answers, which links the two questions: the move of the first three must hold without the
-    links those few readers alone make, so a9 stays out of them for every paraphrase."""
+    perhaps its other answer a8 too) on one paraphrase of this question, or split over two. Their paraphrase
+    now endorses the neighbour's answers, which links the two questions: the move of the first three must hold
+    without the links those few readers alone make, so a9 stays out of them for every paraphrase."""
     vectors, embed = _space({"reset it": [1.0, 0.05], "reset it now": [1.0, -0.05], "rename it": [1.0, 0.0, 0.3],
                              "rename it now": [1.0, 0.0, 0.35], "new query": [1.0]})
     imps = [i for t in vectors if t != "new query" for i in shown(t, n=20)]
@@ -292,7 +293,8 @@ def test_stuffers_cannot_link_their_paraphrase_to_a_neighbouring_question_to_bor
               for i in range(8)]
     clicks += [Event(q, a, "click", f"{q}-{i}", "public", NOW - 60, 10) for q in ("rename it", "rename it now")
                for i in range(30) for a in ("a9", "a8")]
-    stuffed = [Event("reset it", a, "helpful", f"addr-{i % sessions}", "public", NOW - (i % days) * DAY - i, 10)
+    stuffed = [Event("reset it now" if split and i % sessions % 2 else "reset it", a, "helpful",
+                     f"addr-{i % sessions}", "public", NOW - (i % days) * DAY - i, 10)
                for i in range(1000) for a in (("a9", "a8") if also else ("a9",))]
     learner = Learner()
     learner.fit(imps, clicks + stuffed, NOW, embed)

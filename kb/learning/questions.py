@@ -67,11 +67,14 @@ def asked(weights: list[float], labels: list[int]) -> int:
 def forgers(evidence: Mapping[str, Mapping], keys: list[str], ends: list[frozenset[str]], aid: str,
             parts: Mapping[str, float], few: int = caps.MIN_ORIGINS - 1) -> list[frozenset[str]]:
     """Sets of at most `few` readers who could have made the links that lift `aid`: its strongest `few`
-    readers, and, at every neighbour where `few` or fewer readers lifted it, those readers."""
+    readers; at every neighbour where `few` or fewer readers lifted it, those readers; and all of those
+    together when they are `few` or fewer (a handful of sessions split over several paraphrases)."""
     out = {frozenset(sorted(parts, key=parts.get, reverse=True)[:few])}
-    for key, e in zip(keys, ends):
-        if aid in e and len(evidence[key][aid].lifting) <= few:
-            out.add(frozenset(evidence[key][aid].lifting))
+    each = [frozenset(evidence[key][aid].lifting) for key, e in zip(keys, ends)
+            if aid in e and len(evidence[key][aid].lifting) <= few]
+    out.update(each)
+    if each and len(frozenset().union(*each)) <= few:
+        out.add(frozenset().union(*each))
     return sorted(out, key=sorted)
 
 
