@@ -218,3 +218,85 @@ def test_a_thousand_votes_from_a_reader_weigh_what_one_vote_does(genuine, sessio
     latest = {k: max(i for i in range(1000) if i % sessions == k) for k in range(sessions)}
     once = [vote(target, f"addr-{k}", "helpful", ts=NOW - 1000 + i) for k, i in latest.items()]
     assert rerank(fitted(impressions, honest + stuffed)) == rerank(fitted(impressions, honest + once))
+
+
+# --- questions: paraphrases pooled, other questions left out ----------------------------------------------------
+
+def _unit(v):
+    import numpy as np
+
+    return np.asarray(v, dtype=np.float32) / np.linalg.norm(v)
+
+
+def _space(spread: dict[str, list[float]]):
+    """Hand-made query vectors: `spread` (text -> coordinates in the first dimensions), and forty unrelated
+    logged queries far apart, which set the paraphrase threshold."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    vectors = {text: _unit(list(c) + [0.0] * (64 - len(c))) for text, c in spread.items()}
+    for i in range(40):
+        vectors[f"unrelated question {i}"] = _unit(rng.normal(size=64))
+    return vectors, (lambda texts: np.stack([vectors[t] for t in texts]))
+
+
+def test_a_questions_readers_count_as_one_querys_however_they_phrased_it():
+    """Twelve readers over three paraphrases, four each, teach a query as near all three as twelve readers of
+    one query would: one click rate and one prior for the question, not three signals of four readers each
+    shrunk towards zero and averaged."""
+    phrasings = {f"phrasing {j}": [1.0] + [0.08 if k == j else 0.0 for k in range(3)] for j in range(3)}
+    vectors, embed = _space({**phrasings, "the question": [1.0], "asked once": [1.0, 0.001]})
+    unrelated = [i for t in vectors if t.startswith("unrelated") for i in shown(t)]
+
+    def boost_of(queries, per_query):
+        imps = unrelated + [i for q in queries for i in shown(q, n=20) * per_query]
+        clicks = [Event(q, "a6", "click", f"{q}-{i}", "public", NOW - 60, 7)
+                  for q in queries for i in range(12 // len(queries))]
+        learner = Learner()
+        learner.fit(imps, clicks, NOW, embed)
+        moved = learner.rerank("public", vectors["the question"], RANKING)
+        return next(m for m in moved if m.article_id == "a6").boost
+
+    spread, once = boost_of(list(phrasings), 40), boost_of(["asked once"], 120)  # each result shown 120 times
+    assert 0 < spread < caps.MAX_BOOST and abs(spread - once) < 1e-6
+
+
+def test_a_neighbour_asking_another_question_lends_it_no_answer():
+    """A logged query near the new one, but whose readers found another article than the question's
+    readers did, asks another question: its answer is not lifted for this one."""
+    vectors, embed = _space({"reset it": [1.0, 0.05], "reset it now": [1.0, -0.05], "rename it": [1.0, 0.0, 0.25],
+                             "new query": [1.0]})
+    imps = [i for t in vectors if t != "new query" for i in shown(t, n=20)]
+    clicks = [Event(q, "a4", "click", f"{q}-{i}", "public", NOW - 60, 5) for q in ("reset it", "reset it now")
+              for i in range(8)]
+    clicks += [Event("rename it", "a9", "click", f"other-{i}", "public", NOW - 60, 10) for i in range(8)]
+    learner = Learner()
+    learner.fit(imps, clicks, NOW, embed)
+    assert {k for k, _ in learner._hoods["public"].near(vectors["new query"])} == {"reset it", "reset it now",
+                                                                                   "rename it"}
+    moved = {m.article_id: m.boost for m in learner.rerank("public", vectors["new query"], RANKING)}
+    assert moved["a9"] == 0.0 and moved["a4"] > 0
+
+
+@given(sessions=st.integers(1, caps.MIN_ORIGINS - 1), also=st.booleans(), split=st.booleans(),
+       days=st.integers(1, 30))
+def test_stuffers_cannot_link_their_paraphrase_to_a_neighbouring_question_to_borrow_its_readers(sessions, also,
+                                                                                                split, days):
+    """A neighbouring question's sixty readers found a9 (its answer); a handful of sessions vote a9 (and
+    perhaps its other answer a8 too) on one paraphrase of this question, or split over two. Their paraphrase
+    now endorses the neighbour's answers, which links the two questions: the move of the first three must hold
+    without the links those few readers alone make, so a9 stays out of them for every paraphrase."""
+    vectors, embed = _space({"reset it": [1.0, 0.05], "reset it now": [1.0, -0.05], "rename it": [1.0, 0.0, 0.3],
+                             "rename it now": [1.0, 0.0, 0.35], "new query": [1.0]})
+    imps = [i for t in vectors if t != "new query" for i in shown(t, n=20)]
+    clicks = [Event(q, "a1", "click", f"{q}-{i}", "public", NOW - 60, 2) for q in ("reset it", "reset it now")
+              for i in range(8)]
+    clicks += [Event(q, a, "click", f"{q}-{i}", "public", NOW - 60, 10) for q in ("rename it", "rename it now")
+               for i in range(30) for a in ("a9", "a8")]
+    stuffed = [Event("reset it now" if split and i % sessions % 2 else "reset it", a, "helpful",
+                     f"addr-{i % sessions}", "public", NOW - (i % days) * DAY - i, 10)
+               for i in range(1000) for a in (("a9", "a8") if also else ("a9",))]
+    learner = Learner()
+    learner.fit(imps, clicks + stuffed, NOW, embed)
+    for query in ("new query", "reset it", "reset it now"):
+        assert ranks(learner.rerank("public", vectors[query], RANKING)).index("a9") >= caps.TOP

@@ -4,9 +4,11 @@
   result is about 1 and one a whole cosine `scale` worse is 0), scaled down
   while few readers stand behind it;
 - a lift of at most MAX_LIFT ranks;
-- the first three change only on evidence from MIN_ORIGINS distinct readers,
-  and only as far as the signal reaches without its strongest MIN_ORIGINS - 1
-  readers (`robust`): a signal from fewer readers reorders the results below
+- the first three change only on evidence from MIN_ORIGINS distinct readers
+  (each counted at the nearness of the paraphrase they searched), and only as
+  far as the signal reaches without its strongest MIN_ORIGINS - 1 readers, nor
+  without the links between questions a few readers alone make (`robust`,
+  kb/learning/neighbours.py and questions.py): a signal from fewer readers reorders the results below
   them, never the first three nor across. So 1,000 votes from one address, or
   from a handful of sessions, can neither lift a wrong article into the first
   three (or up within them) nor push the right ones out, even when genuine

@@ -94,10 +94,12 @@ class Signal:
 
 @dataclass
 class Model:
-    """Signals per logged query (its key) and article, for one audience."""
+    """Signals per logged query (its key) and article, for one audience, and the evidence behind them: a
+    paraphrase pools the evidence of the logged queries near it (kb/learning/neighbours.py)."""
 
     signals: dict[str, dict[str, Signal]] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)  # key -> a text of it, to embed
+    evidence: dict[str, dict[str, Evidence]] = field(default_factory=dict)  # of the queries with signals
 
     @property
     def queries(self) -> list[str]:
@@ -131,10 +133,39 @@ def build(impressions: Iterable[Impression], events: Iterable[Event], audience: 
         ev.add(e.origin, e.kind, decay(now - e.ts, half_life_days))
     model = Model(texts=texts)
     for key, arts in table.items():
-        examined = sum(ev.examined for ev in arts.values())
-        rate = min(1.0, sum(ev.clicks for ev in arts.values()) / examined) if examined > 0 else 0.0
-        sig = {aid: Signal(ev.signal(rate), frozenset(ev.lifting), frozenset(ev.sinking), ev.parts(rate))
-               for aid, ev in arts.items() if ev.lifting or ev.sinking}
+        sig = signals(arts)
         if sig:
             model.signals[key] = {a: s for a, s in sig.items() if s.value != 0.0}
+            model.evidence[key] = arts
     return model
+
+
+def signals(arts: Mapping[str, Evidence]) -> dict[str, Signal]:
+    """The signal of every article some reader acted on, against the click rate of all of `arts` (one query's
+    evidence, or several paraphrases' pooled)."""
+    examined = sum(ev.examined for ev in arts.values())
+    rate = min(1.0, sum(ev.clicks for ev in arts.values()) / examined) if examined > 0 else 0.0
+    return {aid: Signal(ev.signal(rate), frozenset(ev.lifting), frozenset(ev.sinking), ev.parts(rate))
+            for aid, ev in arts.items() if ev.lifting or ev.sinking}
+
+
+def pooled(weighted: Iterable[tuple[Mapping[str, Evidence], float]]) -> dict[str, Evidence]:
+    """Several queries' evidence as one query's, each query's clicks, examinations and votes counted at its
+    weight: one prior and one click rate for the whole question, where averaging the paraphrases' signals
+    would shrink each paraphrase's few readers towards zero on its own. A reader keeps their origin across
+    the paraphrases, so they count once."""
+    out: dict[str, Evidence] = {}
+    for arts, w in weighted:
+        for aid, ev in arts.items():
+            acc = out.setdefault(aid, Evidence())
+            acc.clicks += w * ev.clicks
+            acc.examined += w * ev.examined
+            acc.good += w * ev.good
+            acc.bad += w * ev.bad
+            acc.lifting |= ev.lifting
+            acc.sinking |= ev.sinking
+            for origin, mine in ev.readers.items():
+                theirs = acc.readers.setdefault(origin, [0.0, 0.0, 0.0])
+                for i, x in enumerate(mine):
+                    theirs[i] += w * x
+    return out

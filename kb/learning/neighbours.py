@@ -1,11 +1,13 @@
-"""Paraphrases: a query borrows the signals of logged queries whose embeddings are near it.
+"""Paraphrases: a query learns from the evidence of logged queries whose embeddings are near it.
 
 "Near" is read off the log itself: the threshold is a high quantile (98% by
 default) of the cosine similarities between the logged queries, so it adapts
 to the model and the knowledge base (e5 puts unrelated English questions at
 0.75, a FAQ's paraphrases above 0.9) instead of being a constant fitted on
 one dataset. e5 is multilingual, so a Russian query borrows from its English
-paraphrases as it would from English ones.
+paraphrases as it would from English ones. Of those neighbours, a query keeps
+the ones asking its question (`questions`), and pools their evidence, each
+weighted by how near it is, into one signal per article.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kb.learning import caps
+from kb.learning import caps, questions
+from kb.learning import model as model_mod
 from kb.learning.model import Model
 
 QUANTILE = 0.98
 MAX_NEIGHBOURS = 20
 SAMPLE = 2000  # logged queries the quantile is read from: 2M pairs at most
 EXACT = 1.0 - 1e-4  # a cosine this close to 1 is the same query (float32 rounding)
+_NONE = model_mod.Evidence()  # an article a paraphrase has no evidence on
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,17 @@ class Borrowed:
     lifting: frozenset[str]
     sinking: frozenset[str]
     robust: float = 0.0  # `value` without its strongest MIN_ORIGINS - 1 readers' shares (kb/learning/caps.py)
+    nearness: dict[str, float] | None = None  # reader -> the weight of the nearest paraphrase they acted on
 
     @property
-    def support(self) -> int:
-        """Distinct readers on the side the signal points to: only they count towards the caps' MIN_ORIGINS."""
-        return len(self.lifting if self.value > 0 else self.sinking)
+    def support(self) -> float:
+        """Readers on the side the signal points to, each counted at the nearness of the paraphrase they acted
+        on (an exact repeat 1): only they count towards the caps' MIN_ORIGINS. A reader of a far paraphrase is
+        less of a reader of this query, as their evidence weighs less in it."""
+        side = self.lifting if self.value > 0 else self.sinking
+        if self.nearness is None:
+            return float(len(side))
+        return sum(self.nearness.get(r, 0.0) for r in side)
 
 
 def threshold(vectors: np.ndarray, quantile: float = QUANTILE, seed: int = 0) -> float:
@@ -70,6 +80,8 @@ class Neighbourhood:
         if len(self.vectors) != len(self.keys):
             raise ValueError(f"{len(self.vectors)} query vectors for {len(self.keys)} logged queries")
         self.tau = threshold(self.vectors, quantile)
+        self.row = {key: i for i, key in enumerate(self.keys)}
+        self.endorsed = questions.endorsed(model)
 
     def near(self, qvec: np.ndarray) -> list[tuple[str, float]]:
         """(logged query, weight 0..1] of the query's paraphrases, the nearest first; an exact repeat weighs 1."""
@@ -81,25 +93,44 @@ class Neighbourhood:
         return [(self.keys[i], float(min(1.0, (sims[i] - self.tau) / span))) for i in order if sims[i] > self.tau]
 
     def borrowed(self, qvec: np.ndarray, article_ids) -> dict[str, Borrowed]:
-        """Per article: its signals in the query's paraphrases, weighted by nearness, and the readers behind
-        them, for and against. An article a paraphrase has no signal on counts as 0 there, when its readers
-        did something else; a paraphrase nobody clicked or voted on at all says nothing and is left out."""
-        near = [(key, w) for key, w in self.near(qvec) if key in self.model.signals]
-        total = sum(w for _, w in near)
-        if total <= 0:
+        """Per article: the signal of the query's question, pooled from its paraphrases' evidence, each counted
+        at its nearness (the nearest in full), and the readers behind it, for and against. The paraphrases are
+        the neighbours asking the question weighing most among them (kb/learning/questions.py): a neighbour
+        asking another question neither dilutes the answer's readers nor lends its own answers. A paraphrase
+        nobody clicked or voted on at all says nothing and is left out."""
+        near = [(key, w) for key, w in self.near(qvec) if key in self.model.evidence]
+        if not near:
             return {}
+        keys = [k for k, _ in near]
+        rows = [self.row[k] for k in keys]
+        sims = self.vectors[rows] @ self.vectors[rows].T
+        ends = [self.endorsed.get(k, frozenset()) for k in keys]
+        signals, pool = self._pooled(near, questions.group(ends, sims, self.tau))
         out = {}
         for aid in article_ids:
-            value, lifting, sinking, parts = 0.0, set(), set(), {}
-            for key, w in near:
-                s = self.model.signals.get(key, {}).get(aid)
-                if s is not None:
-                    value += w * s.value
-                    lifting |= s.lifting
-                    sinking |= s.sinking
-                    for reader, part in s.parts.items():
-                        parts[reader] = parts.get(reader, 0.0) + w * part / total
-            if lifting or sinking:
-                value /= total
-                out[aid] = Borrowed(value, frozenset(lifting), frozenset(sinking), without_strongest(value, parts))
+            s = signals.get(aid)
+            if s is None:
+                continue
+            nearness: dict[str, float] = {}
+            for key, w in pool:
+                for reader in self.model.evidence[key].get(aid, _NONE).readers:
+                    nearness[reader] = max(w, nearness.get(reader, 0.0))
+            robust = without_strongest(s.value, s.parts)
+            if robust > 0:  # and without the links only a few of its readers make (kb/learning/questions.py)
+                for few in questions.forgers(self.model.evidence, keys, ends, aid, s.parts):
+                    fewer = questions.without(self.model.evidence, keys, ends, few)
+                    if fewer != ends:
+                        other = self._pooled(near, questions.group(fewer, sims, self.tau))[0].get(aid)
+                        robust = min(robust, 0.0 if other is None else max(
+                            0.0, without_strongest(other.value, other.parts)))
+            out[aid] = Borrowed(s.value, s.lifting, s.sinking, robust, nearness)
         return out
+
+    def _pooled(self, near: list[tuple[str, float]], labels: list[int]):
+        """(signals pooled from the neighbours asking the question weighing most, those neighbours with their
+        weights relative to the nearest of them)."""
+        best = questions.asked([w for _, w in near], labels)
+        asking = [(key, w) for (key, w), q in zip(near, labels) if q == best]
+        top = max(w for _, w in asking) or 1.0
+        asking = [(key, w / top) for key, w in asking]
+        return model_mod.signals(model_mod.pooled((self.model.evidence[key], w) for key, w in asking)), asking

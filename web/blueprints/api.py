@@ -19,6 +19,7 @@ from web.services import answers, editing, input_text, openapi
 from web.presentation import i18n
 from web.presentation.errors import error_body
 from web.services.resources import count_view, get_activity, get_reindexer, get_searcher, outdated_source, rendered_article
+from web.services.learning import reader_origin
 from web.services.security import api_caller, check_rate, limited_in_view, rate_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -110,20 +111,29 @@ def article(article_id):
 @bp.post("/feedback")
 @rate_limit("FEEDBACK")
 def feedback():
-    """Was this article helpful? {article_id, lang, helpful: true|false, reason?}."""
-    data = _json_body({"article_id", "lang", "helpful", "reason"})
+    """Was this article helpful? {article_id, lang, helpful: true|false, reason?, search_id?}.
+
+    The vote is keyed by its reader as the help center's are (web/services/learning.py), and `search_id` (from
+    /api/search) names the search the reader came from: learning counts it, once per reader, for that search's
+    query when the same reader opened the article from it, as it counts a help center vote.
+    """
+    data = _json_body({"article_id", "lang", "helpful", "reason", "search_id"})
     article_id = _field(data, "article_id", str, required=True)
     lang = _lang(_field(data, "lang", str, required=True))
     helpful = _field(data, "helpful", bool, required=True)
     reason = _field(data, "reason", str) or ""
+    search_id = _field(data, "search_id", int)
     if len(reason) > 1000:
         abort(400, f"reason is {len(reason)} characters, over the limit of 1000")
+    if search_id is not None and not 0 < search_id < 2**63:
+        abort(400, f"search_id must be a search_id /api/search returned, got {search_id}")
     versions = {v.lang for v in get_searcher().versions(article_id, AUDIENCE)}
     if not versions:
         abort(404, f"no public article {article_id!r}")
     if lang not in versions:
         abort(400, f"article {article_id!r} has no {lang!r} version; it exists in {sorted(versions)}")
-    get_activity().add_feedback(article_id, lang, helpful, reason, source="api")
+    get_activity().add_feedback(article_id, lang, helpful, reason, source="api", origin=reader_origin(),
+                                search_id=search_id)
     return jsonify({"ok": True}), 201
 
 

@@ -109,7 +109,10 @@ def _paths(lang: dict, query: dict, text: dict) -> dict:
                                        "additionalProperties": False, "properties": {
                                            "article_id": TYPED, "lang": lang,
                                            "helpful": {"type": "boolean"},
-                                           "reason": {**TYPED, "maxLength": 1000}}}),
+                                           "reason": {**TYPED, "maxLength": 1000},
+                                           "search_id": {"type": ["integer", "null"], "minimum": 1, "description": (
+                                               "The search_id of the /api/search the reader opened the article "
+                                               "from: the vote then teaches the ranking (KB_LEARNING)")}}}),
             "responses": {"201": {"description": "Stored"}, "400": {**_ERROR, "description": (
                 "Bad input, or a language the article has no public version in (the message lists those)")},
                           "404": _ERROR, "429": _ERROR}}},
