@@ -8,11 +8,13 @@ an address of their own (X-Forwarded-For through KB_PROXY_FIX), since one addres
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
 from kb.learning import caps
 from tests.browser_support import serving
+from tests.support import PASSWORD, accounts_at
 from web import create_app
 from web.services.learning import relearn
 
@@ -68,3 +70,24 @@ def test_a_helpful_vote_changes_a_paraphrases_ranking_after_the_next_learning_ru
     shoot(page, "after")
     context.close()
     assert target in after and after.index(target) < before.index(target), (before, after)
+
+
+def test_writers_see_on_the_insights_page_what_the_votes_taught(browser, learning_app, shoot, web_index):
+    """After the run above: the insights page lists the voted search and the article it lifts."""
+    app, base = learning_app
+    name = f"writer-{uuid.uuid4().hex[:6]}"
+    accounts_at(web_index / "activity.sqlite").add_user(name, PASSWORD, "writer")
+    context, page = reader(browser, base, "10.9.0.3")
+    page.goto("/auth/login")
+    page.fill("#username", name)
+    page.fill("#password", PASSWORD)
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto("/insights/")
+    section = page.locator(".i-learned")
+    section.scroll_into_view_if_needed()
+    row = section.locator("tr", has_text=QUERY)
+    assert row.count() >= 1, section.inner_text()
+    assert "Lifted" in row.first.inner_text() and row.first.locator(f"a[href*='/writers/article/{TARGET}']").count()
+    shoot(page, "insights")
+    context.close()

@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from kb.learning import caps
+from tests.support import login, new_user
 from web.services.learning import relearn
 
 RESULT_LINK = re.compile(r'class="result-title"[^>]*href="(/en/article/([a-z0-9-]+)\?s=(\d+)&amp;r=(\d+)[^"]*)"')
@@ -71,3 +72,26 @@ def test_one_address_voting_again_and_again_does_not_reach_the_first_three(make_
 def test_learning_off_by_default(make_app):
     app = make_app()
     assert "learner" not in app.extensions["polykb"] and app.extensions["polykb"]["searcher"].learner is None
+
+
+def test_the_insights_page_shows_what_readers_taught_search(make_app, query, activity):
+    """Writers see the learned signals of the last run: the search, the article lifted, how many readers."""
+    app = make_app(LEARNING=True)
+    before = [aid for _, aid, _ in results(app.test_client(), query)]
+    target = before[4]
+    for i in range(caps.MIN_ORIGINS + 2):
+        read_and_vote(app, f"10.3.0.{i}", query, target)
+    relearn(app)
+    writer = app.test_client()
+    login(writer, new_user(activity, "writer"))
+    page = writer.get("/insights/").get_data(as_text=True)
+    section = page[page.index('class="card i-learned"'):]
+    row = next(r for r in section.split("<tr>") if query in r)
+    assert f"/writers/article/{target}" in row and "Lifted" in row
+    assert re.search(rf'data-label="Readers">{caps.MIN_ORIGINS + 2}<', row)
+
+
+def test_the_insights_page_says_when_learning_is_off(make_app, activity):
+    writer = make_app().test_client()
+    login(writer, new_user(activity, "writer"))
+    assert "Learning from clicks and votes is off (KB_LEARNING)." in writer.get("/insights/").get_data(as_text=True)

@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 
@@ -34,6 +34,7 @@ DEFAULT_DAYS = 90
 PRESETS = ((7, "day"), (30, "day"), (90, "week"), (365, "week"))
 TOP_LANGS = 5  # lines besides the total
 TOP_GAPS = 10
+TOP_LEARNED = 10  # per audience
 
 
 bp.before_request(role_required(EDITORS, lambda: _("This page is for writers.")))
@@ -49,7 +50,7 @@ def index():
     gaps = [r for r in _gaps(period) if not lang or lang in r["langs"]][:TOP_GAPS]
     return render_template("insights/index.html", period=period, cards=cards, langs=langs, lang=lang,
                            presets=_presets(period), gaps=gaps, action_text=action_text,
-                           args=_args(period, lang))
+                           args=_args(period, lang), learned=_learned())
 
 
 @bp.get("/<metric>.csv")
@@ -172,6 +173,24 @@ def _bucket_word(bucket: str) -> str:
 
 def _lang_label(key: str) -> str:
     return _("All languages") if key == insights.ALL else NAMES.get(key, key)
+
+
+def _learned() -> list[dict] | None:
+    """What the learned ranking (KB_LEARNING) weighs most in its last rebuild, for customers and for agents:
+    a logged search, the article it lifts or sinks and how many readers stand behind it (None: learning is
+    off). The signals fade with a 30-day half-life, so this is what the loop is changing now."""
+    learner = current_app.extensions["polykb"].get("learner")
+    if learner is None:
+        return None
+    gen = get_searcher().generation()
+    out = []
+    for audience in ("public", "internal"):
+        for query, aid, value, readers in learner.strongest(audience, TOP_LEARNED):
+            versions = gen.groups.get(aid) or []
+            out.append({"query": query, "id": aid, "title": versions[0].title if versions else aid,
+                        "lang": versions[0].lang if versions else None, "lifted": value > 0,
+                        "readers": readers, "audience": audience})
+    return out
 
 
 def _gaps(period: insights.Period) -> list[dict]:
