@@ -75,6 +75,11 @@ def test_a_helpful_vote_changes_a_paraphrases_ranking_after_the_next_learning_ru
 def test_writers_see_on_the_insights_page_what_the_votes_taught(browser, learning_app, shoot, web_index):
     """After the run above: the insights page lists the voted search and the article it lifts."""
     app, base = learning_app
+    context, page = reader(browser, base, "10.9.0.4")  # a search with a long unbroken token, as tickets have
+    result_ids(page, "502 from https://img.demo-shop.example/" + "x" * 150 + " since the upgrade")
+    page.locator("a.result-title").first.click()
+    context.close()
+    relearn(app)
     name = f"writer-{uuid.uuid4().hex[:6]}"
     accounts_at(web_index / "activity.sqlite").add_user(name, PASSWORD, "writer")
     context, page = reader(browser, base, "10.9.0.3")

@@ -35,6 +35,7 @@ PRESETS = ((7, "day"), (30, "day"), (90, "week"), (365, "week"))
 TOP_LANGS = 5  # lines besides the total
 TOP_GAPS = 10
 TOP_LEARNED = 10  # per audience
+QUERY_CHARS = 160  # of a logged search shown: agents' are whole pasted tickets
 
 
 bp.before_request(role_required(EDITORS, lambda: _("This page is for writers.")))
@@ -187,7 +188,8 @@ def _learned() -> list[dict] | None:
     for audience in ("public", "internal"):
         for query, aid, value, readers in learner.strongest(audience, TOP_LEARNED):
             versions = gen.groups.get(aid) or []
-            out.append({"query": query, "id": aid, "title": versions[0].title if versions else aid,
+            shown = query if len(query) <= QUERY_CHARS else query[:QUERY_CHARS].rstrip() + "…"
+            out.append({"query": shown, "id": aid, "title": versions[0].title if versions else aid,
                         "lang": versions[0].lang if versions else None, "lifted": value > 0,
                         "readers": readers, "audience": audience})
     return out
